@@ -1,0 +1,152 @@
+/**
+ * The contract between the store and an engine. The store validates, normalizes, generates ids and
+ * applies every rule that is the same for all engines; a backend only stores and finds, atomically.
+ * Every method may throw `ChatStoreError('UNAVAILABLE')` when the engine cannot be reached.
+ */
+import type {
+  AppendResult,
+  Conversation,
+  ConversationPatch,
+  JsonObject,
+  Message,
+  Participant,
+  Stats,
+} from './model.js';
+
+/** A message ready to store: validated and normalized by the store; the backend adds `conversationId` and `seq`. */
+export type MessageDraft = Omit<Message, 'seq' | 'conversationId'>;
+
+/**
+ * One `append` call. The backend performs it atomically (see `planAppend` for the rules it applies):
+ * create the conversation if missing (or revive a soft-deleted one), drop duplicates, give the new
+ * messages consecutive seqs, add missing participants, bump the conversation's counters.
+ */
+export interface AppendRequest {
+  conversationId: string;
+  messages: MessageDraft[];
+  expectedLastSeq?: number;
+  /** Attributes used only when the conversation is created by this call. */
+  conversation: { type: string; title?: string; metadata: JsonObject };
+  /** Participants to add when not yet present (existing entries are left as they are). */
+  participants: Participant[];
+  now: string;
+}
+
+/** A seq range of one conversation. Bounds are exclusive; `from` is inclusive and `to` exclusive on `createdAt`. */
+export interface RangeQuery {
+  afterSeq?: number;
+  beforeSeq?: number;
+  order: 'asc' | 'desc';
+  limit: number;
+  includeDeleted: boolean;
+  from?: string;
+  to?: string;
+}
+
+/** Where a search page resumes: strictly after this (score, id) in the order score desc, id asc. */
+export interface SearchPosition {
+  score: number;
+  id: string;
+}
+
+/** A full-text query: every term must match a word of `content` (terms come from `searchTerms`). */
+export interface SearchQuery {
+  terms: string[];
+  conversationId?: string;
+  senderId?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  after?: SearchPosition;
+}
+
+/** A hit as a backend returns it; `score` is higher for better matches. */
+export interface BackendSearchHit {
+  message: Message;
+  snippet: string;
+  score: number;
+}
+
+/** Where a conversation listing resumes: strictly after this (activityAt, id) in descending order. */
+export interface ConversationPosition {
+  activityAt: string;
+  id: string;
+}
+
+/** Conversations ordered by activity (`lastMessageAt`, else `createdAt`) descending, then id descending. */
+export interface ConversationQuery {
+  participantId?: string;
+  type?: string;
+  limit: number;
+  after?: ConversationPosition;
+  includeDeleted: boolean;
+}
+
+/** A conversation created explicitly. */
+export interface CreateConversationRequest {
+  id: string;
+  type: string;
+  title?: string;
+  metadata: JsonObject;
+  participants: Participant[];
+  now: string;
+}
+
+/** What an erasure removed, before the store adds the subject and time. */
+export interface ErasureCounts {
+  messagesDeleted: number;
+  conversationsDeleted: string[];
+  participantEntriesRemoved: number;
+}
+
+/**
+ * @example
+ * const store = new ChatStore(memoryBackend());
+ */
+export interface Backend {
+  /** The engine's name, e.g. `sqlite`. */
+  readonly name: string;
+
+  append(request: AppendRequest): Promise<AppendResult[]>;
+  getMessage(id: string): Promise<Message | undefined>;
+  /** Without a conversation id: the match with the smallest (conversationId, seq). */
+  getMessageByExternalId(externalId: string, conversationId?: string): Promise<Message | undefined>;
+  range(conversationId: string, query: RangeQuery): Promise<Message[]>;
+  /**
+   * Atomic read-modify-write of one message (row lock or equivalent). `change` is pure and synchronous;
+   * it returns the new message, or `undefined` to leave it as it is. Resolves to the message as stored
+   * afterwards, or `undefined` when no message has that id. Only content, metadata, status, statusAt,
+   * error, editedAt and deletedAt may change.
+   */
+  updateMessage(id: string, change: (current: Message) => Message | undefined): Promise<Message | undefined>;
+  /** Removes the message from the engine and its search index; decrements `messageCount`. */
+  removeMessage(id: string): Promise<boolean>;
+  search(query: SearchQuery): Promise<BackendSearchHit[]>;
+
+  getConversation(id: string): Promise<Conversation | undefined>;
+  listConversations(query: ConversationQuery): Promise<Conversation[]>;
+  /** Throws `CONFLICT` when the conversation exists. */
+  createConversation(request: CreateConversationRequest): Promise<Conversation>;
+  /** Applies the patch in the engine (metadata as a JSON merge patch); `undefined` when missing. */
+  updateConversation(id: string, patch: ConversationPatch, now: string): Promise<Conversation | undefined>;
+  /** Adds participants that are not present yet; `undefined` when the conversation is missing. */
+  addParticipants(conversationId: string, participants: Participant[], now: string): Promise<Conversation | undefined>;
+  removeParticipant(conversationId: string, participantId: string, now: string): Promise<Conversation | undefined>;
+  /**
+   * Soft: sets `deletedAt` on the conversation and on its messages not yet deleted. Hard: removes the
+   * conversation, its participants and messages (search index included). False when missing.
+   */
+  deleteConversation(id: string, options: { hard: boolean; now: string }): Promise<boolean>;
+
+  /** Counts over messages (and conversations) of one conversation or of the whole store. */
+  stats(conversationId?: string): Promise<Stats>;
+  /**
+   * Hard-deletes every message sent or received by `subjectId`, removes it from every participant
+   * list and hard-deletes conversations whose id is `subjectId`.
+   */
+  eraseSubject(subjectId: string, now: string): Promise<ErasureCounts>;
+  /** Conversation ids in ascending order, strictly after `after`: a stable scan for export. */
+  conversationIds(after: string | undefined, limit: number): Promise<string[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,67 @@
+/**
+ * The append rules every backend applies inside its own transaction, written once: idempotency,
+ * optimistic concurrency, and consecutive seqs. A backend reads what it needs under its lock, asks
+ * for a plan, and writes the plan's `inserts`.
+ */
+import type { AppendRequest } from '../backend.js';
+import { ChatStoreError } from '../errors.js';
+import type { AppendResult, Message } from '../model.js';
+
+/** Stored messages that could collide with a request, read by the backend under its lock. */
+export interface StoredMatches {
+  /** Stored messages whose id is one of the request's ids, in any conversation. */
+  byId: ReadonlyMap<string, Message>;
+  /** Stored messages of this conversation whose externalId is one of the request's. */
+  byExternalId: ReadonlyMap<string, Message>;
+}
+
+/** What to write: the new messages in seq order and the conversation's counters after them. */
+export interface AppendPlan {
+  results: AppendResult[];
+  inserts: Message[];
+  lastSeq: number;
+  lastMessageAt: string | undefined;
+}
+
+/**
+ * @example
+ * const plan = planAppend(request, conversation?.lastSeq ?? 0, matches);
+ * insert(plan.inserts); setLastSeq(plan.lastSeq);
+ */
+export function planAppend(request: AppendRequest, lastSeq: number, stored: StoredMatches): AppendPlan {
+  const results: AppendResult[] = [];
+  const inserts: Message[] = [];
+  const batchIds = new Map<string, Message>();
+  const batchExternalIds = new Map<string, Message>();
+  let seq = lastSeq;
+
+  for (const draft of request.messages) {
+    const sameId = stored.byId.get(draft.id) ?? batchIds.get(draft.id);
+    if (sameId !== undefined && sameId.conversationId !== request.conversationId) {
+      throw new ChatStoreError('CONFLICT', `message id ${draft.id} is already used in another conversation`);
+    }
+    const duplicateOf =
+      sameId ??
+      (draft.externalId === undefined
+        ? undefined
+        : (stored.byExternalId.get(draft.externalId) ?? batchExternalIds.get(draft.externalId)));
+    if (duplicateOf !== undefined) {
+      results.push({ message: duplicateOf, duplicate: true });
+      continue;
+    }
+    seq += 1;
+    const message: Message = { ...draft, conversationId: request.conversationId, seq };
+    inserts.push(message);
+    batchIds.set(message.id, message);
+    if (message.externalId !== undefined) batchExternalIds.set(message.externalId, message);
+    results.push({ message, duplicate: false });
+  }
+
+  if (inserts.length > 0 && request.expectedLastSeq !== undefined && request.expectedLastSeq !== lastSeq) {
+    throw new ChatStoreError(
+      'CONFLICT',
+      `conversation ${request.conversationId} is at seq ${lastSeq}, not the expected ${request.expectedLastSeq}`,
+    );
+  }
+  return { results, inserts, lastSeq: seq, lastMessageAt: inserts.at(-1)?.createdAt };
+}

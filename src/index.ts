@@ -1,0 +1,36 @@
+/**
+ * chatstore: a conversation store for messaging bots and AI assistants. This entry point imports no
+ * backend; pick one with `openStore(url)` from `chatstore/open` or import it from its own subpath.
+ * @example
+ * import { ChatStore } from 'chatstore';
+ * import { sqliteBackend } from 'chatstore/sqlite';
+ * const store = new ChatStore(await sqliteBackend({ path: './data/chat.db' }));
+ */
+
+export type * from './backend.js';
+export type { AppendPlan, StoredMatches } from './backends/_plan.js';
+export { planAppend } from './backends/_plan.js';
+export type { CommandOptions } from './commands.js';
+export type { ChatStoreErrorOptions, ErrorCode } from './errors.js';
+export { ChatStoreError, ERROR_CODES, HTTP_STATUS, isChatStoreError, redact } from './errors.js';
+export type { Limits } from './limits.js';
+export { DEFAULT_LIMITS } from './limits.js';
+export { applyMergePatch } from './merge-patch.js';
+export * from './model.js';
+export { nextStatus } from './status.js';
+export type {
+  AppendOptions,
+  AroundOptions,
+  ChatStoreOptions,
+  ContextOptions,
+  EditOptions,
+  ExportFilter,
+  ListConversationsOptions,
+  ListOptions,
+  SearchOptions,
+  StatusOptions,
+} from './store.js';
+export { ChatStore } from './store.js';
+export { searchTerms } from './text.js';
+export type { TokenCounter } from './tokens.js';
+export { approximateTokens } from './tokens.js';

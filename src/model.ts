@@ -1,0 +1,221 @@
+/**
+ * The data model of DESIGN §2. Every time is an ISO-8601 string in UTC with milliseconds
+ * (`2026-11-22T02:15:06.123Z`); optional fields are absent, never `null`, so every backend
+ * returns the same shape for the same input.
+ */
+
+/** @example const role: Role = 'assistant'; */
+export const ROLES = ['user', 'assistant', 'system', 'tool'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** @example const direction: Direction = 'incoming'; */
+export const DIRECTIONS = ['incoming', 'outgoing'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+/** Outgoing lifecycle; see `nextStatus` for the forward-only rule. @example const s: MessageStatus = 'delivered'; */
+export const MESSAGE_STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** @example const kind: ParticipantKind = 'bot'; */
+export const PARTICIPANT_KINDS = ['human', 'bot', 'ai', 'system'] as const;
+export type ParticipantKind = (typeof PARTICIPANT_KINDS)[number];
+
+/** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. @example const v: JsonValue = { a: [1, 'x', null] }; */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** @example const o: JsonObject = { plan: 'pro' }; */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** An attachment, by reference only. @example const m: Media = { url: 'https://x/y.jpg', type: 'image' }; */
+export interface Media {
+  url: string;
+  type: string;
+  mimeType?: string;
+  size?: number;
+  sha256?: string;
+  providerId?: string;
+}
+
+/** @example const at: StatusTimes = { sent: '2026-01-01T00:00:00.000Z' }; */
+export interface StatusTimes {
+  sent?: string;
+  delivered?: string;
+  read?: string;
+  failed?: string;
+  queued?: string;
+}
+
+/** @example const e: MessageError = { code: '131047', message: 'Re-engagement message' }; */
+export interface MessageError {
+  code?: string;
+  message: string;
+}
+
+/** A detected bot command (`/help`, `!ban`). @example const c: Command = { name: 'ban', admin: true }; */
+export interface Command {
+  name: string;
+  admin: boolean;
+}
+
+/** A stored message, as every read returns it. @example const text = (m: Message) => `${m.seq}: ${m.content}`; */
+export interface Message {
+  id: string;
+  conversationId: string;
+  seq: number;
+  externalId?: string;
+  role: Role;
+  direction: Direction;
+  senderId?: string;
+  recipientId?: string;
+  content: string;
+  parts?: JsonValue[];
+  media?: Media[];
+  status?: MessageStatus;
+  statusAt?: StatusTimes;
+  error?: MessageError;
+  replyTo?: string;
+  command?: Command;
+  metadata?: JsonObject;
+  createdAt: string;
+  editedAt?: string;
+  deletedAt?: string;
+}
+
+/**
+ * What a caller appends. `role` or `direction` is required (the other is derived: `user` ⇔ `incoming`,
+ * anything else ⇔ `outgoing`); `createdAt` accepts an ISO string, a `Date` or epoch milliseconds.
+ * `command: null` turns command detection off for this message.
+ * @example await store.append('+15550001', { role: 'user', content: 'hi', externalId: 'wamid.1' });
+ */
+export interface NewMessage {
+  id?: string;
+  externalId?: string;
+  role?: Role;
+  direction?: Direction;
+  senderId?: string;
+  recipientId?: string;
+  content?: string;
+  parts?: JsonValue[];
+  media?: Media[];
+  status?: MessageStatus;
+  error?: MessageError;
+  replyTo?: string;
+  command?: Command | null;
+  metadata?: JsonObject;
+  createdAt?: string | Date | number;
+}
+
+/** @example const p: Participant = { id: '+15550001', kind: 'human', joinedAt: new Date().toISOString() }; */
+export interface Participant {
+  id: string;
+  kind: ParticipantKind;
+  name?: string;
+  joinedAt: string;
+}
+
+/** @example await store.addParticipants('group-1', [{ id: 'bot', kind: 'bot' }]); */
+export interface NewParticipant {
+  id: string;
+  kind?: ParticipantKind;
+  name?: string;
+}
+
+/** @example const c = await store.getConversation('+15550001'); c?.lastSeq; */
+export interface Conversation {
+  id: string;
+  type: string;
+  title?: string;
+  participants: Participant[];
+  metadata: JsonObject;
+  createdAt: string;
+  updatedAt: string;
+  lastSeq: number;
+  /** Messages stored (soft-deleted ones included; hard-deleted ones not). */
+  messageCount: number;
+  lastMessageAt?: string;
+  deletedAt?: string;
+}
+
+/** Attributes of a conversation created explicitly or by its first append. @example await store.createConversation('g1', { type: 'group', title: 'Ops' }); */
+export interface NewConversation {
+  type?: string;
+  title?: string;
+  metadata?: JsonObject;
+  participants?: NewParticipant[];
+}
+
+/**
+ * A change to a conversation. `metadata` is a JSON merge patch (RFC 7396): keys are merged into the
+ * stored object by the engine, `null` removes a key.
+ * @example await store.updateConversation('g1', { metadata: { plan: 'pro', trial: null } });
+ */
+export interface ConversationPatch {
+  type?: string;
+  title?: string | null;
+  metadata?: JsonObject;
+}
+
+/** @example const r: AppendResult = (await store.append('c', { role: 'user', content: 'x' }))[0]!; */
+export interface AppendResult {
+  message: Message;
+  duplicate: boolean;
+}
+
+/** @example const { messages, next } = await store.list('c', { limit: 50 }); */
+export interface Page {
+  messages: Message[];
+  /** Opaque cursor for the following page; absent when there is none. */
+  next?: string;
+}
+
+/** @example const { hits } = await store.search('refund order'); hits[0]?.snippet; */
+export interface SearchHit {
+  message: Message;
+  /** The matching passage, matches wrapped in `<mark>`…`</mark>` (content is not HTML-escaped). */
+  snippet: string;
+  /** Engine relevance; higher is better; comparable only within one result list. */
+  score: number;
+}
+
+/** @example const page: SearchPage = await store.search('refund'); */
+export interface SearchPage {
+  hits: SearchHit[];
+  next?: string;
+}
+
+/** @example const { conversations, next } = await store.listConversations({ limit: 20 }); */
+export interface ConversationPage {
+  conversations: Conversation[];
+  next?: string;
+}
+
+/** @example const s = await store.stats(); s.total; */
+export interface Stats {
+  /** Messages not deleted. */
+  total: number;
+  incoming: number;
+  outgoing: number;
+  withMedia: number;
+  commands: number;
+  adminCommands: number;
+  failed: number;
+  /** Soft-deleted messages still stored. */
+  deleted: number;
+  byRole: Record<Role, number>;
+  /** Conversations counted (1 or 0 when a conversation was asked for). */
+  conversations: number;
+}
+
+/** What `eraseSubject` removed. @example const r = await store.eraseSubject('+15550001'); r.messagesDeleted; */
+export interface ErasureReceipt {
+  subjectId: string;
+  messagesDeleted: number;
+  conversationsDeleted: string[];
+  participantEntriesRemoved: number;
+  erasedAt: string;
+}
+
+/** A `{ role, content }` pair ready for an LLM. @example const ctx: ContextMessage[] = await store.context('c'); */
+export interface ContextMessage {
+  role: Role;
+  content: string;
+}

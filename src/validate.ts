@@ -1,0 +1,298 @@
+/**
+ * Input validation at the store boundary (DESIGN §2, §4.7): schemas built once per store from its
+ * limits. Every failure is `ChatStoreError('INVALID_ARGUMENT')` with the path of the failing field.
+ */
+import { z } from 'zod';
+import { ChatStoreError } from './errors.js';
+import type { Limits } from './limits.js';
+import {
+  type Command,
+  type ConversationPatch,
+  DIRECTIONS,
+  type Direction,
+  type JsonObject,
+  type JsonValue,
+  MESSAGE_STATUSES,
+  type Media,
+  type MessageError,
+  type MessageStatus,
+  type NewConversation,
+  type NewParticipant,
+  PARTICIPANT_KINDS,
+  ROLES,
+  type Role,
+  type StatusTimes,
+} from './model.js';
+import { isStorableText, utf8Length } from './text.js';
+
+/** A message as validated: times normalized to ISO strings, nothing else changed. */
+export interface ValidMessage {
+  id?: string;
+  externalId?: string;
+  role?: Role;
+  direction?: Direction;
+  senderId?: string;
+  recipientId?: string;
+  content?: string;
+  parts?: JsonValue[];
+  media?: Media[];
+  status?: MessageStatus;
+  statusAt?: StatusTimes;
+  error?: MessageError;
+  replyTo?: string;
+  command?: Command | null;
+  metadata?: JsonObject;
+  createdAt?: string;
+}
+
+const MAX_JSON_DEPTH = 64;
+const TIME_TEXT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+const MIN_TIME = Date.UTC(1, 0, 1);
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * Normalizes a time given as an ISO-8601 string (with a zone, or a bare date), a `Date` or epoch
+ * milliseconds to `YYYY-MM-DDTHH:mm:ss.sssZ`; `undefined` when it is not one.
+ * @example normalizeTime('2026-01-01T10:00:00+02:00') === '2026-01-01T08:00:00.000Z'
+ */
+export function normalizeTime(value: unknown): string | undefined {
+  let ms: number;
+  if (value instanceof Date) ms = value.getTime();
+  else if (typeof value === 'number') ms = value;
+  else if (typeof value === 'string' && TIME_TEXT.test(value)) ms = Date.parse(value);
+  else return undefined;
+  if (!Number.isFinite(ms) || ms < MIN_TIME || ms > MAX_TIME) return undefined;
+  return new Date(ms).toISOString();
+}
+
+/** The schemas and checks of one store. @example const v = validator(DEFAULT_LIMITS); v.messages(input); */
+export interface Validator {
+  /** Validates one message or a batch; always returns a non-empty array. */
+  messages(input: unknown): ValidMessage[];
+  id(value: unknown, path: string): string;
+  time(value: unknown, path: string): string;
+  limit(value: unknown, fallback: number, path: string): number;
+  seq(value: unknown, path: string): number;
+  text(value: unknown, path: string): string;
+  conversation(value: unknown, path: string): NewConversation;
+  patch(value: unknown, path: string): ConversationPatch;
+  participants(value: unknown, path: string): NewParticipant[];
+  status(value: unknown, path: string): MessageStatus;
+  error(value: unknown, path: string): MessageError;
+  metadata(value: unknown, path: string): JsonObject;
+  content(value: unknown, path: string): string;
+}
+
+/** @example const validate = validator({ ...DEFAULT_LIMITS, maxBatchSize: 100 }); */
+export function validator(limits: Limits): Validator {
+  const text = z.string().refine(isStorableText, 'must not contain NUL characters or lone surrogates');
+  const id = text
+    .refine((value) => value.length > 0, 'must not be empty')
+    .refine((value) => value.length <= limits.maxIdLength, `must be at most ${limits.maxIdLength} characters`);
+  const shortText = (max: number) => text.refine((value) => value.length <= max, `must be at most ${max} characters`);
+  const content = text.refine(
+    (value) => utf8Length(value) <= limits.maxContentBytes,
+    `must be at most ${limits.maxContentBytes} bytes of UTF-8`,
+  );
+  const time = z.unknown().transform((value, ctx) => {
+    const normalized = normalizeTime(value);
+    if (normalized === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time with a zone, a Date or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return normalized;
+  });
+  const json = z.unknown().superRefine((value, ctx) => {
+    const problem = jsonProblem(value, 0);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+  }) as unknown as z.ZodType<JsonValue>;
+  const jsonObject = z.unknown().superRefine((value, ctx) => {
+    const problem =
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? jsonProblem(value, 0)
+        : { path: [], message: 'must be a JSON object' };
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+  }) as unknown as z.ZodType<JsonObject>;
+  const media = z.strictObject({
+    url: shortText(4096).refine((value) => value.length > 0, 'must not be empty'),
+    type: shortText(64).refine((value) => value.length > 0, 'must not be empty'),
+    mimeType: shortText(255).optional(),
+    size: z.number().int().nonnegative().optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')
+      .optional(),
+    providerId: id.optional(),
+  });
+  const error = z.strictObject({ code: shortText(255).optional(), message: shortText(4096) });
+  const statusAt = z.strictObject({
+    queued: time.optional(),
+    sent: time.optional(),
+    delivered: time.optional(),
+    read: time.optional(),
+    failed: time.optional(),
+  });
+  const message = z.strictObject({
+    id: id.optional(),
+    externalId: id.optional(),
+    role: z.enum(ROLES).optional(),
+    direction: z.enum(DIRECTIONS).optional(),
+    senderId: id.optional(),
+    recipientId: id.optional(),
+    content: content.optional(),
+    parts: z.array(json).optional(),
+    media: z.array(media).max(100).optional(),
+    status: z.enum(MESSAGE_STATUSES).optional(),
+    statusAt: statusAt.optional(),
+    error: error.optional(),
+    replyTo: id.optional(),
+    command: z
+      .strictObject({ name: shortText(64), admin: z.boolean() })
+      .nullable()
+      .optional(),
+    metadata: jsonObject.optional(),
+    createdAt: time.optional(),
+  });
+  const participant = z.strictObject({
+    id,
+    kind: z.enum(PARTICIPANT_KINDS).optional(),
+    name: shortText(1024).optional(),
+  });
+  const participants = z.array(participant).max(limits.maxBatchSize);
+  const conversation = z.strictObject({
+    type: shortText(64)
+      .refine((value) => value.length > 0, 'must not be empty')
+      .optional(),
+    title: shortText(1024).optional(),
+    metadata: jsonObject.optional(),
+    participants: participants.optional(),
+  });
+  const patch = z.strictObject({
+    type: shortText(64)
+      .refine((value) => value.length > 0, 'must not be empty')
+      .optional(),
+    title: shortText(1024).nullable().optional(),
+    metadata: jsonObject.optional(),
+  });
+
+  const structuredBytes = (value: unknown): number => utf8Length(JSON.stringify(value) ?? '');
+  const checkStructuredSize = (value: unknown, path: string): void => {
+    if (structuredBytes(value) > limits.maxStructuredBytes) {
+      throw invalid(path, `must be at most ${limits.maxStructuredBytes} bytes serialized`);
+    }
+  };
+
+  const parseMessage = (input: unknown, path: string): ValidMessage => {
+    const valid = parse(message, input, path) as ValidMessage;
+    if (valid.role === undefined && valid.direction === undefined) {
+      throw invalid(path, 'needs a role or a direction');
+    }
+    const structured = [valid.metadata, valid.parts, valid.media];
+    if (structuredBytes(structured) > limits.maxStructuredBytes) {
+      throw invalid(path, `metadata, parts and media must be at most ${limits.maxStructuredBytes} bytes serialized`);
+    }
+    return valid;
+  };
+
+  return {
+    messages(input) {
+      if (!Array.isArray(input)) return [parseMessage(input, 'message')];
+      if (input.length === 0) throw invalid('messages', 'must contain at least one message');
+      if (input.length > limits.maxBatchSize) {
+        throw invalid('messages', `must contain at most ${limits.maxBatchSize} messages`);
+      }
+      return input.map((item, index) => parseMessage(item, `messages[${index}]`));
+    },
+    id: (value, path) => parse(id, value, path),
+    time: (value, path) => parse(time, value, path),
+    text: (value, path) => parse(text, value, path),
+    content: (value, path) => parse(content, value, path),
+    limit(value, fallback, path) {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > limits.maxPageSize) {
+        throw invalid(path, `must be an integer from 1 to ${limits.maxPageSize}`);
+      }
+      return value;
+    },
+    seq(value, path) {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+        throw invalid(path, 'must be a non-negative integer');
+      }
+      return value;
+    },
+    conversation(value, path) {
+      const valid = parse(conversation, value ?? {}, path) as NewConversation;
+      checkStructuredSize(valid.metadata ?? {}, `${path}.metadata`);
+      return valid;
+    },
+    patch(value, path) {
+      const valid = parse(patch, value, path) as ConversationPatch;
+      checkStructuredSize(valid.metadata ?? {}, `${path}.metadata`);
+      return valid;
+    },
+    participants: (value, path) => parse(participants, value, path) as NewParticipant[],
+    status: (value, path) => parse(z.enum(MESSAGE_STATUSES), value, path),
+    error: (value, path) => parse(error, value, path) as MessageError,
+    metadata(value, path) {
+      const valid = parse(jsonObject, value, path);
+      checkStructuredSize(valid, path);
+      return valid;
+    },
+  };
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = joinPath(path, issue?.path ?? []);
+  throw invalid(where, issue?.message ?? 'is not valid');
+}
+
+function joinPath(base: string, path: readonly PropertyKey[]): string {
+  let result = base;
+  for (const key of path) {
+    result += typeof key === 'number' ? `[${key}]` : result === '' ? String(key) : `.${String(key)}`;
+  }
+  return result;
+}
+
+/** @example throw invalid('messages[0].content', 'must be a string'); */
+export function invalid(path: string, problem: string): ChatStoreError {
+  return new ChatStoreError('INVALID_ARGUMENT', `${path} ${problem}`, { path });
+}
+
+function jsonProblem(value: unknown, depth: number): { path: (string | number)[]; message: string } | undefined {
+  if (depth > MAX_JSON_DEPTH) return { path: [], message: `must be nested at most ${MAX_JSON_DEPTH} levels deep` };
+  if (value === null || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? undefined : { path: [], message: 'must be a finite number' };
+  }
+  if (typeof value === 'string') {
+    return isStorableText(value)
+      ? undefined
+      : { path: [], message: 'must not contain NUL characters or lone surrogates' };
+  }
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const problem = jsonProblem(value[index], depth + 1);
+      if (problem !== undefined) return { path: [index, ...problem.path], message: problem.message };
+    }
+    return undefined;
+  }
+  if (typeof value === 'object') {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) {
+      return { path: [], message: 'must be plain JSON (objects, arrays, strings, finite numbers, booleans, null)' };
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (!isStorableText(key))
+        return { path: [key], message: 'key must not contain NUL characters or lone surrogates' };
+      if (item === undefined) return { path: [key], message: 'must not be undefined' };
+      const problem = jsonProblem(item, depth + 1);
+      if (problem !== undefined) return { path: [key, ...problem.path], message: problem.message };
+    }
+    return undefined;
+  }
+  return { path: [], message: 'must be plain JSON (objects, arrays, strings, finite numbers, booleans, null)' };
+}

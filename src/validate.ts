@@ -245,7 +245,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const where = joinPath(path, issue?.path ?? []);
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const where = joinPath(path, [...(issue?.path ?? []), ...unknownKey]);
   throw invalid(where, issue?.message ?? 'is not valid');
 }
 

@@ -15,7 +15,11 @@ export interface StoredMatches {
   byExternalId: ReadonlyMap<string, Message>;
 }
 
-/** What to write: the new messages in seq order and the conversation's counters after them. */
+/**
+ * What to write: the new messages in seq order and the conversation's counters after them. When
+ * `inserts` is empty (every message was a duplicate) the backend writes nothing at all: no
+ * conversation change, no `updatedAt` bump, no participants.
+ */
 export interface AppendPlan {
   results: AppendResult[];
   inserts: Message[];

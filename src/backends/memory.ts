@@ -1,0 +1,439 @@
+/**
+ * The in-process backend: everything in maps, nothing on disk. For tests and throwaway bots; it
+ * keeps every guarantee of the conformance suite within one process.
+ */
+import type {
+  AppendRequest,
+  Backend,
+  BackendSearchHit,
+  ConversationQuery,
+  CreateConversationRequest,
+  ErasureCounts,
+  RangeQuery,
+  SearchQuery,
+} from '../backend.js';
+import { ChatStoreError } from '../errors.js';
+import { applyMergePatch } from '../merge-patch.js';
+import type { AppendResult, Conversation, ConversationPatch, Message, Participant, Stats } from '../model.js';
+import { searchTerms } from '../text.js';
+import { planAppend } from './_plan.js';
+
+interface StoredConversation {
+  conversation: Omit<Conversation, 'participants'>;
+  participants: Map<string, Participant>;
+  /** Messages by seq; seqs only grow, so insertion order is seq order. */
+  messages: Map<number, Message>;
+  byExternalId: Map<string, Message>;
+}
+
+const SNIPPET_WORDS = 16;
+
+/**
+ * @example
+ * import { ChatStore } from 'chatstore';
+ * import { memoryBackend } from 'chatstore/memory';
+ * const store = new ChatStore(memoryBackend());
+ */
+export function memoryBackend(): Backend {
+  const conversations = new Map<string, StoredConversation>();
+  const messagesById = new Map<string, Message>();
+  let closed = false;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new ChatStoreError('UNAVAILABLE', 'the memory backend is closed');
+  };
+  // Copies on the way in and out, so callers can never mutate stored state.
+  const copy = <T>(value: T): T => structuredClone(value);
+
+  const snapshot = (stored: StoredConversation): Conversation => {
+    const participants = [...stored.participants.values()].sort(
+      (a, b) => a.joinedAt.localeCompare(b.joinedAt) || compare(a.id, b.id),
+    );
+    return copy({ ...stored.conversation, participants });
+  };
+
+  const createStored = (request: CreateConversationRequest): StoredConversation => {
+    const stored: StoredConversation = {
+      conversation: {
+        id: request.id,
+        type: request.type,
+        ...(request.title === undefined ? {} : { title: request.title }),
+        metadata: copy(request.metadata),
+        createdAt: request.now,
+        updatedAt: request.now,
+        lastSeq: 0,
+        messageCount: 0,
+      },
+      participants: new Map(),
+      messages: new Map(),
+      byExternalId: new Map(),
+    };
+    addMissing(stored, request.participants);
+    conversations.set(request.id, stored);
+    return stored;
+  };
+
+  const addMissing = (stored: StoredConversation, participants: Participant[]): void => {
+    for (const participant of participants) {
+      if (!stored.participants.has(participant.id)) stored.participants.set(participant.id, copy(participant));
+    }
+  };
+
+  const removeStoredMessage = (message: Message): void => {
+    const stored = conversations.get(message.conversationId);
+    messagesById.delete(message.id);
+    if (stored === undefined) return;
+    stored.messages.delete(message.seq);
+    if (message.externalId !== undefined) stored.byExternalId.delete(message.externalId);
+    stored.conversation.messageCount -= 1;
+  };
+
+  const removeConversation = (id: string): void => {
+    const stored = conversations.get(id);
+    if (stored === undefined) return;
+    for (const message of stored.messages.values()) messagesById.delete(message.id);
+    conversations.delete(id);
+  };
+
+  const inTimeRange = (message: Message, from: string | undefined, to: string | undefined): boolean =>
+    (from === undefined || message.createdAt >= from) && (to === undefined || message.createdAt < to);
+
+  return {
+    name: 'memory',
+
+    async append(request: AppendRequest): Promise<AppendResult[]> {
+      ensureOpen();
+      const existing = conversations.get(request.conversationId);
+      const byId = new Map<string, Message>();
+      const byExternalId = new Map<string, Message>();
+      for (const draft of request.messages) {
+        const sameId = messagesById.get(draft.id);
+        if (sameId !== undefined) byId.set(draft.id, sameId);
+        const sameExternal = draft.externalId === undefined ? undefined : existing?.byExternalId.get(draft.externalId);
+        if (sameExternal !== undefined && draft.externalId !== undefined)
+          byExternalId.set(draft.externalId, sameExternal);
+      }
+      const plan = planAppend(request, existing?.conversation.lastSeq ?? 0, { byId, byExternalId });
+      if (plan.inserts.length === 0) return copy(plan.results);
+      const stored =
+        existing ??
+        createStored({ id: request.conversationId, ...request.conversation, participants: [], now: request.now });
+      delete stored.conversation.deletedAt;
+      for (const message of plan.inserts) {
+        const kept = copy(message);
+        stored.messages.set(kept.seq, kept);
+        messagesById.set(kept.id, kept);
+        if (kept.externalId !== undefined) stored.byExternalId.set(kept.externalId, kept);
+      }
+      stored.conversation.lastSeq = plan.lastSeq;
+      stored.conversation.messageCount += plan.inserts.length;
+      if (plan.lastMessageAt !== undefined) stored.conversation.lastMessageAt = plan.lastMessageAt;
+      stored.conversation.updatedAt = request.now;
+      addMissing(stored, request.participants);
+      return copy(plan.results);
+    },
+
+    async getMessage(id) {
+      ensureOpen();
+      const message = messagesById.get(id);
+      return message === undefined ? undefined : copy(message);
+    },
+
+    async getMessageByExternalId(externalId, conversationId) {
+      ensureOpen();
+      if (conversationId !== undefined) {
+        const message = conversations.get(conversationId)?.byExternalId.get(externalId);
+        return message === undefined ? undefined : copy(message);
+      }
+      const ids = [...conversations.keys()].sort(compare);
+      for (const id of ids) {
+        const message = conversations.get(id)?.byExternalId.get(externalId);
+        if (message !== undefined) return copy(message);
+      }
+      return undefined;
+    },
+
+    async range(conversationId: string, query: RangeQuery): Promise<Message[]> {
+      ensureOpen();
+      const stored = conversations.get(conversationId);
+      if (stored === undefined) return [];
+      const after = query.afterSeq ?? 0;
+      const before = query.beforeSeq ?? Number.POSITIVE_INFINITY;
+      const result: Message[] = [];
+      // Walk seqs from the starting bound: O(page) for dense seqs, like the engines' index scans.
+      const step = query.order === 'asc' ? 1 : -1;
+      let seq = query.order === 'asc' ? after + 1 : Math.min(before - 1, stored.conversation.lastSeq);
+      while (
+        result.length < query.limit &&
+        seq > after &&
+        seq < before &&
+        seq >= 1 &&
+        seq <= stored.conversation.lastSeq
+      ) {
+        const message = stored.messages.get(seq);
+        if (
+          message !== undefined &&
+          (query.includeDeleted || message.deletedAt === undefined) &&
+          inTimeRange(message, query.from, query.to)
+        ) {
+          result.push(copy(message));
+        }
+        seq += step;
+      }
+      return result;
+    },
+
+    async updateMessage(id, change) {
+      ensureOpen();
+      const current = messagesById.get(id);
+      if (current === undefined) return undefined;
+      const next = change(copy(current));
+      if (next === undefined) return copy(current);
+      const kept: Message = { ...copy(next), id: current.id, conversationId: current.conversationId, seq: current.seq };
+      const stored = conversations.get(current.conversationId);
+      messagesById.set(id, kept);
+      stored?.messages.set(kept.seq, kept);
+      if (kept.externalId !== undefined) stored?.byExternalId.set(kept.externalId, kept);
+      return copy(kept);
+    },
+
+    async removeMessage(id) {
+      ensureOpen();
+      const message = messagesById.get(id);
+      if (message === undefined) return false;
+      removeStoredMessage(message);
+      return true;
+    },
+
+    async search(query: SearchQuery): Promise<BackendSearchHit[]> {
+      ensureOpen();
+      const candidates: Message[] = [];
+      const sources =
+        query.conversationId === undefined
+          ? [...conversations.values()]
+          : [conversations.get(query.conversationId)].filter((s) => s !== undefined);
+      for (const stored of sources) {
+        for (const message of stored.messages.values()) {
+          if (message.deletedAt !== undefined) continue;
+          if (query.senderId !== undefined && message.senderId !== query.senderId) continue;
+          if (!inTimeRange(message, query.from, query.to)) continue;
+          candidates.push(message);
+        }
+      }
+      const documents = candidates.map((message) => ({ message, terms: searchTerms(message.content) }));
+      const matching = documents.filter((doc) => query.terms.every((term) => doc.terms.includes(term)));
+      const scored = matching.map((doc) => ({
+        message: doc.message,
+        score: bm25(doc.terms, query.terms, documents),
+        snippet: snippet(doc.message.content, query.terms),
+      }));
+      scored.sort((a, b) => b.score - a.score || compare(a.message.id, b.message.id));
+      const after = query.after;
+      const resumed =
+        after === undefined
+          ? scored
+          : scored.filter((hit) => hit.score < after.score || (hit.score === after.score && hit.message.id > after.id));
+      return copy(resumed.slice(0, query.limit));
+    },
+
+    async getConversation(id) {
+      ensureOpen();
+      const stored = conversations.get(id);
+      return stored === undefined ? undefined : snapshot(stored);
+    },
+
+    async listConversations(query: ConversationQuery) {
+      ensureOpen();
+      const activity = (c: Omit<Conversation, 'participants'>) => c.lastMessageAt ?? c.createdAt;
+      const rows = [...conversations.values()]
+        .filter((s) => query.includeDeleted || s.conversation.deletedAt === undefined)
+        .filter((s) => query.type === undefined || s.conversation.type === query.type)
+        .filter((s) => query.participantId === undefined || s.participants.has(query.participantId))
+        .filter((s) => {
+          const after = query.after;
+          if (after === undefined) return true;
+          const at = activity(s.conversation);
+          return at < after.activityAt || (at === after.activityAt && s.conversation.id < after.id);
+        })
+        .sort(
+          (a, b) =>
+            compare(activity(b.conversation), activity(a.conversation)) ||
+            compare(b.conversation.id, a.conversation.id),
+        );
+      return rows.slice(0, query.limit).map(snapshot);
+    },
+
+    async createConversation(request) {
+      ensureOpen();
+      if (conversations.has(request.id)) {
+        throw new ChatStoreError('CONFLICT', `conversation ${request.id} already exists`);
+      }
+      return snapshot(createStored(request));
+    },
+
+    async updateConversation(id, patch: ConversationPatch, now) {
+      ensureOpen();
+      const stored = conversations.get(id);
+      if (stored === undefined) return undefined;
+      const conversation = stored.conversation;
+      if (patch.type !== undefined) conversation.type = patch.type;
+      if (patch.title === null) delete conversation.title;
+      else if (patch.title !== undefined) conversation.title = patch.title;
+      if (patch.metadata !== undefined)
+        conversation.metadata = applyMergePatch(conversation.metadata, copy(patch.metadata));
+      conversation.updatedAt = now;
+      return snapshot(stored);
+    },
+
+    async addParticipants(conversationId, participants, now) {
+      ensureOpen();
+      const stored = conversations.get(conversationId);
+      if (stored === undefined) return undefined;
+      addMissing(stored, participants);
+      stored.conversation.updatedAt = now;
+      return snapshot(stored);
+    },
+
+    async removeParticipant(conversationId, participantId, now) {
+      ensureOpen();
+      const stored = conversations.get(conversationId);
+      if (stored === undefined) return undefined;
+      stored.participants.delete(participantId);
+      stored.conversation.updatedAt = now;
+      return snapshot(stored);
+    },
+
+    async deleteConversation(id, { hard, now }) {
+      ensureOpen();
+      const stored = conversations.get(id);
+      if (stored === undefined) return false;
+      if (hard) {
+        removeConversation(id);
+        return true;
+      }
+      stored.conversation.deletedAt ??= now;
+      stored.conversation.updatedAt = now;
+      for (const message of stored.messages.values()) message.deletedAt ??= now;
+      return true;
+    },
+
+    async stats(conversationId): Promise<Stats> {
+      ensureOpen();
+      const sources =
+        conversationId === undefined
+          ? [...conversations.values()]
+          : [conversations.get(conversationId)].filter((s) => s !== undefined);
+      const stats: Stats = {
+        total: 0,
+        incoming: 0,
+        outgoing: 0,
+        withMedia: 0,
+        commands: 0,
+        adminCommands: 0,
+        failed: 0,
+        deleted: 0,
+        byRole: { user: 0, assistant: 0, system: 0, tool: 0 },
+        conversations: sources.filter((s) => s.conversation.deletedAt === undefined).length,
+      };
+      for (const stored of sources) {
+        for (const message of stored.messages.values()) {
+          if (message.deletedAt !== undefined) {
+            stats.deleted += 1;
+            continue;
+          }
+          stats.total += 1;
+          stats[message.direction] += 1;
+          stats.byRole[message.role] += 1;
+          if (message.media !== undefined) stats.withMedia += 1;
+          if (message.command !== undefined) stats.commands += 1;
+          if (message.command?.admin === true) stats.adminCommands += 1;
+          if (message.status === 'failed') stats.failed += 1;
+        }
+      }
+      return stats;
+    },
+
+    async eraseSubject(subjectId): Promise<ErasureCounts> {
+      ensureOpen();
+      const counts: ErasureCounts = { messagesDeleted: 0, conversationsDeleted: [], participantEntriesRemoved: 0 };
+      const named = conversations.get(subjectId);
+      if (named !== undefined) {
+        counts.messagesDeleted += named.messages.size;
+        counts.participantEntriesRemoved += named.participants.has(subjectId) ? 1 : 0;
+        counts.conversationsDeleted.push(subjectId);
+        removeConversation(subjectId);
+      }
+      for (const stored of conversations.values()) {
+        for (const message of [...stored.messages.values()]) {
+          if (message.senderId === subjectId || message.recipientId === subjectId) {
+            removeStoredMessage(message);
+            counts.messagesDeleted += 1;
+          }
+        }
+        if (stored.participants.delete(subjectId)) counts.participantEntriesRemoved += 1;
+      }
+      return counts;
+    },
+
+    async conversationIds(after, limit) {
+      ensureOpen();
+      return [...conversations.keys()]
+        .filter((id) => after === undefined || id > after)
+        .sort(compare)
+        .slice(0, limit);
+    },
+
+    async close() {
+      closed = true;
+    },
+  };
+}
+
+/** Code-unit order, the order of SQL `BINARY` collation and Redis. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Okapi BM25 over the candidate documents, as SQLite's bm25() computes it (k1 = 1.2, b = 0.75). */
+function bm25(docTerms: string[], queryTerms: string[], corpus: { terms: string[] }[]): number {
+  const k1 = 1.2;
+  const b = 0.75;
+  const averageLength = corpus.reduce((sum, doc) => sum + doc.terms.length, 0) / Math.max(corpus.length, 1);
+  let score = 0;
+  for (const term of queryTerms) {
+    const containing = corpus.filter((doc) => doc.terms.includes(term)).length;
+    const idf = Math.max(Math.log((corpus.length - containing + 0.5) / (containing + 0.5)), 1e-6);
+    const frequency = docTerms.filter((t) => t === term).length;
+    score += (idf * (frequency * (k1 + 1))) / (frequency + k1 * (1 - b + (b * docTerms.length) / averageLength));
+  }
+  return score;
+}
+
+/** Up to SNIPPET_WORDS words around the first match, matches wrapped in `<mark>`. */
+function snippet(content: string, queryTerms: string[]): string {
+  const words = [...content.matchAll(/[\p{L}\p{N}]+/gu)];
+  const isMatch = (word: string) => {
+    const [term] = searchTerms(word);
+    return term !== undefined && queryTerms.includes(term);
+  };
+  const first = Math.max(
+    0,
+    words.findIndex((w) => isMatch(w[0])),
+  );
+  const start = Math.max(0, Math.min(first - Math.floor(SNIPPET_WORDS / 4), words.length - SNIPPET_WORDS));
+  const end = Math.min(words.length, start + SNIPPET_WORDS);
+  if (words.length === 0) return content;
+  const from = start === 0 ? 0 : (words[start]?.index ?? 0);
+  const lastWord = words[end - 1];
+  const to = end === words.length ? content.length : (lastWord?.index ?? 0) + (lastWord?.[0].length ?? 0);
+  let text = '';
+  let cursor = from;
+  for (const word of words.slice(start, end)) {
+    const index = word.index ?? 0;
+    text += content.slice(cursor, index);
+    text += isMatch(word[0]) ? `<mark>${word[0]}</mark>` : word[0];
+    cursor = index + word[0].length;
+  }
+  text += content.slice(cursor, to);
+  return `${start > 0 ? '…' : ''}${text}${end < words.length ? '…' : ''}`;
+}

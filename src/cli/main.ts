@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * The `chatstore` command. Each subcommand lives in its own file and is loaded only when run, so
+ * `chatstore stats` never loads the HTTP server or the benchmark harness.
+ */
+import { Command } from 'commander';
+import { isChatStoreError, redact } from '../errors.js';
+import { EXIT, type CommandContext } from './context.js';
+
+const program = new Command()
+  .name('chatstore')
+  .description('A conversation store for messaging bots and AI assistants.')
+  .option('-u, --url <url>', 'store URL (default: $CHATSTORE_URL or sqlite://./data/chatstore.db)')
+  .showHelpAfterError()
+  .exitOverride();
+
+const context = (): CommandContext => {
+  const url = program.opts<{ url?: string }>().url;
+  return { url, stdout: process.stdout, stderr: process.stderr };
+};
+
+program
+  .command('stats')
+  .description('print message counts as JSON, for the whole store or one conversation')
+  .option('-c, --conversation <id>', 'only this conversation')
+  .action(async (options) => (await import('./stats.js')).stats(context(), options));
+
+program
+  .command('export')
+  .description('write messages as JSON Lines, in seq order per conversation')
+  .option('-c, --conversation <id>', 'only this conversation')
+  .option('-o, --out <file>', 'write to this file instead of stdout')
+  .option('--from <time>', 'only messages created at or after this ISO time')
+  .option('--to <time>', 'only messages created before this ISO time')
+  .option('--include-deleted', 'include soft-deleted messages')
+  .action(async (options) => (await import('./export.js')).exportMessages(context(), options));
+
+program
+  .command('import')
+  .description('append messages from JSON Lines (a file or stdin); duplicates are skipped by id/externalId')
+  .argument('[file]', 'JSONL file; stdin when omitted or "-"')
+  .option('-c, --conversation <id>', 'conversation for lines that carry no conversationId')
+  .option('--batch <n>', 'messages per append call', '500')
+  .action(async (file, options) => (await import('./import.js')).importMessages(context(), file, options));
+
+program
+  .command('serve')
+  .description('run the HTTP API (REST v1, admin, metrics, OpenAPI) over the store')
+  .option('-p, --port <port>', 'port to listen on (default: $PORT or 8080)')
+  .option('-H, --host <host>', 'address to bind (default: $HOST or 127.0.0.1)')
+  .action(async (options) => (await import('./serve.js')).serve(context(), options));
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (typeof error === 'object' && error !== null && 'code' in error && String(error.code).startsWith('commander.')) {
+    // commander already printed the problem (or help/version, which exit 0)
+    return (error as { exitCode?: number }).exitCode ?? EXIT.usage;
+  }
+  if (isChatStoreError(error)) {
+    process.stderr.write(`chatstore: ${error.code}: ${redact(error.message)}\n`);
+    return error.code === 'UNAVAILABLE' ? EXIT.unavailable : error.code === 'INVALID_ARGUMENT' ? EXIT.usage : EXIT.failure;
+  }
+  process.stderr.write(`chatstore: ${redact(error instanceof Error ? error.message : String(error))}\n`);
+  return EXIT.failure;
+}
+
+await main();

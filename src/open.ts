@@ -1,0 +1,95 @@
+/**
+ * `openStore(url)`: one URL picks the engine (DESIGN §5). Each scheme loads its backend module
+ * lazily, so only the chosen engine's driver is ever imported.
+ */
+import type { Backend } from './backend.js';
+import { ChatStoreError } from './errors.js';
+import { ChatStore, type ChatStoreOptions } from './store.js';
+
+/** The URL used when neither an argument nor `CHATSTORE_URL` names one. */
+export const DEFAULT_URL = 'sqlite://./data/chatstore.db';
+
+/** A store URL split into its parts; `location` is everything between `scheme://` and `?`. */
+export interface StoreUrl {
+  scheme: string;
+  location: string;
+  params: URLSearchParams;
+}
+
+type BackendLoader = (url: StoreUrl) => Promise<Backend>;
+
+const LOADERS: Readonly<Record<string, BackendLoader>> = {
+  memory: async () => (await import('./backends/memory.js')).memoryBackend(),
+  sqlite: async (url) => {
+    const durability = url.params.get('durability') ?? 'full';
+    if (durability !== 'full' && durability !== 'normal') {
+      throw new ChatStoreError('INVALID_ARGUMENT', "sqlite durability must be 'full' or 'normal'", { path: 'url' });
+    }
+    const busyTimeout = url.params.get('busyTimeoutMs');
+    const { sqliteBackend } = await import('./backends/sqlite.js');
+    return sqliteBackend({
+      path: url.location === '' ? ':memory:' : url.location,
+      durability,
+      ...(busyTimeout === null ? {} : { busyTimeoutMs: positiveInteger(busyTimeout, 'busyTimeoutMs') }),
+    });
+  },
+};
+
+/** The schemes `openStore` understands. @example SCHEMES.includes('sqlite') */
+export const SCHEMES: readonly string[] = Object.keys(LOADERS);
+
+/**
+ * Parses `scheme://location?params`. Paths stay as written: `sqlite://./data/chat.db` is relative,
+ * `sqlite:///var/lib/chat.db` absolute.
+ * @example parseStoreUrl('sqlite://./chat.db?durability=normal').params.get('durability') === 'normal'
+ */
+export function parseStoreUrl(url: string): StoreUrl {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^?#]*)(?:\?([^#]*))?$/i.exec(url);
+  if (match === null) {
+    // The text is not echoed: a malformed URL may hold a password that redaction cannot find.
+    throw new ChatStoreError('INVALID_ARGUMENT', 'not a store URL (expected scheme://location?options)', {
+      path: 'url',
+    });
+  }
+  const [, scheme = '', location = '', query = ''] = match;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(location);
+  } catch (cause) {
+    throw new ChatStoreError('INVALID_ARGUMENT', 'not a store URL: bad percent-encoding', { path: 'url', cause });
+  }
+  return { scheme: scheme.toLowerCase(), location: decoded, params: new URLSearchParams(query) };
+}
+
+/** The backend a URL names, without a store around it. @example const backend = await openBackend('memory://'); */
+export async function openBackend(url: string): Promise<Backend> {
+  const parsed = parseStoreUrl(url);
+  const load = LOADERS[parsed.scheme];
+  if (load === undefined) {
+    throw new ChatStoreError(
+      'INVALID_ARGUMENT',
+      `unknown store scheme "${parsed.scheme}" (known: ${SCHEMES.join(', ')})`,
+      { path: 'url' },
+    );
+  }
+  return load(parsed);
+}
+
+/**
+ * Opens a store from a URL, else `CHATSTORE_URL`, else the default SQLite file.
+ * @example
+ * import { openStore } from 'chatstore/open';
+ * const store = await openStore('sqlite://./data/chat.db');
+ */
+export async function openStore(url?: string, options: ChatStoreOptions = {}): Promise<ChatStore> {
+  const chosen = url ?? process.env.CHATSTORE_URL ?? DEFAULT_URL;
+  return new ChatStore(await openBackend(chosen), options);
+}
+
+function positiveInteger(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ChatStoreError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { path: 'url' });
+  }
+  return value;
+}

@@ -47,7 +47,8 @@ export interface ValidMessage {
 
 const MAX_JSON_DEPTH = 64;
 const TIME_TEXT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
-const MIN_TIME = Date.UTC(1, 0, 1);
+// Date.UTC maps years 0–99 to 19xx, so the first instant of year 1 is spelled out.
+const MIN_TIME = Date.parse('0001-01-01T00:00:00.000Z');
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**

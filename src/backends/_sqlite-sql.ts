@@ -1,0 +1,195 @@
+/**
+ * Every SQL statement of the sqlite backend, in one place so that the indexes they need (see
+ * `_sqlite-schema.ts`) can be checked against them. `sqlite.ts` prepares each once per connection.
+ */
+import type { MessageRow } from './_sqlite-rows.js';
+
+const SEARCH_SNIPPET = `snippet(messages_fts, 0, '<mark>', '</mark>', '…', 16)`;
+
+/**
+ * The fixed statements of the sqlite backend.
+ * @example db.prepare(`EXPLAIN QUERY PLAN ${SQLITE_SQL.rangeDesc}`)
+ */
+export const SQLITE_SQL = {
+  conversation: 'SELECT * FROM conversations WHERE id = ?',
+  participants: 'SELECT * FROM participants WHERE conversation_id = ? ORDER BY joined_at, participant_id',
+  participantsOfMany: `SELECT * FROM participants WHERE conversation_id IN (SELECT value FROM json_each(?))
+    ORDER BY conversation_id, joined_at, participant_id`,
+  insertConversation: `INSERT INTO conversations (id, type, title, metadata, created_at, updated_at, activity_at)
+    VALUES (:id, :type, :title, :metadata, :now, :now, :now) ON CONFLICT (id) DO NOTHING`,
+  /** Also revives a soft-deleted conversation: appending to it brings it back. */
+  afterAppend: `UPDATE conversations SET
+      last_seq = :lastSeq,
+      message_count = message_count + :inserted,
+      last_message_at = coalesce(:lastMessageAt, last_message_at),
+      activity_at = coalesce(:lastMessageAt, last_message_at, created_at),
+      updated_at = :now,
+      deleted_at = NULL
+    WHERE id = :id`,
+  updateConversation: `UPDATE conversations SET
+      type = coalesce(:type, type),
+      title = CASE WHEN :setTitle THEN :title ELSE title END,
+      metadata = CASE WHEN :patch IS NULL THEN metadata ELSE json_patch(metadata, :patch) END,
+      updated_at = :now
+    WHERE id = :id`,
+  touchConversation: 'UPDATE conversations SET updated_at = :now WHERE id = :id',
+  insertParticipant: `INSERT INTO participants (conversation_id, participant_id, kind, name, joined_at)
+    VALUES (:conversationId, :id, :kind, :name, :joinedAt) ON CONFLICT DO NOTHING`,
+  removeParticipant: 'DELETE FROM participants WHERE conversation_id = ? AND participant_id = ?',
+  softDeleteConversation: `UPDATE conversations SET deleted_at = coalesce(deleted_at, :now), updated_at = :now
+    WHERE id = :id`,
+  softDeleteMessagesOf: 'UPDATE messages SET deleted_at = :now WHERE conversation_id = :id AND deleted_at IS NULL',
+  deleteMessagesOf: 'DELETE FROM messages WHERE conversation_id = ?',
+  deleteParticipantsOf: 'DELETE FROM participants WHERE conversation_id = ?',
+  deleteConversation: 'DELETE FROM conversations WHERE id = ?',
+  conversationIds: 'SELECT id FROM conversations WHERE id > ? ORDER BY id LIMIT ?',
+
+  messageById: 'SELECT * FROM messages WHERE id = ?',
+  messagesByIds: 'SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?))',
+  messagesByExternalIds: `SELECT * FROM messages
+    WHERE conversation_id = ? AND external_id IN (SELECT value FROM json_each(?))`,
+  messageByExternalId: 'SELECT * FROM messages WHERE conversation_id = ? AND external_id = ?',
+  firstMessageByExternalId: 'SELECT * FROM messages WHERE external_id = ? ORDER BY conversation_id, seq LIMIT 1',
+  rangeAsc: rangeSql('ASC'),
+  rangeDesc: rangeSql('DESC'),
+  insertMessage: `INSERT INTO messages (conversation_id, seq, id, external_id, role, direction, sender_id,
+      recipient_id, content, parts, media, status, status_at, error, reply_to, command_name, command_admin,
+      metadata, created_at, edited_at, deleted_at)
+    VALUES (:conversation_id, :seq, :id, :external_id, :role, :direction, :sender_id, :recipient_id, :content,
+      :parts, :media, :status, :status_at, :error, :reply_to, :command_name, :command_admin, :metadata,
+      :created_at, :edited_at, :deleted_at)`,
+  updateMessage: `UPDATE messages SET content = :content, metadata = :metadata, status = :status,
+      status_at = :status_at, error = :error, edited_at = :edited_at, deleted_at = :deleted_at
+    WHERE id = :id`,
+  removeMessage: 'DELETE FROM messages WHERE id = ? RETURNING conversation_id',
+  uncountMessage: 'UPDATE conversations SET message_count = message_count - 1 WHERE id = ?',
+
+  /** Ties on score resume by id; the outer WHERE is the keyset after the previous page's last hit. */
+  search: `SELECT * FROM (
+      SELECT m.*, -bm25(messages_fts) AS score, ${SEARCH_SNIPPET} AS snippet
+      FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid
+      WHERE messages_fts MATCH :match
+        AND m.deleted_at IS NULL
+        AND (:conversationId IS NULL OR m.conversation_id = :conversationId)
+        AND (:senderId IS NULL OR m.sender_id = :senderId)
+        AND (:from IS NULL OR m.created_at >= :from)
+        AND (:to IS NULL OR m.created_at < :to)
+    )
+    WHERE :afterScore IS NULL OR score < :afterScore OR (score = :afterScore AND id > :afterId)
+    ORDER BY score DESC, id ASC
+    LIMIT :limit`,
+  statsOfAll: statsSql('', ''),
+  statsOfOne: statsSql('WHERE conversation_id = :id', 'AND id = :id'),
+
+  deleteParticipantEverywhere: 'DELETE FROM participants WHERE participant_id = ?',
+  uncountMessagesOfSubject: `UPDATE conversations SET message_count = message_count - erased.n
+    FROM (
+      SELECT conversation_id, count(*) AS n FROM messages
+      WHERE sender_id = :subjectId OR recipient_id = :subjectId
+      GROUP BY conversation_id
+    ) AS erased
+    WHERE conversations.id = erased.conversation_id`,
+  deleteMessagesOfSubject: 'DELETE FROM messages WHERE sender_id = :subjectId OR recipient_id = :subjectId',
+} as const;
+
+/** Which optional clauses a conversation listing needs. */
+export interface ConversationListShape {
+  participant: boolean;
+  type: boolean;
+  after: boolean;
+  includeDeleted: boolean;
+}
+
+/**
+ * A listing is built per shape (and cached by the caller) rather than with `:x IS NULL OR …`
+ * clauses, which would keep SQLite from starting the index scan at the cursor.
+ * @example db.prepare(conversationListSql({ participant: false, type: false, after: true, includeDeleted: false }))
+ */
+export function conversationListSql(shape: ConversationListShape): string {
+  const where: string[] = [];
+  if (shape.participant) where.push('p.participant_id = :participantId');
+  if (!shape.includeDeleted) where.push('c.deleted_at IS NULL');
+  if (shape.type) where.push('c.type = :type');
+  if (shape.after) where.push('(c.activity_at, c.id) < (:afterActivityAt, :afterId)');
+  // By participant, the scan starts from that participant's entries: cheap for a person, who is in
+  // few conversations; a bot present everywhere pays a sort over its conversations instead.
+  const from = shape.participant
+    ? 'participants p JOIN conversations c ON c.id = p.conversation_id'
+    : 'conversations c';
+  return `SELECT c.* FROM ${from}
+    ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+    ORDER BY c.activity_at DESC, c.id DESC
+    LIMIT :limit`;
+}
+
+function rangeSql(order: 'ASC' | 'DESC'): string {
+  return `SELECT * FROM messages
+    WHERE conversation_id = :conversationId AND seq > :afterSeq AND seq < :beforeSeq
+      AND (:includeDeleted OR deleted_at IS NULL)
+      AND (:from IS NULL OR created_at >= :from)
+      AND (:to IS NULL OR created_at < :to)
+    ORDER BY seq ${order}
+    LIMIT :limit`;
+}
+
+function statsSql(messagesWhere: string, conversationsAnd: string): string {
+  const live = 'deleted_at IS NULL';
+  return `SELECT
+      count(*) FILTER (WHERE ${live}) AS total,
+      count(*) FILTER (WHERE ${live} AND direction = 'incoming') AS incoming,
+      count(*) FILTER (WHERE ${live} AND direction = 'outgoing') AS outgoing,
+      count(*) FILTER (WHERE ${live} AND media IS NOT NULL) AS withMedia,
+      count(*) FILTER (WHERE ${live} AND command_name IS NOT NULL) AS commands,
+      count(*) FILTER (WHERE ${live} AND command_admin = 1) AS adminCommands,
+      count(*) FILTER (WHERE ${live} AND status = 'failed') AS failed,
+      count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
+      count(*) FILTER (WHERE ${live} AND role = 'user') AS user,
+      count(*) FILTER (WHERE ${live} AND role = 'assistant') AS assistant,
+      count(*) FILTER (WHERE ${live} AND role = 'system') AS system,
+      count(*) FILTER (WHERE ${live} AND role = 'tool') AS tool,
+      (SELECT count(*) FROM conversations WHERE deleted_at IS NULL ${conversationsAnd}) AS conversations
+    FROM messages ${messagesWhere}`;
+}
+
+/** One `stats` row. */
+export interface StatsRow {
+  total: number;
+  incoming: number;
+  outgoing: number;
+  withMedia: number;
+  commands: number;
+  adminCommands: number;
+  failed: number;
+  deleted: number;
+  user: number;
+  assistant: number;
+  system: number;
+  tool: number;
+  conversations: number;
+}
+
+/** A search hit row: the message plus its relevance and snippet. */
+export type SearchRow = MessageRow & { score: number; snippet: string };
+
+/** Bound values of a range read; `includeDeleted` is 0 or 1 (SQLite has no booleans). */
+export interface RangeParams {
+  conversationId: string;
+  afterSeq: number;
+  beforeSeq: number;
+  includeDeleted: number;
+  from: string | null;
+  to: string | null;
+  limit: number;
+}
+
+/** Bound values of a search. */
+export interface SearchParams {
+  match: string;
+  conversationId: string | null;
+  senderId: string | null;
+  from: string | null;
+  to: string | null;
+  afterScore: number | null;
+  afterId: string | null;
+  limit: number;
+}

@@ -49,7 +49,10 @@ export interface SearchPosition {
   id: string;
 }
 
-/** A full-text query: every term must match a word of `content` (terms come from `searchTerms`). */
+/**
+ * A full-text query: every term must equal a word of `content` as `searchTerms` splits and folds it.
+ * Engines index `searchTerms(content)`, not their own tokenization, so every engine matches alike.
+ */
 export interface SearchQuery {
   terms: string[];
   conversationId?: string;
@@ -60,10 +63,9 @@ export interface SearchQuery {
   after?: SearchPosition;
 }
 
-/** A hit as a backend returns it; `score` is higher for better matches. */
+/** A hit as a backend returns it; `score` is higher for better matches. The store adds the snippet. */
 export interface BackendSearchHit {
   message: Message;
-  snippet: string;
   score: number;
 }
 

@@ -97,6 +97,8 @@ export interface NewMessage {
   parts?: JsonValue[];
   media?: Media[];
   status?: MessageStatus;
+  /** Times of earlier status reports, e.g. when importing history. */
+  statusAt?: { [status in keyof StatusTimes]?: string | Date | number };
   error?: MessageError;
   replyTo?: string;
   command?: Command | null;

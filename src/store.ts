@@ -28,6 +28,7 @@ import type {
   SearchPage,
   Stats,
 } from './model.js';
+import { searchSnippet } from './snippet.js';
 import { applyStatus } from './status.js';
 import { searchTerms, utf8Length } from './text.js';
 import { approximateTokens, type TokenCounter } from './tokens.js';
@@ -372,8 +373,12 @@ export class ChatStore {
       ...this.#timeRange(options.from, options.to),
       ...(after === undefined ? {} : { after }),
     });
-    if (hits.length <= limit) return { hits };
-    const page = hits.slice(0, limit);
+    const page = hits.slice(0, limit).map((hit) => ({
+      message: hit.message,
+      snippet: searchSnippet(hit.message.content, terms),
+      score: hit.score,
+    }));
+    if (hits.length <= limit) return { hits: page };
     const last = page[page.length - 1] as (typeof page)[number];
     return { hits: page, next: encodeCursor({ kind: 'search', position: { score: last.score, id: last.message.id } }) };
   }

@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ChatStoreError } from '../errors.js';
+import { searchTerms } from '../text.js';
 
 /**
  * Migration `i` takes a file from schema version `i` to `i + 1`.
@@ -82,26 +83,29 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- eraseSubject: messages the subject received
   CREATE INDEX messages_by_recipient ON messages (recipient_id) WHERE recipient_id IS NOT NULL;
 
-  -- search: the words of content, accents folded the way searchTerms() folds them
+  -- search: the words of content as searchTerms() splits and folds them (the same rule on every
+  -- engine), space-separated, so FTS5's 'ascii' tokenizer finds exactly those words. Contentless:
+  -- the text lives once, in messages.content.
   CREATE VIRTUAL TABLE messages_fts USING fts5(
-    content,
-    content = 'messages',
-    content_rowid = 'pk',
-    tokenize = 'unicode61 remove_diacritics 2'
+    terms,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'ascii'
   );
   -- A hard delete or an erasure must not leave the words in old index segments (DESIGN §4.8).
   INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+  -- chatstore_search_terms() is registered by the backend on every connection it opens.
   CREATE TRIGGER messages_fts_after_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, content) VALUES (new.pk, new.content);
+    INSERT INTO messages_fts (rowid, terms) VALUES (new.pk, chatstore_search_terms(new.content));
   END;
   CREATE TRIGGER messages_fts_after_delete AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.pk, old.content);
+    DELETE FROM messages_fts WHERE rowid = old.pk;
   END;
   -- Status updates rewrite the row without changing content; they must not churn the index.
   CREATE TRIGGER messages_fts_after_update AFTER UPDATE OF content ON messages
   WHEN old.content IS NOT new.content BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.pk, old.content);
-    INSERT INTO messages_fts (rowid, content) VALUES (new.pk, new.content);
+    DELETE FROM messages_fts WHERE rowid = old.pk;
+    INSERT INTO messages_fts (rowid, terms) VALUES (new.pk, chatstore_search_terms(new.content));
   END;
   `,
 ];
@@ -111,6 +115,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
  * @example migrateSqlite(new Database('chat.db'));
  */
 export function migrateSqlite(db: Database.Database): void {
+  db.function('chatstore_search_terms', { deterministic: true }, (content: unknown) =>
+    searchTerms(String(content)).join(' '),
+  );
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS chatstore_schema (version INTEGER NOT NULL)');
     const row = db.prepare<[], { version: number }>('SELECT version FROM chatstore_schema').get();

@@ -4,8 +4,6 @@
  */
 import type { MessageRow } from './_sqlite-rows.js';
 
-const SEARCH_SNIPPET = `snippet(messages_fts, 0, '<mark>', '</mark>', '…', 16)`;
-
 /**
  * The fixed statements of the sqlite backend.
  * @example db.prepare(`EXPLAIN QUERY PLAN ${SQLITE_SQL.rangeDesc}`)
@@ -66,7 +64,7 @@ export const SQLITE_SQL = {
 
   /** Ties on score resume by id; the outer WHERE is the keyset after the previous page's last hit. */
   search: `SELECT * FROM (
-      SELECT m.*, -bm25(messages_fts) AS score, ${SEARCH_SNIPPET} AS snippet
+      SELECT m.*, -bm25(messages_fts) AS score
       FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid
       WHERE messages_fts MATCH :match
         AND m.deleted_at IS NULL
@@ -168,8 +166,8 @@ export interface StatsRow {
   conversations: number;
 }
 
-/** A search hit row: the message plus its relevance and snippet. */
-export type SearchRow = MessageRow & { score: number; snippet: string };
+/** A search hit row: the message plus its relevance. */
+export type SearchRow = MessageRow & { score: number };
 
 /** Bound values of a range read; `includeDeleted` is 0 or 1 (SQLite has no booleans). */
 export interface RangeParams {

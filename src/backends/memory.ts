@@ -26,8 +26,6 @@ interface StoredConversation {
   byExternalId: Map<string, Message>;
 }
 
-const SNIPPET_WORDS = 16;
-
 /**
  * @example
  * import { ChatStore } from 'chatstore';
@@ -162,7 +160,7 @@ export function memoryBackend(): Backend {
       const result: Message[] = [];
       // Walk seqs from the starting bound: O(page) for dense seqs, like the engines' index scans.
       const step = query.order === 'asc' ? 1 : -1;
-      let seq = query.order === 'asc' ? after + 1 : Math.min(before - 1, stored.conversation.lastSeq);
+      let seq = query.order === 'asc' ? Math.max(after + 1, 1) : Math.min(before - 1, stored.conversation.lastSeq);
       while (
         result.length < query.limit &&
         seq > after &&
@@ -207,26 +205,21 @@ export function memoryBackend(): Backend {
 
     async search(query: SearchQuery): Promise<BackendSearchHit[]> {
       ensureOpen();
-      const candidates: Message[] = [];
-      const sources =
-        query.conversationId === undefined
-          ? [...conversations.values()]
-          : [conversations.get(query.conversationId)].filter((s) => s !== undefined);
-      for (const stored of sources) {
+      // Relevance is computed over the whole index, as the engines' full-text indexes do; filters
+      // only choose which hits come back.
+      const index: { message: Message; terms: string[] }[] = [];
+      for (const stored of conversations.values()) {
         for (const message of stored.messages.values()) {
-          if (message.deletedAt !== undefined) continue;
-          if (query.senderId !== undefined && message.senderId !== query.senderId) continue;
-          if (!inTimeRange(message, query.from, query.to)) continue;
-          candidates.push(message);
+          if (message.deletedAt === undefined) index.push({ message, terms: searchTerms(message.content) });
         }
       }
-      const documents = candidates.map((message) => ({ message, terms: searchTerms(message.content) }));
-      const matching = documents.filter((doc) => query.terms.every((term) => doc.terms.includes(term)));
-      const scored = matching.map((doc) => ({
-        message: doc.message,
-        score: bm25(doc.terms, query.terms, documents),
-        snippet: snippet(doc.message.content, query.terms),
-      }));
+      const scored = index
+        .filter(({ message, terms }) => {
+          if (query.conversationId !== undefined && message.conversationId !== query.conversationId) return false;
+          if (query.senderId !== undefined && message.senderId !== query.senderId) return false;
+          return inTimeRange(message, query.from, query.to) && query.terms.every((term) => terms.includes(term));
+        })
+        .map(({ message, terms }) => ({ message, score: bm25(terms, query.terms, index) }));
       scored.sort((a, b) => b.score - a.score || compare(a.message.id, b.message.id));
       const after = query.after;
       const resumed =
@@ -407,33 +400,4 @@ function bm25(docTerms: string[], queryTerms: string[], corpus: { terms: string[
     score += (idf * (frequency * (k1 + 1))) / (frequency + k1 * (1 - b + (b * docTerms.length) / averageLength));
   }
   return score;
-}
-
-/** Up to SNIPPET_WORDS words around the first match, matches wrapped in `<mark>`. */
-function snippet(content: string, queryTerms: string[]): string {
-  const words = [...content.matchAll(/[\p{L}\p{N}]+/gu)];
-  const isMatch = (word: string) => {
-    const [term] = searchTerms(word);
-    return term !== undefined && queryTerms.includes(term);
-  };
-  const first = Math.max(
-    0,
-    words.findIndex((w) => isMatch(w[0])),
-  );
-  const start = Math.max(0, Math.min(first - Math.floor(SNIPPET_WORDS / 4), words.length - SNIPPET_WORDS));
-  const end = Math.min(words.length, start + SNIPPET_WORDS);
-  if (words.length === 0) return content;
-  const from = start === 0 ? 0 : (words[start]?.index ?? 0);
-  const lastWord = words[end - 1];
-  const to = end === words.length ? content.length : (lastWord?.index ?? 0) + (lastWord?.[0].length ?? 0);
-  let text = '';
-  let cursor = from;
-  for (const word of words.slice(start, end)) {
-    const index = word.index ?? 0;
-    text += content.slice(cursor, index);
-    text += isMatch(word[0]) ? `<mark>${word[0]}</mark>` : word[0];
-    cursor = index + word[0].length;
-  }
-  text += content.slice(cursor, to);
-  return `${start > 0 ? '…' : ''}${text}${end < words.length ? '…' : ''}`;
 }

@@ -347,7 +347,7 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
             afterId: query.after?.id ?? null,
             limit: query.limit,
           })
-          .map((row) => ({ message: toMessage(row), snippet: row.snippet, score: row.score })),
+          .map((row) => ({ message: toMessage(row), score: row.score })),
       );
     },
 

@@ -1,0 +1,116 @@
+/**
+ * The one list of backends the conformance suite runs (DESIGN §4). Adding an engine is adding one
+ * entry to ALL_BACKENDS. `CHATSTORE_BACKENDS=memory,sqlite` narrows the list; an unknown name fails
+ * loudly instead of silently running nothing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChatStore, type ChatStoreOptions } from '../../src/store.js';
+
+/** A store on fresh, empty storage, and how to dispose of both. */
+export interface OpenedStore {
+  store: ChatStore;
+  cleanup(): Promise<void>;
+}
+
+/** Storage that several OS processes can open at once. */
+export interface SharedStorage {
+  /** What a child process passes to `connect` to reach the same data (a file path, a URL). */
+  location: string;
+  cleanup(): Promise<void>;
+}
+
+/** For engines that several processes can share: how to create storage and connect to it. */
+export interface BackendProcesses {
+  create(): Promise<SharedStorage>;
+  connect(location: string, options?: ChatStoreOptions): Promise<ChatStore>;
+}
+
+export interface BackendEntry {
+  name: string;
+  /** A store over fresh, empty storage; `options` go to the ChatStore (a fixed clock, say). */
+  open(options?: ChatStoreOptions): Promise<OpenedStore>;
+  /** Present when several processes can write the same data (absent for the in-process memory backend). */
+  processes?: BackendProcesses;
+}
+
+async function temporaryDirectory(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'chatstore-conformance-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Closes the store (idempotent) before removing its storage, whatever the test did to it. */
+function opened(store: ChatStore, removeStorage: () => Promise<void> = async () => {}): OpenedStore {
+  return {
+    store,
+    async cleanup() {
+      try {
+        await store.close();
+      } finally {
+        await removeStorage();
+      }
+    },
+  };
+}
+
+async function sqliteStore(path: string, options?: ChatStoreOptions): Promise<ChatStore> {
+  const { sqliteBackend } = await import('../../src/backends/sqlite.js');
+  return new ChatStore(await sqliteBackend({ path }), options);
+}
+
+/** Every backend the suite knows, whatever `CHATSTORE_BACKENDS` says (child processes look names up here). */
+export const ALL_BACKENDS: readonly BackendEntry[] = [
+  {
+    name: 'memory',
+    async open(options) {
+      const { memoryBackend } = await import('../../src/backends/memory.js');
+      return opened(new ChatStore(memoryBackend(), options));
+    },
+  },
+  {
+    name: 'sqlite',
+    async open(options) {
+      const { dir, remove } = await temporaryDirectory();
+      try {
+        return opened(await sqliteStore(join(dir, 'chat.db'), options), remove);
+      } catch (error) {
+        await remove();
+        throw error;
+      }
+    },
+    processes: {
+      async create() {
+        const { dir, remove } = await temporaryDirectory();
+        return { location: join(dir, 'chat.db'), cleanup: remove };
+      },
+      connect: (location, options) => sqliteStore(location, options),
+    },
+  },
+];
+
+/** The names in `CHATSTORE_BACKENDS` (comma-separated), or every backend when it is unset or empty. */
+export function selectBackends(selection: string | undefined, known: readonly BackendEntry[]): BackendEntry[] {
+  const names = (selection ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) return [...known];
+  return [...new Set(names)].map((name) => {
+    const entry = known.find((candidate) => candidate.name === name);
+    if (entry === undefined) {
+      throw new Error(
+        `CHATSTORE_BACKENDS names unknown backend "${name}" (known: ${known.map((b) => b.name).join(', ')})`,
+      );
+    }
+    return entry;
+  });
+}
+
+/** The backends this run tests. */
+export const backends: BackendEntry[] = selectBackends(process.env.CHATSTORE_BACKENDS, ALL_BACKENDS);
+
+/** The backends of this run that several processes can share. */
+export const sharedBackends: (BackendEntry & { processes: BackendProcesses })[] = backends.filter(
+  (entry): entry is BackendEntry & { processes: BackendProcesses } => entry.processes !== undefined,
+);

@@ -1,0 +1,74 @@
+/** Shared helpers of the conformance suite: a fresh store per test, error assertions, paging. */
+import { expect, onTestFinished } from 'vitest';
+import { ChatStoreError, type ErrorCode } from '../../src/errors.js';
+import type { Message } from '../../src/model.js';
+import type { ChatStore, ChatStoreOptions, ListOptions } from '../../src/store.js';
+import type { BackendEntry } from './backends.js';
+
+/** The instant of the fixed clock most tests use, as the store returns it. */
+export const T0 = '2026-01-02T03:04:05.678Z';
+
+/** Options for a store whose clock is stopped at T0. */
+export const atT0: ChatStoreOptions = { now: () => new Date(T0) };
+
+/** A clock that moves one second forward on every reading, starting at T0. */
+export function tickingClock(): () => Date {
+  let ms = Date.parse(T0);
+  return () => {
+    const now = new Date(ms);
+    ms += 1000;
+    return now;
+  };
+}
+
+/** A store on fresh storage, closed and removed when the current test finishes. */
+export async function freshStore(entry: BackendEntry, options?: ChatStoreOptions): Promise<ChatStore> {
+  const { store, cleanup } = await entry.open(options);
+  onTestFinished(cleanup);
+  return store;
+}
+
+/** Awaits `action`, which must fail with a ChatStoreError of `code` (and `path`, when given). */
+export async function expectError(
+  action: Promise<unknown> | (() => Promise<unknown>),
+  code: ErrorCode,
+  path?: string,
+): Promise<ChatStoreError> {
+  let caught: unknown;
+  try {
+    await (typeof action === 'function' ? action() : action);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected ChatStoreError ${code}, but nothing was thrown`).toBeInstanceOf(ChatStoreError);
+  const error = caught as ChatStoreError;
+  expect({ code: error.code, ...(path === undefined ? {} : { path: error.path }) }, error.message).toEqual({
+    code,
+    ...(path === undefined ? {} : { path }),
+  });
+  return error;
+}
+
+/** Every message of a conversation, read page by page with cursors. */
+export async function listAll(
+  store: ChatStore,
+  conversationId: string,
+  options: Omit<ListOptions, 'cursor'> = {},
+): Promise<Message[]> {
+  const all: Message[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; ; pages++) {
+    if (pages > 100_000) throw new Error('list never ended');
+    const page = await store.list(conversationId, { ...options, ...(cursor === undefined ? {} : { cursor }) });
+    all.push(...page.messages);
+    if (page.next === undefined) return all;
+    cursor = page.next;
+  }
+}
+
+/** The seqs of some messages. */
+export const seqs = (messages: readonly Message[]): number[] => messages.map((m) => m.seq);
+
+/** 1..n */
+export const range = (from: number, to: number): number[] =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);

@@ -1,0 +1,198 @@
+/** Full-text search on the engine's own index (DESIGN §3 `search`, §4.8). */
+import { describe, expect, test } from 'vitest';
+import type { Message, SearchHit } from '../../src/model.js';
+import type { ChatStore, SearchOptions } from '../../src/store.js';
+import { backends } from './backends.js';
+import { atT0, expectError, freshStore, range } from './harness.js';
+
+const ids = (hits: SearchHit[]): string[] => hits.map((h) => h.message.id);
+
+async function searchAll(store: ChatStore, query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+  const hits: SearchHit[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 1000; pages++) {
+    const page = await store.search(query, { ...options, ...(cursor === undefined ? {} : { cursor }) });
+    hits.push(...page.hits);
+    if (page.next === undefined) return hits;
+    cursor = page.next;
+  }
+  throw new Error('search never ended');
+}
+
+describe.each(backends)('search on $name', (entry) => {
+  test('finds whole words regardless of case and accents; every word must match', async () => {
+    const store = await freshStore(entry, atT0);
+    const [cafe, tea, other] = (
+      await store.append('c1', [
+        { role: 'user', content: 'Un Café au lait et mon RÉSUMÉ, por favor' },
+        { role: 'user', content: 'green tea for the resume review' },
+        { role: 'assistant', content: 'nothing to see here' },
+      ])
+    ).map((r) => r.message) as [Message, Message, Message];
+
+    const { hits } = await store.search('cafe');
+    expect(hits).toStrictEqual([{ message: cafe, snippet: expect.any(String), score: expect.any(Number) }]);
+    expect(ids((await store.search('CAFÉ')).hits)).toEqual([cafe.id]);
+    expect(ids((await store.search('résumé café')).hits)).toEqual([cafe.id]);
+    expect(ids((await store.search('Resume')).hits).sort()).toEqual([cafe.id, tea.id].sort());
+    expect(ids((await store.search('resume tea')).hits)).toEqual([tea.id]);
+    expect((await store.search('cafe tea')).hits).toEqual([]);
+    expect((await store.search('caf')).hits).toEqual([]);
+    expect((await store.search('zebra')).hits).toEqual([]);
+    expect(ids((await store.search('nothing, to see!')).hits)).toEqual([other.id]);
+  });
+
+  test('a word is found as written, in any script', async () => {
+    const store = await freshStore(entry, atT0);
+    const words = [
+      'naïve', // Latin with a diaeresis
+      'łódź', // Polish
+      'çağrı', // Turkish
+      'Tiếng', // Vietnamese, two diacritics
+      'Привет', // Russian
+      'ёжик', // Russian ё
+      'йогурт', // Russian й
+      'Ελληνικά', // Greek with tonos
+      'नमस्ते', // Hindi: vowel signs and virama are combining marks
+      'ภาษาไทย', // Thai
+      'ありがとう', // Japanese with dakuten (が)
+      '한국어', // Korean Hangul syllables
+      'مرحبا', // Arabic
+      'مَرْحَبًا', // Arabic with harakat
+      'שָׁלוֹם', // Hebrew with niqqud
+    ];
+    const ids = new Map<string, string>();
+    for (const word of words) {
+      const [result] = await store.append('c1', { role: 'user', content: `before ${word} after` });
+      ids.set(word, result?.message.id as string);
+    }
+    const found: Record<string, boolean> = {};
+    for (const word of words) {
+      const { hits } = await store.search(word);
+      found[word] = hits.some((hit) => hit.message.id === ids.get(word));
+    }
+    expect(found).toEqual(Object.fromEntries(words.map((word) => [word, true])));
+  });
+
+  test('a more relevant message ranks above a weaker one', async () => {
+    const store = await freshStore(entry, atT0);
+    const [weak, strong] = (
+      await store.append('c1', [
+        {
+          role: 'user',
+          content:
+            'I wanted to ask about many things today, the weather, the delivery times, and maybe a refund at some point later on',
+        },
+        { role: 'user', content: 'refund refund refund please' },
+        { role: 'user', content: 'unrelated message about shipping' },
+        { role: 'user', content: 'another unrelated message' },
+      ])
+    ).map((r) => r.message) as [Message, Message];
+    const { hits } = await store.search('refund');
+    expect(ids(hits)).toEqual([strong.id, weak.id]);
+    expect(hits[0]?.score).toBeGreaterThan(hits[1]?.score as number);
+  });
+
+  test('the snippet marks the matched words', async () => {
+    const store = await freshStore(entry, atT0);
+    await store.append('c1', { role: 'user', content: 'Hello, your Refund for order 42 is on its way' });
+    const [hit] = (await store.search('refund order')).hits;
+    const snippet = hit?.snippet.toLowerCase() ?? '';
+    expect(snippet).toContain('<mark>refund</mark>');
+    expect(snippet).toContain('<mark>order</mark>');
+    expect(snippet).not.toContain('<mark>hello</mark>');
+  });
+
+  test('filters by conversation, sender and time', async () => {
+    const store = await freshStore(entry, atT0);
+    const at = (d: number) => `2026-04-0${d}T12:00:00.000Z`;
+    const put = async (conversationId: string, senderId: string, d: number) =>
+      (
+        await store.append(conversationId, {
+          role: 'user',
+          content: `invoice from ${senderId} on day ${d}`,
+          senderId,
+          createdAt: at(d),
+        })
+      )[0]?.message as Message;
+    const a1 = await put('a', 'ana', 1);
+    const a2 = await put('a', 'bob', 2);
+    const b3 = await put('b', 'ana', 3);
+    const b4 = await put('b', 'bob', 4);
+    const sorted = (hits: SearchHit[]) => ids(hits).sort();
+
+    expect(sorted(await searchAll(store, 'invoice'))).toEqual([a1.id, a2.id, b3.id, b4.id].sort());
+    expect(sorted(await searchAll(store, 'invoice', { conversationId: 'a' }))).toEqual([a1.id, a2.id].sort());
+    expect(sorted(await searchAll(store, 'invoice', { senderId: 'ana' }))).toEqual([a1.id, b3.id].sort());
+    expect(sorted(await searchAll(store, 'invoice', { conversationId: 'b', senderId: 'bob' }))).toEqual([b4.id]);
+    expect(sorted(await searchAll(store, 'invoice', { from: at(2), to: at(4) }))).toEqual([a2.id, b3.id].sort());
+    expect(sorted(await searchAll(store, 'invoice', { from: new Date(at(3)) }))).toEqual([b3.id, b4.id].sort());
+    expect(sorted(await searchAll(store, 'invoice', { to: Date.parse(at(2)) }))).toEqual([a1.id]);
+    expect(await searchAll(store, 'invoice', { conversationId: 'nobody' })).toEqual([]);
+  });
+
+  test('pages with a cursor are disjoint and cover every hit in score order', async () => {
+    const store = await freshStore(entry, atT0);
+    const appended = await store.append(
+      'c1',
+      range(1, 25).map((i) => ({
+        role: 'user' as const,
+        content: `${'order '.repeat(1 + (i % 4))}number ${i}${' filler'.repeat(i % 5)}`,
+      })),
+    );
+    await store.append('c2', { role: 'user', content: 'no match here' });
+    const first = await store.search('order', { limit: 10 });
+    expect(first.hits).toHaveLength(10);
+    const second = await store.search('order', { limit: 10, cursor: first.next as string });
+    expect(second.hits).toHaveLength(10);
+    const third = await store.search('order', { limit: 10, cursor: second.next as string });
+    expect(third.hits).toHaveLength(5);
+    expect(third.next).toBeUndefined();
+    const all = [...first.hits, ...second.hits, ...third.hits];
+    expect(new Set(ids(all)).size).toBe(25);
+    expect(ids(all).sort()).toEqual(appended.map((r) => r.message.id).sort());
+    const scores = all.map((h) => h.score);
+    expect(scores).toEqual([...scores].sort((x, y) => y - x));
+    // The same pages with one page of everything.
+    expect(ids((await store.search('order', { limit: 25 })).hits)).toEqual(ids(all));
+  });
+
+  test('deleted messages are never found', async () => {
+    const store = await freshStore(entry, atT0);
+    const [soft, hard, kept] = (
+      await store.append('c1', [
+        { role: 'user', content: 'parcel one' },
+        { role: 'user', content: 'parcel two' },
+        { role: 'user', content: 'parcel three' },
+      ])
+    ).map((r) => r.message) as [Message, Message, Message];
+    await store.append('gone', { role: 'user', content: 'parcel four' });
+    await store.delete(soft.id);
+    await store.delete(hard.id, { hard: true });
+    await store.deleteConversation('gone');
+    expect(ids(await searchAll(store, 'parcel'))).toEqual([kept.id]);
+    expect(await searchAll(store, 'parcel two')).toEqual([]);
+    await store.deleteConversation('c1', { hard: true });
+    expect(await searchAll(store, 'parcel')).toEqual([]);
+  });
+
+  test('an edit is searchable by its new words only', async () => {
+    const store = await freshStore(entry, atT0);
+    const [message] = (await store.append('c1', { role: 'user', content: 'original wording' })).map((r) => r.message);
+    await store.edit(message?.id as string, { content: 'corrected phrasing' });
+    expect(await searchAll(store, 'original')).toEqual([]);
+    expect(ids(await searchAll(store, 'phrasing'))).toEqual([message?.id]);
+  });
+
+  test('a query without words, a bad limit or a bad cursor is INVALID_ARGUMENT', async () => {
+    const store = await freshStore(entry, atT0);
+    await store.append('c1', { role: 'user', content: 'something' });
+    await expectError(store.search(''), 'INVALID_ARGUMENT', 'query');
+    await expectError(store.search('   '), 'INVALID_ARGUMENT', 'query');
+    await expectError(store.search('?! ...'), 'INVALID_ARGUMENT', 'query');
+    await expectError(store.search('something', { limit: 0 }), 'INVALID_ARGUMENT', 'limit');
+    await expectError(store.search('something', { limit: 1001 }), 'INVALID_ARGUMENT', 'limit');
+    await expectError(store.search('something', { cursor: 'garbage' }), 'INVALID_ARGUMENT', 'cursor');
+    await expectError(store.search('something', { from: 'tomorrow' }), 'INVALID_ARGUMENT', 'from');
+  });
+});

@@ -54,7 +54,9 @@ export function planAppend(request: AppendRequest, lastSeq: number, stored: Stor
       continue;
     }
     seq += 1;
-    const message: Message = { ...draft, conversationId: request.conversationId, seq };
+    // Keys in the order reads return them, so an append's JSON matches a later read's byte for byte.
+    const { id, ...fields } = draft;
+    const message: Message = { id, conversationId: request.conversationId, seq, ...fields };
     inserts.push(message);
     batchIds.set(message.id, message);
     if (message.externalId !== undefined) batchExternalIds.set(message.externalId, message);

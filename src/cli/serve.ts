@@ -1,0 +1,192 @@
+/**
+ * `chatstore serve`: the HTTP API over the store named by `--url` / `CHATSTORE_URL`, until SIGTERM
+ * or SIGINT. Configuration, flags first, then the environment:
+ *
+ * | flag | environment | default |
+ * |---|---|---|
+ * | `--url` (global) | `CHATSTORE_URL` | `sqlite://./data/chatstore.db` |
+ * | `--port` | `PORT` | `8080` (0 picks a free port) |
+ * | `--host` | `HOST` | `127.0.0.1` |
+ * | | `CHATSTORE_API_KEYS` (or a file named by `CHATSTORE_API_KEYS_FILE`) | none: loopback only |
+ * | `--max-body <bytes>` | `CHATSTORE_MAX_BODY_BYTES` | 4 MiB |
+ * | `--shutdown-timeout <ms>` | `CHATSTORE_SHUTDOWN_TIMEOUT_MS` | 10000 |
+ * | | `LOG_LEVEL` | `info` |
+ *
+ * Without API keys the server refuses to bind a non-loopback address, and the app refuses
+ * non-loopback clients. Logs are JSON lines (pino) on stdout; they never contain keys or message
+ * content.
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ChatStoreError, redact } from '../errors.js';
+import { DEFAULT_URL, openStore, parseStoreUrl } from '../open.js';
+import { createApp, DEFAULT_MAX_BODY_BYTES } from '../server/app.js';
+import { isLoopbackHost, parseApiKeys } from '../server/auth.js';
+import { type NodeServer, startNodeServer } from '../server/node.js';
+import type { CommandContext } from './context.js';
+
+/** @example chatstore serve --port 8080 --host 127.0.0.1 */
+export interface ServeOptions {
+  port?: string;
+  host?: string;
+  maxBody?: string;
+  shutdownTimeout?: string;
+}
+
+const DEFAULT_PORT = 8080;
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** Runs the server; resolves after a graceful shutdown (exit code 0). */
+export async function serve(
+  context: CommandContext,
+  options: ServeOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const url = context.url ?? env.CHATSTORE_URL ?? DEFAULT_URL;
+  const port = integer(options.port ?? env.PORT, DEFAULT_PORT, 'port', 65_535);
+  const host = options.host ?? env.HOST ?? DEFAULT_HOST;
+  const maxBodyBytes = integer(options.maxBody ?? env.CHATSTORE_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'max-body');
+  const shutdownTimeoutMs = integer(
+    options.shutdownTimeout ?? env.CHATSTORE_SHUTDOWN_TIMEOUT_MS,
+    DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    'shutdown-timeout',
+  );
+  const apiKeys = parseApiKeys(await apiKeyText(env));
+  if (apiKeys.length === 0 && !isLoopbackHost(host)) {
+    throw new ChatStoreError(
+      'INVALID_ARGUMENT',
+      `refusing to listen on ${host} without API keys: anyone who can reach it could read and delete every message. Set CHATSTORE_API_KEYS="<key>:read,write;<key>:admin" or bind to 127.0.0.1`,
+      { path: 'host' },
+    );
+  }
+
+  const logger = pino(
+    {
+      level: env.LOG_LEVEL ?? 'info',
+      base: { service: 'chatstore' },
+      redact: { paths: ['authorization', 'apiKey', 'apiKeys', 'headers.authorization', 'headers["x-api-key"]'] },
+    },
+    context.stdout,
+  );
+  const sqliteFile = sqlitePath(url);
+  if (sqliteFile !== undefined) await mkdir(dirname(sqliteFile), { recursive: true });
+  const store = await openStore(url);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  let server: NodeServer | undefined;
+  const app = createApp(store, {
+    apiKeys,
+    maxBodyBytes,
+    logger,
+    registry,
+    storeUrl: url,
+    draining: () => server?.draining ?? false,
+    ...(sqliteFile === undefined ? {} : { storageBytes: () => fileBytes(sqliteFile) }),
+  });
+  try {
+    server = await startNodeServer(app, { port, host, shutdownTimeoutMs });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  logger.info(
+    {
+      url: server.url,
+      port: server.port,
+      store: redact(url),
+      backend: store.backendName,
+      auth: apiKeys.length === 0 ? 'off (loopback clients only)' : `${apiKeys.length} API key(s)`,
+      maxBodyBytes,
+    },
+    'chatstore listening',
+  );
+  if (apiKeys.length === 0) {
+    logger.warn(
+      {},
+      'no API keys configured (CHATSTORE_API_KEYS): serving loopback clients only, without authentication',
+    );
+  }
+
+  const signals = onSignals(['SIGTERM', 'SIGINT'], () => {
+    logger.warn({}, 'second signal: closing open connections now');
+    server?.forceClose();
+  });
+  const signal = await signals.first;
+  logger.info({ signal, shutdownTimeoutMs }, 'shutting down: finishing in-flight requests');
+  try {
+    await server.shutdown();
+  } finally {
+    signals.dispose();
+    await store.close();
+  }
+  logger.info({}, 'chatstore stopped');
+}
+
+/** `first` resolves with the first of `signals`; later ones call `again` until `dispose()`. */
+function onSignals(signals: NodeJS.Signals[], again: () => void): { first: Promise<NodeJS.Signals>; dispose(): void } {
+  let received = false;
+  let resolveFirst: (signal: NodeJS.Signals) => void = () => {};
+  const first = new Promise<NodeJS.Signals>((resolve) => {
+    resolveFirst = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) return again();
+    received = true;
+    resolveFirst(signal);
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+  return {
+    first,
+    dispose() {
+      for (const signal of signals) process.off(signal, onSignal);
+    },
+  };
+}
+
+async function apiKeyText(env: NodeJS.ProcessEnv): Promise<string> {
+  const file = env.CHATSTORE_API_KEYS_FILE;
+  if (file === undefined || file === '') return env.CHATSTORE_API_KEYS ?? '';
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ChatStoreError('INVALID_ARGUMENT', `cannot read CHATSTORE_API_KEYS_FILE ${file}`, {
+      path: 'CHATSTORE_API_KEYS_FILE',
+      cause,
+    });
+  }
+}
+
+function integer(text: string | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (text === undefined || text.trim() === '') return fallback;
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value > max) {
+    throw new ChatStoreError('INVALID_ARGUMENT', `${name} must be an integer from 0 to ${max}, not "${text}"`, {
+      path: name,
+    });
+  }
+  return value;
+}
+
+/** The database file of a `sqlite://` URL; undefined for other engines and in-memory SQLite. */
+function sqlitePath(url: string): string | undefined {
+  const parsed = parseStoreUrl(url);
+  if (parsed.scheme !== 'sqlite' || parsed.location === '' || parsed.location === ':memory:') return undefined;
+  return parsed.location;
+}
+
+/** The database file plus its WAL and shared-memory files. */
+async function fileBytes(path: string): Promise<number | undefined> {
+  const sizes = await Promise.all(
+    [path, `${path}-wal`, `${path}-shm`].map((file) =>
+      stat(file).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
+  return sizes.reduce((sum, size) => sum + size, 0);
+}

@@ -1,0 +1,137 @@
+/**
+ * The chatstore HTTP app: a Web-standard `fetch` handler (Hono) over one `ChatStore`. Nothing here
+ * imports Node: the Node listener (`node.ts`) is a thin edge, and the same app can run inside a
+ * Cloudflare Worker. Runtime facts (the client's address) arrive as bindings; see `ServerBindings`.
+ *
+ * Request pipeline: request id → timing, access log and metrics → loopback rule (keyless servers) →
+ * body size limit → per-route scope check → schema validation → handler → one `onError`.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { matchedRoutes } from 'hono/route';
+import type { Registry } from 'prom-client';
+import { ChatStoreError } from '../errors.js';
+import type { ChatStore } from '../store.js';
+import { type ApiKey, createKeyring, loopbackOnly } from './auth.js';
+import type { ServerEnv } from './env.js';
+import { errorHandlers, validationError } from './errors.js';
+import { type RequestLogger, silentLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { registerDocs } from './openapi.js';
+import type { RouteDeps } from './routes/_shared.js';
+import { type AdminOptions, registerAdminRoutes } from './routes/admin.js';
+import { registerConversationRoutes } from './routes/conversations.js';
+import { type HealthOptions, registerHealthRoutes } from './routes/health.js';
+import { registerMessageRoutes } from './routes/messages.js';
+import { registerStoreRoutes } from './routes/store.js';
+
+/** The default largest request body: a batch of a few hundred ordinary messages. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * @example
+ * createApp(store, { apiKeys: parseApiKeys(process.env.CHATSTORE_API_KEYS ?? ''), logger: pino() });
+ */
+export interface AppOptions extends AdminOptions, HealthOptions {
+  /**
+   * API keys and their scopes (see `parseApiKeys` for the `CHATSTORE_API_KEYS` format). Without
+   * any, the app answers loopback clients only, without asking for a key.
+   */
+  apiKeys?: readonly ApiKey[];
+  /** Largest request body in bytes; larger ones get 413. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Where access and failure logs go (a pino logger fits). Default: nowhere. */
+  logger?: RequestLogger;
+  /** The prom-client registry to register metrics on. Default: a fresh one for this app. */
+  registry?: Registry;
+}
+
+/**
+ * @example
+ * import { createApp } from 'chatstore/server';
+ * const app = createApp(new ChatStore(memoryBackend()), {});
+ * const res = await app.request('/healthz', {}, { remoteAddress: '127.0.0.1' });
+ */
+export function createApp(store: ChatStore, options: AppOptions = {}): OpenAPIHono<ServerEnv> {
+  const keyring = createKeyring(options.apiKeys ?? []);
+  const logger = options.logger ?? silentLogger;
+  const metrics = createMetrics(options.registry);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const deps: RouteDeps = { store, keyring, metrics, logger };
+
+  const app = new OpenAPIHono<ServerEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error);
+    },
+  });
+  const { onError, notFound } = errorHandlers(metrics, logger);
+  app.onError(onError);
+  app.notFound(notFound);
+
+  app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }));
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = routeLabel(c);
+    const status = c.res.status;
+    metrics.observeRequest(c.req.method, route, status, seconds);
+    const principal = c.get('principal');
+    logger.info(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        route,
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        ...(principal === undefined ? {} : { key: principal.keyIndex }),
+      },
+      'request',
+    );
+  });
+  app.use(loopbackOnly(keyring));
+  app.use(limitBody(maxBodyBytes));
+
+  registerHealthRoutes(app, deps, options);
+  registerConversationRoutes(app, deps);
+  registerMessageRoutes(app, deps);
+  registerStoreRoutes(app, deps);
+  registerAdminRoutes(app, deps, options);
+  registerDocs(app);
+  return app;
+}
+
+/**
+ * 413 for bodies over `maxBytes`. A declared Content-Length is checked without touching the body;
+ * only chunked bodies are counted as they stream (hono's `bodyLimit`). Reading `request.body` on
+ * every request would make the Node adapter build a full `Request`, which costs more than a whole
+ * `GET recent`.
+ */
+function limitBody(maxBytes: number): MiddlewareHandler<ServerEnv> {
+  const tooLarge = () => {
+    throw new ChatStoreError('PAYLOAD_TOO_LARGE', `the request body must be at most ${maxBytes} bytes`);
+  };
+  const counting = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(length) > maxBytes) tooLarge();
+      return next();
+    }
+    return counting(c, next);
+  };
+}
+
+/** The matched route pattern (`/v1/messages/:messageId`), never the path with its ids; `unmatched` for 404s. */
+function routeLabel(c: Context<ServerEnv>): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i];
+    if (route !== undefined && route.method !== 'ALL') return route.path;
+  }
+  return 'unmatched';
+}

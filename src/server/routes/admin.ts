@@ -1,0 +1,90 @@
+/**
+ * The admin endpoints of the old system, kept at their paths: storage statistics and the full
+ * record of one customer's conversation.
+ */
+import { createRoute } from '@hono/zod-openapi';
+import { ChatStoreError, redact } from '../../errors.js';
+import {
+  AdminConversationQuery,
+  ConversationParams,
+  ConversationRecordSchema,
+  StorageStatsSchema,
+} from '../schemas.js';
+import { type App, access, errors, json, type RouteDeps } from './_shared.js';
+
+/** Facts only the runtime edge knows. @example { storageBytes: async () => (await stat(file)).size } */
+export interface AdminOptions {
+  /** The engine's on-disk size in bytes, when the edge can tell (a SQLite file, say). */
+  storageBytes?: () => Promise<number | undefined>;
+  /** The store URL, shown with credentials redacted. */
+  storeUrl?: string;
+}
+
+const DEFAULT_LAST = 20;
+
+/** @example registerAdminRoutes(app, deps, { storeUrl: 'sqlite://./data/chatstore.db' }); */
+export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOptions): void {
+  const { store, metrics, keyring } = deps;
+  const admin = access(keyring, 'admin');
+  const startedAt = Date.now();
+
+  app.openapi(
+    createRoute({
+      ...admin,
+      method: 'get',
+      path: '/admin/storage/stats',
+      tags: ['admin'],
+      summary: 'Storage statistics',
+      description: 'Message counts, storage size, and request count and latency per route.',
+      responses: { 200: json(StorageStatsSchema, 'the statistics'), ...errors() },
+    }),
+    async (c) => {
+      const [counts, bytes, routes] = await Promise.all([
+        metrics.timeStore('stats', () => store.stats()),
+        options.storageBytes?.().catch(() => undefined),
+        metrics.routeLatencies(),
+      ]);
+      return c.json(
+        {
+          backend: store.backendName,
+          ...(options.storeUrl === undefined ? {} : { store: redact(options.storeUrl) }),
+          counts,
+          storage: { bytes: bytes ?? null },
+          routes,
+          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...admin,
+      method: 'get',
+      path: '/admin/storage/conversations/{conversationId}',
+      tags: ['admin'],
+      summary: 'The full record of one conversation',
+      description:
+        'The conversation, its participants, its counts and its last messages (soft-deleted ones included, oldest first).',
+      request: { params: ConversationParams, query: AdminConversationQuery },
+      responses: { 200: json(ConversationRecordSchema, 'the record'), ...errors(404) },
+    }),
+    async (c) => {
+      const { conversationId } = c.req.valid('param');
+      const last = c.req.valid('query').last ?? DEFAULT_LAST;
+      const [conversation, counts, page] = await Promise.all([
+        metrics.timeStore('getConversation', () => store.getConversation(conversationId)),
+        metrics.timeStore('stats', () => store.stats(conversationId)),
+        metrics.timeStore('list', () =>
+          store.list(conversationId, { order: 'desc', limit: last, includeDeleted: true }),
+        ),
+      ]);
+      if (conversation === undefined) throw new ChatStoreError('NOT_FOUND', `conversation ${conversationId} not found`);
+      return c.json(
+        { conversation, participants: conversation.participants, counts, lastMessages: page.messages.reverse() },
+        200,
+      );
+    },
+  );
+}

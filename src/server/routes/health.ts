@@ -1,0 +1,87 @@
+/** Liveness, readiness (which asks the engine) and Prometheus metrics. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { isChatStoreError } from '../../errors.js';
+import { type App, access, json, type RouteDeps } from './_shared.js';
+
+/** @example registerHealthRoutes(app, deps, { draining: () => shuttingDown }); */
+export interface HealthOptions {
+  /** True once the server is shutting down: `/readyz` then answers 503 so balancers move on. */
+  draining?: () => boolean;
+  /** How long `/readyz` waits for the engine before calling it unavailable. Default 2000 ms. */
+  readinessTimeoutMs?: number;
+}
+
+const Health = z.object({ status: z.literal('ok') });
+const Readiness = z
+  .object({
+    status: z.enum(['ok', 'unavailable', 'draining']),
+    backend: z.string(),
+    reason: z.string().optional(),
+  })
+  .openapi('Readiness');
+
+// Any id will do: the probe is a point read that must reach the engine, whatever it finds.
+const PROBE_ID = 'chatstore-readiness-probe';
+
+/** @example registerHealthRoutes(app, deps, {}); */
+export function registerHealthRoutes(app: App, deps: RouteDeps, options: HealthOptions): void {
+  const { store, metrics, keyring } = deps;
+  const timeoutMs = options.readinessTimeoutMs ?? 2000;
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['operations'],
+      summary: 'Liveness',
+      description: 'The process answers. No key needed.',
+      responses: { 200: json(Health, 'alive') },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: ['operations'],
+      summary: 'Readiness',
+      description:
+        'The engine answers a point read within the timeout and the server is not shutting down. No key needed.',
+      responses: { 200: json(Readiness, 'ready'), 503: json(Readiness, 'not ready') },
+    }),
+    async (c) => {
+      const backend = store.backendName;
+      if (options.draining?.() === true) return c.json({ status: 'draining' as const, backend }, 503);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([metrics.timeStore('ping', () => store.getConversation(PROBE_ID)), timeout]);
+        return c.json({ status: 'ok' as const, backend }, 200);
+      } catch (error) {
+        const reason = isChatStoreError(error) ? error.code : error instanceof Error ? error.message : 'unknown';
+        return c.json({ status: 'unavailable' as const, backend, reason }, 503);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...access(keyring, 'read'),
+      method: 'get',
+      path: '/metrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics',
+      description:
+        'Request latency per route, appends, reads, errors by code, store latency (and process metrics when served by the CLI). Needs a key with `read` when keys are configured.',
+      responses: {
+        200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+      },
+    }),
+    async (c) => c.text(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
+  );
+}

@@ -1,0 +1,136 @@
+/** Store-wide routes: full-text search, counts, the JSONL export stream, GDPR erasure. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { redact } from '../../errors.js';
+import type { Message } from '../../model.js';
+import {
+  ErasureBody,
+  ErasureReceiptSchema,
+  ExportQuery,
+  SearchPageSchema,
+  SearchQuery,
+  StatsQuery,
+  StatsSchema,
+} from '../schemas.js';
+import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './_shared.js';
+
+const LINES_PER_CHUNK = 200;
+
+/** @example registerStoreRoutes(app, deps); */
+export function registerStoreRoutes(app: App, deps: RouteDeps): void {
+  const { store, metrics, keyring, logger } = deps;
+
+  app.openapi(
+    createRoute({
+      ...access(keyring, 'read'),
+      method: 'get',
+      path: '/v1/search',
+      tags: ['search'],
+      summary: 'Full-text search',
+      description:
+        'Every word of `q` must match; deleted messages never match. Hits carry a snippet and the message (with its `seq`, for `around`).',
+      request: { query: SearchQuery },
+      responses: { 200: json(SearchPageSchema, 'best hits first'), ...errors() },
+    }),
+    async (c) => {
+      const { q, ...options } = c.req.valid('query');
+      metrics.reads.inc({ operation: 'search' });
+      const page = await metrics.timeStore('search', () => store.search(q, options));
+      return c.json(page, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...access(keyring, 'read'),
+      method: 'get',
+      path: '/v1/stats',
+      tags: ['stats'],
+      summary: 'Message counts',
+      description: 'For the whole store, or one conversation with `conversationId`.',
+      request: { query: StatsQuery },
+      responses: { 200: json(StatsSchema, 'the counts'), ...errors() },
+    }),
+    async (c) => {
+      const { conversationId } = c.req.valid('query');
+      const stats = await metrics.timeStore('stats', () => store.stats(conversationId));
+      return c.json(stats, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...access(keyring, 'read'),
+      method: 'get',
+      path: '/v1/export',
+      tags: ['export'],
+      summary: 'Export messages as JSON Lines',
+      description:
+        'Streams one message per line (`application/x-ndjson`), conversation by conversation in seq order, in constant memory.',
+      request: { query: ExportQuery },
+      responses: {
+        200: {
+          description: 'one JSON message per line',
+          content: { 'application/x-ndjson': { schema: z.string().openapi({ example: '{"id":"…","seq":1,…}\n' }) } },
+        },
+        ...errors(),
+      },
+    }),
+    async (c) => {
+      const { includeDeleted, ...filter } = c.req.valid('query');
+      metrics.reads.inc({ operation: 'export' });
+      const messages = store.export({ ...filter, includeDeleted: flag(includeDeleted) })[Symbol.asyncIterator]();
+      // The first read validates the filter, so a bad one is still a 400 rather than a broken stream.
+      let pending: IteratorResult<Message> | undefined = await messages.next();
+      const requestId = c.get('requestId');
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            let chunk = '';
+            for (let lines = 0; lines < LINES_PER_CHUNK; lines++) {
+              const next = pending ?? (await messages.next());
+              pending = undefined;
+              if (next.done === true) {
+                if (chunk !== '') controller.enqueue(encoder.encode(chunk));
+                controller.close();
+                return;
+              }
+              chunk += `${JSON.stringify(next.value)}\n`;
+            }
+            controller.enqueue(encoder.encode(chunk));
+          } catch (error) {
+            logger.error(
+              { requestId, err: { message: redact(error instanceof Error ? error.message : String(error)) } },
+              'export stream failed',
+            );
+            controller.error(error);
+          }
+        },
+        async cancel() {
+          await messages.return?.();
+        },
+      });
+      // The typed-response helpers know JSON and text only; NDJSON is a plain body.
+      return c.body(body, 200, { 'Content-Type': 'application/x-ndjson; charset=utf-8' }) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...access(keyring, 'admin'),
+      method: 'post',
+      path: '/v1/erasures',
+      tags: ['erasure'],
+      summary: 'Erase a person (GDPR)',
+      description:
+        'Hard-deletes every message the subject sent or received, removes them from every participant list and deletes conversations named by their id. Returns a receipt.',
+      request: { body: jsonBody(ErasureBody) },
+      responses: { 200: json(ErasureReceiptSchema, 'what was removed'), ...errors(415) },
+    }),
+    async (c) => {
+      const { subjectId } = c.req.valid('json');
+      const receipt = await metrics.timeStore('eraseSubject', () => store.eraseSubject(subjectId));
+      return c.json(receipt, 200);
+    },
+  );
+}

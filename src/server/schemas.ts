@@ -1,0 +1,449 @@
+/**
+ * The request and response schemas of the HTTP API. The same objects validate requests (through
+ * `@hono/zod-openapi`) and produce `/openapi.json`, so the document cannot drift from what the
+ * server accepts. They check shape (types, enums, known fields); the store then enforces its limits
+ * (sizes, id lengths, storable text) and answers with the same 400 envelope.
+ */
+import { z } from '@hono/zod-openapi';
+import { DIRECTIONS, MESSAGE_STATUSES, PARTICIPANT_KINDS, ROLES } from '../model.js';
+
+// ---------------------------------------------------------------- shared pieces
+
+const Time = z
+  .union([z.string(), z.number()])
+  .openapi({ description: 'ISO-8601 time with a zone, or epoch milliseconds', example: '2026-11-22T10:00:00Z' });
+const StoredTime = z.string().openapi({ description: 'ISO-8601 UTC time', example: '2026-11-22T10:00:00.000Z' });
+const JsonObject = z.record(z.string(), z.unknown()).openapi({ description: 'any JSON object' });
+const Flag = z.enum(['true', 'false']);
+const PageSize = z.coerce.number().int().min(1);
+const Seq = z.coerce.number().int().min(0);
+
+const pathId = (name: string, description: string, example: string) =>
+  z
+    .string()
+    .min(1)
+    .openapi({ param: { name, in: 'path' }, description, example });
+
+/** `{conversationId}` @example ConversationParams.parse({ conversationId: '+15550001' }) */
+export const ConversationParams = z.object({
+  conversationId: pathId('conversationId', 'the caller’s conversation id (phone number, chat id, …)', '+15550001'),
+});
+
+/** `{messageId}` @example MessageParams.parse({ messageId: 'm1' }) */
+export const MessageParams = z.object({
+  messageId: pathId('messageId', 'a message id', '0190f5c2-7a1b-7cc3-9d2e-3b4c5d6e7f80'),
+});
+
+/** @example HardDeleteQuery.parse({ hard: 'true' }) */
+export const HardDeleteQuery = z.object({
+  hard: Flag.optional().openapi({ description: '`true` removes it from the engine and search index for good' }),
+});
+
+// ---------------------------------------------------------------- messages in
+
+const Media = z
+  .strictObject({
+    url: z.string(),
+    type: z.string().openapi({ example: 'image' }),
+    mimeType: z.string().optional(),
+    size: z.number().int().min(0).optional(),
+    sha256: z.string().optional(),
+    providerId: z.string().optional(),
+  })
+  .openapi('Media', { description: 'an attachment by reference; never inline bytes' });
+
+const MessageError = z.strictObject({ code: z.string().optional(), message: z.string() }).openapi('MessageError');
+
+const Command = z.strictObject({ name: z.string(), admin: z.boolean() }).openapi('Command');
+
+const StatusTimes = z.strictObject({
+  queued: Time.optional(),
+  sent: Time.optional(),
+  delivered: Time.optional(),
+  read: Time.optional(),
+  failed: Time.optional(),
+});
+
+/** One message to append (DESIGN §2). @example NewMessageSchema.parse({ role: 'user', content: 'hi' }) */
+export const NewMessageSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .optional()
+      .openapi({ description: 'your id; default: a time-sortable UUIDv7 (or the Idempotency-Key)' }),
+    externalId: z.string().optional().openapi({ description: 'the provider’s message id', example: 'wamid.HBgM' }),
+    role: z.enum(ROLES).optional().openapi({ description: 'required unless direction is given' }),
+    direction: z.enum(DIRECTIONS).optional(),
+    senderId: z.string().optional(),
+    recipientId: z.string().optional(),
+    content: z.string().optional().openapi({ example: 'Hi! Where is my order?' }),
+    parts: z.array(z.unknown()).optional().openapi({ description: 'structured AI content, stored losslessly' }),
+    media: z.array(Media).optional(),
+    status: z.enum(MESSAGE_STATUSES).optional(),
+    statusAt: StatusTimes.optional(),
+    error: MessageError.optional(),
+    replyTo: z.string().optional(),
+    command: Command.nullable().optional().openapi({ description: '`null` turns command detection off' }),
+    metadata: JsonObject.optional(),
+    createdAt: Time.optional(),
+  })
+  .openapi('NewMessage');
+
+const NewParticipant = z
+  .strictObject({ id: z.string(), kind: z.enum(PARTICIPANT_KINDS).optional(), name: z.string().optional() })
+  .openapi('NewParticipant');
+
+const NewConversationAttributes = z.strictObject({
+  type: z.string().optional().openapi({ example: 'private' }),
+  title: z.string().optional(),
+  metadata: JsonObject.optional(),
+  participants: z.array(NewParticipant).optional(),
+});
+
+/** @example AppendBatchSchema.parse({ messages: [{ role: 'user', content: 'hi' }] }) */
+export const AppendBatchSchema = z
+  .strictObject({
+    messages: z.array(NewMessageSchema),
+    expectedLastSeq: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: 'CONFLICT unless the conversation is at this seq' }),
+    conversation: NewConversationAttributes.optional().openapi({
+      description: 'attributes if this call creates the conversation',
+    }),
+  })
+  .openapi('AppendBatch');
+
+/** A single message, or a batch with options. @example AppendBody.parse({ role: 'user', content: 'hi' }) */
+export const AppendBody = z.union([AppendBatchSchema, NewMessageSchema]);
+
+/** @example AppendQuery.parse({ expectedLastSeq: '41' }) */
+export const AppendQuery = z.object({
+  expectedLastSeq: Seq.optional().openapi({ description: 'CONFLICT unless the conversation is at this seq' }),
+});
+
+/** @example AppendHeaders.parse({ 'idempotency-key': 'evt_123' }) */
+export const AppendHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional()
+    .openapi({
+      description:
+        'becomes the message id when the body has none (a batch: `<key>:<index>`); a retry with the same key returns the stored message with `duplicate: true`',
+      example: 'evt_01HZX3',
+    }),
+});
+
+/** @example EditBody.parse({ content: 'fixed' }) */
+export const EditBody = z
+  .strictObject({
+    content: z.string().optional(),
+    metadata: JsonObject.optional().openapi({ description: 'a JSON merge patch (RFC 7396): `null` removes a key' }),
+  })
+  .openapi('MessageEdit');
+
+/** @example StatusBody.parse({ status: 'delivered' }) */
+export const StatusBody = z
+  .strictObject({
+    status: z.enum(MESSAGE_STATUSES),
+    at: Time.optional().openapi({ description: 'when it happened at the provider; default: now' }),
+    error: MessageError.optional(),
+    conversationId: z.string().optional().openapi({ description: 'narrows an external-id lookup to one conversation' }),
+  })
+  .openapi('StatusUpdate');
+
+// ---------------------------------------------------------------- reads
+
+/** @example ListQuery.parse({ limit: '50', order: 'desc' }) */
+export const ListQuery = z.object({
+  before: Seq.optional().openapi({ description: 'only seqs below this one' }),
+  after: Seq.optional().openapi({ description: 'only seqs above this one' }),
+  cursor: z.string().optional().openapi({ description: 'the `next` of the previous page' }),
+  limit: PageSize.optional().openapi({ description: 'default 50' }),
+  order: z.enum(['asc', 'desc']).optional(),
+  from: z.string().optional().openapi({ description: 'created at or after (ISO-8601)' }),
+  to: z.string().optional().openapi({ description: 'created before (ISO-8601)' }),
+  includeDeleted: Flag.optional(),
+});
+
+/** @example RecentQuery.parse({ n: '20' }) */
+export const RecentQuery = z.object({ n: PageSize.optional().openapi({ description: 'how many; default 20' }) });
+
+/** @example AroundQuery.parse({ seq: '42', before: '3' }) */
+export const AroundQuery = z.object({
+  seq: Seq.optional().openapi({ description: 'the anchor by seq (give this or messageId)' }),
+  messageId: z.string().optional().openapi({ description: 'the anchor by message id (give this or seq)' }),
+  before: Seq.optional().openapi({ description: 'messages before the anchor; default 5' }),
+  after: Seq.optional().openapi({ description: 'messages after the anchor; default 5' }),
+  includeDeleted: Flag.optional(),
+});
+
+/** @example ContextQuery.parse({ maxTokens: '3000' }) */
+export const ContextQuery = z.object({
+  maxMessages: PageSize.optional().openapi({ description: 'default 50' }),
+  maxTokens: z.coerce.number().min(0).optional().openapi({ description: 'token budget (about 4 characters a token)' }),
+});
+
+/** @example ExternalIdParams.parse({ externalId: 'wamid.1' }) */
+export const ExternalIdParams = z.object({
+  externalId: pathId('externalId', 'the provider’s message id', 'wamid.HBgM'),
+});
+
+/** @example ExternalIdQuery.parse({ conversationId: 'c' }) */
+export const ExternalIdQuery = z.object({
+  conversationId: z.string().optional().openapi({ description: 'only this conversation' }),
+});
+
+/** @example SearchQuery.parse({ q: 'refund' }) */
+export const SearchQuery = z.object({
+  q: z.string().min(1).openapi({ description: 'words that must all match', example: 'refund order' }),
+  conversationId: z.string().optional(),
+  senderId: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  limit: PageSize.optional().openapi({ description: 'default 20' }),
+  cursor: z.string().optional(),
+});
+
+/** @example StatsQuery.parse({}) */
+export const StatsQuery = z.object({ conversationId: z.string().optional() });
+
+/** @example ExportQuery.parse({ conversationId: 'c' }) */
+export const ExportQuery = z.object({
+  conversationId: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  includeDeleted: Flag.optional(),
+});
+
+// ---------------------------------------------------------------- conversations in
+
+/** @example ListConversationsQuery.parse({ participantId: '+15550001' }) */
+export const ListConversationsQuery = z.object({
+  participantId: z.string().optional().openapi({ description: 'only conversations with this participant' }),
+  type: z.string().optional(),
+  limit: PageSize.optional().openapi({ description: 'default 20' }),
+  cursor: z.string().optional(),
+  includeDeleted: Flag.optional(),
+});
+
+/** @example CreateConversationBody.parse({ id: 'group-1', type: 'group' }) */
+export const CreateConversationBody = NewConversationAttributes.extend({ id: z.string() }).openapi('NewConversation');
+
+/** @example ConversationPatchBody.parse({ metadata: { plan: 'pro' } }) */
+export const ConversationPatchBody = z
+  .strictObject({
+    type: z.string().optional(),
+    title: z.string().nullable().optional(),
+    metadata: JsonObject.optional().openapi({ description: 'a JSON merge patch (RFC 7396): `null` removes a key' }),
+  })
+  .openapi('ConversationPatch');
+
+/** @example AddParticipantsBody.parse({ participants: [{ id: 'u1' }] }) */
+export const AddParticipantsBody = z.strictObject({ participants: z.array(NewParticipant) });
+
+/** @example ParticipantParams.parse({ conversationId: 'g', participantId: 'u1' }) */
+export const ParticipantParams = z.object({
+  conversationId: ConversationParams.shape.conversationId,
+  participantId: pathId('participantId', 'a participant id', '+15550002'),
+});
+
+/** @example ErasureBody.parse({ subjectId: '+15550001' }) */
+export const ErasureBody = z.strictObject({ subjectId: z.string().openapi({ example: '+15550001' }) });
+
+// ---------------------------------------------------------------- out
+
+/** A stored message. @example MessageSchema.parse(message) */
+export const MessageSchema = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    seq: z.number().int(),
+    externalId: z.string().optional(),
+    role: z.enum(ROLES),
+    direction: z.enum(DIRECTIONS),
+    senderId: z.string().optional(),
+    recipientId: z.string().optional(),
+    content: z.string(),
+    parts: z.array(z.unknown()).optional(),
+    media: z.array(Media).optional(),
+    status: z.enum(MESSAGE_STATUSES).optional(),
+    statusAt: z
+      .object({
+        queued: StoredTime.optional(),
+        sent: StoredTime.optional(),
+        delivered: StoredTime.optional(),
+        read: StoredTime.optional(),
+        failed: StoredTime.optional(),
+      })
+      .optional(),
+    error: MessageError.optional(),
+    replyTo: z.string().optional(),
+    command: Command.optional(),
+    metadata: JsonObject.optional(),
+    createdAt: StoredTime,
+    editedAt: StoredTime.optional(),
+    deletedAt: StoredTime.optional(),
+  })
+  .openapi('Message');
+
+const Participant = z
+  .object({ id: z.string(), kind: z.enum(PARTICIPANT_KINDS), name: z.string().optional(), joinedAt: StoredTime })
+  .openapi('Participant');
+
+/** @example ConversationSchema.parse(conversation) */
+export const ConversationSchema = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    title: z.string().optional(),
+    participants: z.array(Participant),
+    metadata: JsonObject,
+    createdAt: StoredTime,
+    updatedAt: StoredTime,
+    lastSeq: z.number().int(),
+    messageCount: z.number().int(),
+    lastMessageAt: StoredTime.optional(),
+    deletedAt: StoredTime.optional(),
+  })
+  .openapi('Conversation');
+
+/** @example AppendResultSchema.parse({ message, duplicate: false }) */
+export const AppendResultSchema = z.object({ message: MessageSchema, duplicate: z.boolean() }).openapi('AppendResult', {
+  description: '`duplicate: true` when the message was stored already (same id or externalId)',
+});
+
+/** @example AppendResponse.parse({ results: [] }) */
+export const AppendResponse = z.union([z.object({ results: z.array(AppendResultSchema) }), AppendResultSchema]);
+
+/** @example MessagePageSchema.parse({ messages: [] }) */
+export const MessagePageSchema = z
+  .object({
+    messages: z.array(MessageSchema),
+    next: z.string().optional().openapi({ description: 'cursor of the next page' }),
+  })
+  .openapi('MessagePage');
+
+/** @example MessagesSchema.parse({ messages: [] }) */
+export const MessagesSchema = z.object({ messages: z.array(MessageSchema) }).openapi('Messages');
+
+/** @example ContextSchema.parse({ messages: [{ role: 'user', content: 'hi' }] }) */
+export const ContextSchema = z
+  .object({ messages: z.array(z.object({ role: z.enum(ROLES), content: z.string() })) })
+  .openapi('ContextWindow');
+
+/** @example ConversationPageSchema.parse({ conversations: [] }) */
+export const ConversationPageSchema = z
+  .object({ conversations: z.array(ConversationSchema), next: z.string().optional() })
+  .openapi('ConversationPage');
+
+/** @example ParticipantsSchema.parse({ participants: [] }) */
+export const ParticipantsSchema = z.object({ participants: z.array(Participant) });
+
+/** @example SearchPageSchema.parse({ hits: [] }) */
+export const SearchPageSchema = z
+  .object({
+    hits: z.array(
+      z.object({
+        message: MessageSchema,
+        snippet: z.string().openapi({ description: 'matches wrapped in <mark>…</mark>; content is not HTML-escaped' }),
+        score: z.number(),
+      }),
+    ),
+    next: z.string().optional(),
+  })
+  .openapi('SearchPage');
+
+/** @example StatsSchema.parse(await store.stats()) */
+export const StatsSchema = z
+  .object({
+    total: z.number().int(),
+    incoming: z.number().int(),
+    outgoing: z.number().int(),
+    withMedia: z.number().int(),
+    commands: z.number().int(),
+    adminCommands: z.number().int(),
+    failed: z.number().int(),
+    deleted: z.number().int(),
+    byRole: z.record(z.enum(ROLES), z.number().int()),
+    conversations: z.number().int(),
+  })
+  .openapi('Stats');
+
+/** @example DeletedSchema.parse({ deleted: true }) */
+export const DeletedSchema = z.object({ deleted: z.literal(true), hard: z.boolean() });
+
+/** @example ErasureReceiptSchema.parse(receipt) */
+export const ErasureReceiptSchema = z
+  .object({
+    subjectId: z.string(),
+    messagesDeleted: z.number().int(),
+    conversationsDeleted: z.array(z.string()),
+    participantEntriesRemoved: z.number().int(),
+    erasedAt: StoredTime,
+  })
+  .openapi('ErasureReceipt');
+
+/** @example ErrorSchema.parse({ error: { code: 'NOT_FOUND', message: '…', requestId: 'r' } }) */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({
+        description:
+          'INVALID_ARGUMENT, NOT_FOUND, CONFLICT, PAYLOAD_TOO_LARGE, UNAVAILABLE, MISSING_DRIVER, UNSUPPORTED, UNAUTHENTICATED, PERMISSION_DENIED, UNSUPPORTED_MEDIA_TYPE or INTERNAL',
+        example: 'INVALID_ARGUMENT',
+      }),
+      message: z.string(),
+      path: z.string().optional().openapi({ description: 'the failing field', example: 'messages[2].content' }),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      requestId: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+/** @example RouteLatencySchema.parse({ method: 'GET', route: '/healthz', count: 1, errors: 0 }) */
+export const RouteLatencySchema = z.object({
+  method: z.string(),
+  route: z.string(),
+  count: z.number().int().openapi({ description: 'requests since start' }),
+  errors: z.number().int().openapi({ description: '4xx and 5xx responses since start' }),
+  p50Ms: z.number().openapi({ description: 'milliseconds, over the route’s last 1,024 requests' }),
+  p90Ms: z.number(),
+  p99Ms: z.number(),
+});
+
+/** @example StorageStatsSchema.shape.backend */
+export const StorageStatsSchema = z
+  .object({
+    backend: z.string(),
+    store: z.string().optional().openapi({ description: 'the store URL, credentials redacted' }),
+    counts: StatsSchema,
+    storage: z
+      .object({
+        bytes: z.number().int().nullable().openapi({ description: 'on-disk size; null when the engine cannot tell' }),
+      })
+      .openapi({ description: 'what the data occupies' }),
+    routes: z.array(RouteLatencySchema),
+    uptimeSeconds: z.number(),
+  })
+  .openapi('StorageStats');
+
+/** @example ConversationRecordSchema.shape.lastMessages */
+export const ConversationRecordSchema = z
+  .object({
+    conversation: ConversationSchema,
+    participants: z.array(Participant),
+    counts: StatsSchema,
+    lastMessages: z.array(MessageSchema).openapi({ description: 'oldest first, soft-deleted ones included' }),
+  })
+  .openapi('ConversationRecord');
+
+/** @example AdminConversationQuery.parse({ last: '50' }) */
+export const AdminConversationQuery = z.object({
+  last: PageSize.optional().openapi({ description: 'how many of the last messages; default 20' }),
+});

@@ -1,0 +1,199 @@
+/** API keys and scopes, the loopback rule of keyless servers, and what logs never contain. */
+import { describe, expect, test } from 'vitest';
+import { ChatStoreError } from '../../src/errors.js';
+import { createKeyring, isLoopbackAddress, isLoopbackHost, parseApiKeys } from '../../src/server/auth.js';
+import { ADMIN_KEY, API_KEYS, envelope, READ_KEY, READ_WRITE_KEY, REQUEST_ID, testApp, WRITE_KEY } from './helpers.js';
+
+const KEY_A = 'a'.repeat(16);
+const KEY_B = 'B-b_b.b~b+b/b=bbbbb';
+
+describe('parseApiKeys', () => {
+  test('reads key:scope,scope entries separated by semicolons or newlines', () => {
+    expect(parseApiKeys(`${KEY_A}:read,write; ${KEY_B} : admin\n\n${KEY_A}x:read,read`)).toStrictEqual([
+      { key: KEY_A, scopes: ['read', 'write'] },
+      { key: KEY_B, scopes: ['admin'] },
+      { key: `${KEY_A}x`, scopes: ['read'] },
+    ]);
+    expect(parseApiKeys('')).toStrictEqual([]);
+    expect(parseApiKeys(' ;\n ')).toStrictEqual([]);
+  });
+
+  test.each([
+    [KEY_A, 'CHATSTORE_API_KEYS entry 1 needs scopes: <key>:read,write'],
+    [`${KEY_A}:`, 'CHATSTORE_API_KEYS entry 1 needs at least one scope (read, write, admin)'],
+    [`${KEY_A}:read,root`, 'CHATSTORE_API_KEYS entry 1 has an unknown scope "root" (known: read, write, admin)'],
+    ['short-secret:read', 'CHATSTORE_API_KEYS entry 1: a key is at least 16 characters of A-Z a-z 0-9 - _ . ~ + / ='],
+    [
+      `${KEY_A}:read;${'x y'.repeat(9)}:read`,
+      'CHATSTORE_API_KEYS entry 2: a key is at least 16 characters of A-Z a-z 0-9 - _ . ~ + / =',
+    ],
+    [`${KEY_A}:read;${KEY_A}:admin`, 'CHATSTORE_API_KEYS entry 2 repeats an earlier key'],
+  ])('%j is refused without repeating the key', (text, message) => {
+    let caught: unknown;
+    try {
+      parseApiKeys(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ChatStoreError);
+    expect({ code: (caught as ChatStoreError).code, message: (caught as ChatStoreError).message }).toStrictEqual({
+      code: 'INVALID_ARGUMENT',
+      message,
+    });
+    expect(message).not.toContain('short-secret');
+  });
+});
+
+describe('createKeyring', () => {
+  test('matches whole keys only; admin implies read and write', async () => {
+    const keyring = createKeyring(parseApiKeys(`${KEY_A}:read;${KEY_B}:admin`));
+    expect(keyring.enabled).toBe(true);
+    expect(await keyring.verify(KEY_A)).toStrictEqual({ keyIndex: 0, scopes: new Set(['read']) });
+    expect(await keyring.verify(KEY_B)).toStrictEqual({ keyIndex: 1, scopes: new Set(['read', 'write', 'admin']) });
+    expect(await keyring.verify(KEY_A.slice(1))).toBeUndefined();
+    expect(await keyring.verify(`${KEY_A}a`)).toBeUndefined();
+    expect(await keyring.verify('')).toBeUndefined();
+    expect(createKeyring([]).enabled).toBe(false);
+  });
+});
+
+test('loopback addresses and hosts', () => {
+  for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1', '::FFFF:127.0.0.2']) {
+    expect(isLoopbackAddress(address), address).toBe(true);
+  }
+  for (const address of [undefined, '', '10.0.0.1', '::ffff:10.0.0.1', '1127.0.0.1', 'fe80::1', '0.0.0.0']) {
+    expect(isLoopbackAddress(address), String(address)).toBe(false);
+  }
+  expect(['localhost', '127.0.0.1', '::1', '[::1]'].map(isLoopbackHost)).toEqual([true, true, true, true]);
+  expect(['0.0.0.0', '::', '192.168.1.2', 'example.com'].map(isLoopbackHost)).toEqual([false, false, false, false]);
+});
+
+describe('a server without keys', () => {
+  test('serves loopback clients without asking for a key', async () => {
+    const { call } = testApp();
+    for (const remoteAddress of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      expect((await call('GET', '/v1/stats', { remoteAddress })).status).toBe(200);
+    }
+  });
+
+  test('refuses other clients, and clients whose address the runtime did not tell', async () => {
+    const { call } = testApp();
+    const refused = envelope(
+      'PERMISSION_DENIED',
+      'this server has no API keys configured and serves loopback clients only; set CHATSTORE_API_KEYS to allow others',
+    );
+    for (const remoteAddress of ['10.1.2.3', '::ffff:192.168.0.1', null]) {
+      const res = await call('GET', '/healthz', { remoteAddress });
+      expect([res.status, res.body], String(remoteAddress)).toStrictEqual([403, refused]);
+    }
+    // X-Forwarded-For is never trusted
+    const forwarded = await call('GET', '/v1/stats', {
+      remoteAddress: '10.1.2.3',
+      headers: { 'x-forwarded-for': '127.0.0.1' },
+    });
+    expect(forwarded.status).toBe(403);
+  });
+});
+
+describe('a server with keys', () => {
+  const routes: [string, string, 'read' | 'write' | 'admin', unknown?][] = [
+    ['GET', '/v1/conversations', 'read'],
+    ['GET', '/v1/conversations/c1/messages/recent', 'read'],
+    ['GET', '/v1/search?q=hi', 'read'],
+    ['GET', '/v1/export', 'read'],
+    ['GET', '/metrics', 'read'],
+    ['POST', '/v1/conversations/c1/messages', 'write', { role: 'user', content: 'hi' }],
+    ['PATCH', '/v1/conversations/c1', 'write', { title: 'x' }],
+    ['POST', '/v1/erasures', 'admin', { subjectId: 'nobody' }],
+    ['GET', '/admin/storage/stats', 'admin'],
+    ['GET', '/admin/storage/conversations/c1', 'admin'],
+  ];
+  const keyScopes = {
+    [READ_KEY]: ['read'],
+    [WRITE_KEY]: ['write'],
+    [READ_WRITE_KEY]: ['read', 'write'],
+    [ADMIN_KEY]: ['read', 'write', 'admin'],
+  };
+
+  test.each(routes)(
+    '%s %s needs %s: 401 without a valid key, 403 without the scope',
+    async (method, path, scope, body) => {
+      const { call, seed } = testApp({ apiKeys: API_KEYS });
+      await seed('c1', 1);
+      const missing = await call(method, path, { body });
+      expect([missing.status, missing.body]).toStrictEqual([
+        401,
+        envelope('UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key>)'),
+      ]);
+      expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="chatstore"');
+      const wrong = await call(method, path, { body, key: `${ADMIN_KEY}x` });
+      expect([wrong.status, wrong.body]).toStrictEqual([401, envelope('UNAUTHENTICATED', 'the API key is not valid')]);
+      for (const [key, scopes] of Object.entries(keyScopes)) {
+        const res = await call(method, path, { body, key });
+        if (scopes.includes(scope)) expect(res.status, `${key} may`).toBeLessThan(300);
+        else
+          expect([res.status, res.body], `${key} may not`).toStrictEqual([
+            403,
+            envelope('PERMISSION_DENIED', `the API key lacks the ${scope} scope`),
+          ]);
+      }
+    },
+  );
+
+  test('health, readiness and the documents stay public', async () => {
+    const { call } = testApp({ apiKeys: API_KEYS });
+    for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
+      expect((await call('GET', path, { remoteAddress: '203.0.113.9' })).status, path).toBe(200);
+    }
+  });
+
+  test('keys work from any address, as Bearer (any case) or X-Api-Key', async () => {
+    const { call } = testApp({ apiKeys: API_KEYS });
+    const remoteAddress = '203.0.113.9';
+    expect((await call('GET', '/v1/stats', { key: READ_KEY, remoteAddress })).status).toBe(200);
+    expect(
+      (await call('GET', '/v1/stats', { headers: { authorization: `bearer ${READ_KEY}` }, remoteAddress })).status,
+    ).toBe(200);
+    expect((await call('GET', '/v1/stats', { headers: { 'x-api-key': READ_KEY }, remoteAddress })).status).toBe(200);
+    expect((await call('GET', '/v1/stats', { headers: { authorization: `Basic ${READ_KEY}` } })).status).toBe(401);
+  });
+
+  test('authentication comes before validation: no key, no 400', async () => {
+    const { call } = testApp({ apiKeys: API_KEYS });
+    const res = await call('POST', '/v1/conversations/c1/messages', { body: { role: 'robot' } });
+    expect(res.status).toBe(401);
+    const scoped = await call('POST', '/v1/conversations/c1/messages', { body: { role: 'robot' }, key: READ_KEY });
+    expect(scoped.status).toBe(403);
+  });
+
+  test('logs name the key by position, never by value, and never carry content', async () => {
+    const { call, logs } = testApp({ apiKeys: API_KEYS });
+    await call('POST', '/v1/conversations/c1/messages', {
+      body: { role: 'user', content: 'my secret diagnosis' },
+      key: WRITE_KEY,
+    });
+    await call('GET', '/v1/conversations/c1/messages', { key: READ_KEY });
+    await call('GET', '/v1/stats', { key: `${READ_KEY}-wrong` });
+    expect(logs.map((entry) => entry.fields)).toStrictEqual([
+      {
+        requestId: REQUEST_ID,
+        method: 'POST',
+        route: '/v1/conversations/:conversationId/messages',
+        status: 201,
+        durationMs: expect.any(Number),
+        key: 1,
+      },
+      {
+        requestId: REQUEST_ID,
+        method: 'GET',
+        route: '/v1/conversations/:conversationId/messages',
+        status: 200,
+        durationMs: expect.any(Number),
+        key: 0,
+      },
+      { requestId: REQUEST_ID, method: 'GET', route: '/v1/stats', status: 401, durationMs: expect.any(Number) },
+    ]);
+    const text = JSON.stringify(logs);
+    for (const secret of [READ_KEY, WRITE_KEY, 'diagnosis', 'c1']) expect(text).not.toContain(secret);
+  });
+});

@@ -1,0 +1,188 @@
+/** /healthz, /readyz (which asks the engine), /metrics (Prometheus), and the admin endpoints. */
+import { Registry } from 'prom-client';
+import { describe, expect, test } from 'vitest';
+import { memoryBackend } from '../../src/backends/memory.js';
+import { createApp } from '../../src/server/app.js';
+import { ChatStore } from '../../src/store.js';
+import { envelope, T0, testApp } from './helpers.js';
+
+describe('health', () => {
+  test('/healthz answers while the process lives', async () => {
+    const { call } = testApp();
+    expect(await call('GET', '/healthz').then((r) => [r.status, r.body])).toStrictEqual([200, { status: 'ok' }]);
+  });
+
+  test('/readyz asks the engine: 200 when it answers, 503 when it is closed', async () => {
+    const { call, store } = testApp();
+    expect(await call('GET', '/readyz').then((r) => [r.status, r.body])).toStrictEqual([
+      200,
+      { status: 'ok', backend: 'memory' },
+    ]);
+    await store.close();
+    expect(await call('GET', '/readyz').then((r) => [r.status, r.body])).toStrictEqual([
+      503,
+      { status: 'unavailable', backend: 'memory', reason: 'UNAVAILABLE' },
+    ]);
+  });
+
+  test('/readyz gives up on an engine that does not answer in time', async () => {
+    const hanging = { ...memoryBackend(), getConversation: () => new Promise<never>(() => {}) };
+    const { call } = testApp({ readinessTimeoutMs: 20 }, { backend: hanging });
+    expect(await call('GET', '/readyz').then((r) => [r.status, r.body])).toStrictEqual([
+      503,
+      { status: 'unavailable', backend: 'memory', reason: 'no answer within 20 ms' },
+    ]);
+  });
+
+  test('/readyz is 503 while draining, so balancers stop sending', async () => {
+    let draining = false;
+    const { call } = testApp({ draining: () => draining });
+    expect((await call('GET', '/readyz')).status).toBe(200);
+    draining = true;
+    expect(await call('GET', '/readyz').then((r) => [r.status, r.body])).toStrictEqual([
+      503,
+      { status: 'draining', backend: 'memory' },
+    ]);
+    expect((await call('GET', '/healthz')).status).toBe(200);
+  });
+});
+
+describe('/metrics', () => {
+  test('exposes request latency per route, appends, reads, errors by code and store latency', async () => {
+    const { call } = testApp();
+    await call('POST', '/v1/conversations/c1/messages', { body: { id: 'a', role: 'user', content: 'x' } });
+    await call('POST', '/v1/conversations/c1/messages', { body: { id: 'a', role: 'user', content: 'x' } });
+    await call('GET', '/v1/conversations/c1/messages/recent');
+    await call('GET', '/v1/messages/nope');
+    await call('GET', '/v1/nope');
+    const res = await call('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const lines = res.text.split('\n');
+    for (const line of [
+      'chatstore_http_request_duration_seconds_count{method="POST",route="/v1/conversations/:conversationId/messages",status="201"} 1',
+      'chatstore_http_request_duration_seconds_count{method="POST",route="/v1/conversations/:conversationId/messages",status="200"} 1',
+      'chatstore_http_request_duration_seconds_count{method="GET",route="/v1/messages/:messageId",status="404"} 1',
+      'chatstore_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1',
+      'chatstore_appended_messages_total{result="created"} 1',
+      'chatstore_appended_messages_total{result="duplicate"} 1',
+      'chatstore_reads_total{operation="recent"} 1',
+      'chatstore_reads_total{operation="get"} 1',
+      'chatstore_http_errors_total{code="NOT_FOUND"} 2',
+      'chatstore_store_operation_duration_seconds_count{operation="append",outcome="ok"} 2',
+      'chatstore_store_operation_duration_seconds_count{operation="recent",outcome="ok"} 1',
+    ]) {
+      expect(lines, line).toContain(line);
+    }
+  });
+
+  test('each app has its own registry unless one is given', async () => {
+    const first = testApp();
+    const second = testApp();
+    await first.call('GET', '/healthz');
+    const count = (text: string) =>
+      text
+        .split('\n')
+        .find((l) => l.startsWith('chatstore_http_request_duration_seconds_count{method="GET",route="/healthz"'));
+    expect(count((await first.call('GET', '/metrics')).text)).toMatch(/ 1$/);
+    expect(count((await second.call('GET', '/metrics')).text)).toBeUndefined();
+
+    const registry = new Registry();
+    const store = new ChatStore(memoryBackend());
+    createApp(store, { registry });
+    expect((await registry.getMetricsAsJSON()).map((m) => m.name)).toContain('chatstore_appended_messages_total');
+    await store.close();
+  });
+});
+
+describe('admin', () => {
+  test('GET /admin/storage/stats: counts, storage size, per-route latency, uptime', async () => {
+    const { call, seed } = testApp({ storeUrl: 'postgres://app:hunter2@db/chat', storageBytes: async () => 123_456 });
+    await seed('c1', 3);
+    await call('GET', '/v1/conversations/c1/messages/recent');
+    await call('GET', '/v1/conversations/c1/messages/recent');
+    await call('GET', '/v1/messages/nope');
+    const res = await call('GET', '/admin/storage/stats');
+    expect(res.status).toBe(200);
+    expect(res.body).toStrictEqual({
+      backend: 'memory',
+      store: 'postgres://app:***@db/chat',
+      counts: {
+        total: 3,
+        incoming: 2,
+        outgoing: 1,
+        withMedia: 0,
+        commands: 0,
+        adminCommands: 0,
+        failed: 0,
+        deleted: 0,
+        byRole: { user: 2, assistant: 1, system: 0, tool: 0 },
+        conversations: 1,
+      },
+      storage: { bytes: 123_456 },
+      routes: [
+        {
+          method: 'GET',
+          route: '/v1/conversations/:conversationId/messages/recent',
+          count: 2,
+          errors: 0,
+          p50Ms: expect.any(Number),
+          p90Ms: expect.any(Number),
+          p99Ms: expect.any(Number),
+        },
+        {
+          method: 'GET',
+          route: '/v1/messages/:messageId',
+          count: 1,
+          errors: 1,
+          p50Ms: expect.any(Number),
+          p90Ms: expect.any(Number),
+          p99Ms: expect.any(Number),
+        },
+      ],
+      uptimeSeconds: expect.any(Number),
+    });
+  });
+
+  test('storage size is null when the edge cannot tell, or fails to', async () => {
+    expect((await testApp().call('GET', '/admin/storage/stats')).body.storage).toStrictEqual({ bytes: null });
+    const failing = testApp({ storageBytes: () => Promise.reject(new Error('EACCES')) });
+    expect((await failing.call('GET', '/admin/storage/stats')).body.storage).toStrictEqual({ bytes: null });
+  });
+
+  test('GET /admin/storage/conversations/:id: the full record, deleted messages included', async () => {
+    const { call, store, seed } = testApp();
+    await store.createConversation('+1555', {
+      metadata: { plan: 'pro' },
+      participants: [{ id: '+1555', name: 'Ana' }],
+    });
+    const messages = await seed('+1555', 30);
+    await store.delete('m30');
+    const res = await call('GET', '/admin/storage/conversations/%2B1555?last=3');
+    expect(res.status).toBe(200);
+    const participants = [{ id: '+1555', kind: 'human', name: 'Ana', joinedAt: T0 }];
+    expect(res.body).toStrictEqual({
+      conversation: {
+        id: '+1555',
+        type: 'private',
+        participants,
+        metadata: { plan: 'pro' },
+        createdAt: T0,
+        updatedAt: T0,
+        lastSeq: 30,
+        messageCount: 30,
+        lastMessageAt: T0,
+      },
+      participants,
+      counts: expect.objectContaining({ total: 29, deleted: 1, conversations: 1 }),
+      lastMessages: [messages[27], messages[28], { ...messages[29], deletedAt: T0 }],
+    });
+    expect((await call('GET', '/admin/storage/conversations/%2B1555')).body.lastMessages).toHaveLength(20);
+  });
+
+  test('GET /admin/storage/conversations/:id: 404 for an unknown conversation', async () => {
+    const { call } = testApp();
+    const res = await call('GET', '/admin/storage/conversations/nope');
+    expect([res.status, res.body]).toStrictEqual([404, envelope('NOT_FOUND', 'conversation nope not found')]);
+  });
+});

@@ -1,0 +1,119 @@
+/** Store-wide routes through app.request(): search, stats, the JSONL export stream, erasure. */
+import { describe, expect, test } from 'vitest';
+import type { Message } from '../../src/model.js';
+import { ADMIN_KEY, API_KEYS, envelope, READ_WRITE_KEY, T0, testApp } from './helpers.js';
+
+describe('GET /v1/search', () => {
+  test('finds messages with every word, with snippets, filters and a cursor', async () => {
+    const { call, store } = testApp();
+    await store.append('c1', [
+      { role: 'user', content: 'where is my refund', senderId: 'u1' },
+      { role: 'assistant', content: 'your refund is on its way' },
+      { role: 'user', content: 'thanks' },
+    ]);
+    await store.append('c2', { role: 'user', content: 'refund please', senderId: 'u2' });
+
+    const all = await call('GET', '/v1/search?q=refund');
+    expect(all.status).toBe(200);
+    expect(all.body.hits.map((hit: { message: Message }) => hit.message.id).sort()).toEqual(['m1', 'm2', 'm4']);
+    expect(all.body.hits[0]).toStrictEqual({
+      message: expect.objectContaining({ content: expect.stringContaining('refund') }),
+      snippet: expect.stringContaining('<mark>refund</mark>'),
+      score: expect.any(Number),
+    });
+    const both = await call('GET', '/v1/search?q=refund%20way');
+    expect(both.body.hits.map((hit: { message: Message }) => hit.message.id)).toEqual(['m2']);
+    const inC2 = await call('GET', '/v1/search?q=refund&conversationId=c2');
+    expect(inC2.body.hits.map((hit: { message: Message }) => hit.message.id)).toEqual(['m4']);
+    const bySender = await call('GET', '/v1/search?q=refund&senderId=u1');
+    expect(bySender.body.hits.map((hit: { message: Message }) => hit.message.id)).toEqual(['m1']);
+
+    const page = await call('GET', '/v1/search?q=refund&limit=2');
+    expect(page.body.hits).toHaveLength(2);
+    const rest = await call('GET', `/v1/search?q=refund&limit=2&cursor=${page.body.next}`);
+    expect(rest.body).toStrictEqual({ hits: [expect.anything()] });
+  });
+
+  test('q is required and must hold a word', async () => {
+    const { call } = testApp();
+    expect((await call('GET', '/v1/search')).body.error.path).toBe('q');
+    expect((await call('GET', '/v1/search?q=%20!')).body).toStrictEqual(
+      envelope('INVALID_ARGUMENT', 'query must contain at least one word', { path: 'query' }),
+    );
+  });
+});
+
+test('GET /v1/stats counts the whole store or one conversation', async () => {
+  const { call, store } = testApp();
+  await store.append('c1', [
+    { role: 'user', content: '/help' },
+    { role: 'assistant', content: 'x', status: 'failed', media: [{ url: 'https://x/y.jpg', type: 'image' }] },
+  ]);
+  await store.append('c2', { role: 'user', content: 'y' });
+  expect((await call('GET', '/v1/stats')).body).toStrictEqual({
+    total: 3,
+    incoming: 2,
+    outgoing: 1,
+    withMedia: 1,
+    commands: 1,
+    adminCommands: 0,
+    failed: 1,
+    deleted: 0,
+    byRole: { user: 2, assistant: 1, system: 0, tool: 0 },
+    conversations: 2,
+  });
+  expect((await call('GET', '/v1/stats?conversationId=c2')).body).toMatchObject({ total: 1, conversations: 1 });
+});
+
+describe('GET /v1/export', () => {
+  test('streams every message as JSON Lines, conversation by conversation in seq order', async () => {
+    const { call, store, seed } = testApp();
+    const a = await seed('a', 1200);
+    const b = await seed('b', 3);
+    await store.delete('m1');
+    const res = await call('GET', '/v1/export');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+    expect(res.text.endsWith('\n')).toBe(true);
+    const lines = res.text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Message);
+    expect(lines).toStrictEqual([...a.slice(1), ...b]);
+
+    const withDeleted = await call('GET', '/v1/export?conversationId=a&includeDeleted=true');
+    expect(withDeleted.text.trimEnd().split('\n')).toHaveLength(1200);
+  });
+
+  test('an empty store exports an empty body; a bad filter is a 400, not a broken stream', async () => {
+    const { call } = testApp();
+    const empty = await call('GET', '/v1/export');
+    expect([empty.status, empty.text]).toStrictEqual([200, '']);
+    const bad = await call('GET', '/v1/export?from=soon');
+    expect([bad.status, bad.body.error.path]).toStrictEqual([400, 'from']);
+  });
+});
+
+describe('POST /v1/erasures', () => {
+  test('erases a person and returns the receipt; needs the admin scope', async () => {
+    const { call, store } = testApp({ apiKeys: API_KEYS }, {});
+    await store.append('+1555', [
+      { role: 'user', content: 'mine', senderId: '+1555' },
+      { role: 'assistant', content: 'to me', recipientId: '+1555' },
+    ]);
+    await store.append('g', { role: 'user', content: 'in a group', senderId: '+1555' });
+    const denied = await call('POST', '/v1/erasures', { body: { subjectId: '+1555' }, key: READ_WRITE_KEY });
+    expect([denied.status, denied.body.error.code]).toStrictEqual([403, 'PERMISSION_DENIED']);
+
+    const res = await call('POST', '/v1/erasures', { body: { subjectId: '+1555' }, key: ADMIN_KEY });
+    expect(res.status).toBe(200);
+    expect(res.body).toStrictEqual({
+      subjectId: '+1555',
+      messagesDeleted: 3,
+      conversationsDeleted: ['+1555'],
+      participantEntriesRemoved: expect.any(Number),
+      erasedAt: T0,
+    });
+    expect(await store.stats()).toMatchObject({ total: 0 });
+  });
+});

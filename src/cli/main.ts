@@ -48,7 +48,21 @@ program
   .description('run the HTTP API (REST v1, admin, metrics, OpenAPI) over the store')
   .option('-p, --port <port>', 'port to listen on (default: $PORT or 8080)')
   .option('-H, --host <host>', 'address to bind (default: $HOST or 127.0.0.1)')
+  .option('--max-body <bytes>', 'largest request body (default: $CHATSTORE_MAX_BODY_BYTES or 4 MiB)')
+  .option('--shutdown-timeout <ms>', 'wait this long for in-flight requests on SIGTERM (default: 10000)')
+  .addHelpText('after', '\nAPI keys: CHATSTORE_API_KEYS="<key>:read,write;<key>:admin" (none: loopback only)')
   .action(async (options) => (await import('./serve.js')).serve(context(), options));
+
+program
+  .command('bench')
+  .description('benchmark chatstore against raw drivers and naive designs (W1-W6; source checkout only)')
+  .option('--backend <list>', 'backends, comma-separated: memory, sqlite', 'sqlite')
+  .option('--quick', 'tiny sizes (CI): checks the harness runs; numbers mean nothing')
+  .option('--out <dir>', 'where to write <timestamp>.md/.json/.svg (default: bench/results)')
+  .option('--workloads <list>', 'W1,W2,W3,W4,W5,W6,http (default: W1-W6)')
+  .option('--naive <list>', 'naive designs: redis-blob,json-file,redis-chunks (default: all)')
+  .option('--no-naive', 'no naive designs')
+  .action(async (options) => (await import('./bench.js')).bench(context(), options));
 
 async function main(): Promise<void> {
   try {

@@ -1,0 +1,65 @@
+/**
+ * chatstore itself, over any store URL, through the public API only: what a user's code would call.
+ */
+import type { NewMessage } from '../../src/model.js';
+import { openStore } from '../../src/open.js';
+import type { Contender, ContenderInstance, Workspace } from '../contender.js';
+
+/** @example chatstoreContender({ name: 'chatstore memory', engine: 'memory', url: () => 'memory://', … }) */
+export interface ChatstoreContenderOptions extends Omit<Contender, 'kind' | 'open'> {
+  /** The store URL for a fresh workspace. */
+  url(workspace: Workspace): string;
+}
+
+/**
+ * @example
+ * const contender = chatstoreContender({
+ *   name: 'chatstore sqlite FULL', engine: 'sqlite', durabilityLabel: 'fsync/commit', durability: '…',
+ *   url: (ws) => `sqlite://${ws.dir}/chat.db?durability=full`,
+ * });
+ */
+export function chatstoreContender(options: ChatstoreContenderOptions): Contender {
+  const { url, ...described } = options;
+  return {
+    ...described,
+    kind: 'chatstore',
+    storeUrl: url,
+    async open(workspace): Promise<ContenderInstance> {
+      const store = await openStore(url(workspace));
+      return {
+        async append(conversationId: string, message: NewMessage) {
+          await store.append(conversationId, message);
+        },
+        async appendBatch(conversationId: string, messages: NewMessage[]) {
+          await store.append(conversationId, messages);
+        },
+        lastN: (conversationId, n) => store.recent(conversationId, n),
+        async pageBack(conversationId, cursor, n) {
+          const page = await store.list(conversationId, {
+            order: 'desc',
+            limit: n,
+            ...(typeof cursor === 'string' ? { cursor } : {}),
+          });
+          return page.next === undefined ? { messages: page.messages } : { messages: page.messages, next: page.next };
+        },
+        async readAll(conversationId) {
+          const all = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.list(conversationId, {
+              limit: 1000,
+              ...(cursor === undefined ? {} : { cursor }),
+            });
+            all.push(...page.messages);
+            cursor = page.next;
+          } while (cursor !== undefined);
+          return all;
+        },
+        async search(query, limit) {
+          return (await store.search(query, { limit })).hits.length;
+        },
+        close: () => store.close(),
+      };
+    },
+  };
+}

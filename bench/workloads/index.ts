@@ -1,0 +1,14 @@
+/** The workloads of a run, in the order they run; `http` only when asked for. */
+import type { Workload } from '../workload.js';
+import { httpApi } from './http-api.js';
+import { w1Sequential } from './w1-sequential.js';
+import { w2Concurrent } from './w2-concurrent.js';
+import { w3Last20 } from './w3-last20.js';
+import { w4PageBack } from './w4-page-back.js';
+import { w5Search } from './w5-search.js';
+import { w6Import } from './w6-import.js';
+
+/** @example const workloads = await loadWorkloads(); */
+export async function loadWorkloads(): Promise<Workload[]> {
+  return [w1Sequential, w2Concurrent, w3Last20, w4PageBack, w5Search, w6Import, httpApi];
+}

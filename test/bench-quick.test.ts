@@ -1,0 +1,86 @@
+/**
+ * The bench harness runs end to end (so it never rots) and its correctness columns are right.
+ * No timing is asserted anywhere: numbers on a shared CI machine mean nothing.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { percentile } from '../bench/harness.js';
+import { runBench } from '../bench/runner.js';
+import { checkConcurrentWrites } from '../bench/workloads/w2-concurrent.js';
+
+const out = await mkdtemp(join(tmpdir(), 'chatstore-bench-test-'));
+afterAll(() => rm(out, { recursive: true, force: true }));
+
+describe('bench harness', () => {
+  test('a tiny run over memory writes the report and chatstore loses, duplicates and misorders nothing', async () => {
+    const { report, files } = await runBench({
+      backends: ['memory'],
+      quick: true,
+      naive: ['json-file'],
+      out,
+      log: () => {},
+      sizes: {
+        w1Appends: 20,
+        w1Warmup: 5,
+        w2Writers: 8,
+        w2PerWriter: 10,
+        w3Sizes: [50, 200],
+        w3Reads: 10,
+        w4Messages: 200,
+        w4Passes: 1,
+        w5Messages: 300,
+        w5Conversations: 10,
+        w5Queries: 3,
+        w6Messages: 300,
+        w6Conversations: 3,
+        w6Batch: 50,
+        sampleBudgetMs: 500,
+      },
+    });
+
+    for (const file of [files.markdown, files.json, files.svg]) expect(existsSync(file)).toBe(true);
+    expect(JSON.parse(await readFile(files.json, 'utf8'))).toStrictEqual(JSON.parse(JSON.stringify(report)));
+    expect((await readFile(files.svg, 'utf8')).startsWith('<svg')).toBe(true);
+    const markdown = await readFile(files.markdown, 'utf8');
+    for (const id of ['W1', 'W2', 'W3', 'W4', 'W5', 'W6']) expect(markdown).toContain(`## ${id} `);
+
+    expect(report.workloads.map((w) => w.id)).toEqual(['W1', 'W2', 'W3', 'W4', 'W5', 'W6']);
+    const errors = report.workloads.flatMap((w) => w.rows.filter((row) => row.status === 'error'));
+    expect(errors).toEqual([]);
+    const w2 = report.workloads.find((w) => w.id === 'W2')?.rows.find((row) => row.contender === 'chatstore memory');
+    expect(w2?.status).toBe('ok');
+    expect(w2?.cells).toMatchObject({ acked: 80, stored: 80, lost: 0, duplicated: 0, misordered: 0, failed: 0 });
+    const w3 = report.workloads.find((w) => w.id === 'W3')?.rows.filter((row) => row.contender === 'chatstore memory');
+    expect(w3?.map((row) => [row.status, row.cells.size])).toEqual([
+      ['ok', 50],
+      ['ok', 200],
+    ]);
+  });
+});
+
+describe('bench measurements', () => {
+  test('percentiles are nearest-rank over sorted samples', () => {
+    const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(hundred, 50), percentile(hundred, 99), percentile(hundred, 100)]).toEqual([50, 99, 100]);
+    expect([percentile([1, 2, 3, 4], 50), percentile([7], 99), percentile([], 50)]).toEqual([2, 7, Number.NaN]);
+  });
+
+  test('lost, duplicated and misordered are counted from what writers were told', () => {
+    const stored = [
+      { seq: 1, metadata: { writer: 0, n: 0 } },
+      { seq: 2, metadata: { writer: 1, n: 1 } },
+      { seq: 3, metadata: { writer: 1, n: 0 } },
+      { seq: 4, metadata: { writer: 0, n: 0 } },
+    ];
+    const acknowledged = new Set(['0:0', '0:1', '1:0', '1:1']);
+    expect(checkConcurrentWrites(acknowledged, stored)).toStrictEqual({
+      stored: 4,
+      lost: 1,
+      duplicated: 1,
+      misordered: 1,
+    });
+  });
+});

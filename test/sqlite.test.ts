@@ -310,6 +310,19 @@ describe('sqlite indexes', () => {
     ]);
   });
 
+  test('appends are indexed for search in the background, without waiting for a search', async () => {
+    const store = await openStore();
+    await store.append('c1', [
+      { role: 'user', content: 'first words' },
+      { role: 'user', content: 'second words' },
+    ]);
+    const raw = rawConnection();
+    const pending = () => (raw.prepare('SELECT count(*) AS n FROM search_pending').get() as { n: number }).n;
+    expect(pending()).toBe(2);
+    await vi.waitFor(() => expect(pending()).toBe(0), { timeout: 5_000, interval: 50 });
+    expect(raw.prepare('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?').all('"words"')).toHaveLength(2);
+  });
+
   test('hard deletes, erasure and edits keep the full-text index in step with the messages', async () => {
     const store = await openStore();
     const [apple, cherry, durian] = await store.append('c1', [
@@ -319,30 +332,35 @@ describe('sqlite indexes', () => {
     ]);
     const raw = rawConnection();
     // The index alone, without the join to messages that search() does: what is really in it.
-    const indexed = (word: string): number =>
-      raw.prepare('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?').all(`"${word}"`).length;
+    // Appends leave their rows pending; any search first indexes every pending row.
+    const indexed = async (word: string): Promise<number> => {
+      await store.search('anything');
+      return raw.prepare('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?').all(`"${word}"`).length;
+    };
+    const pending = (): unknown => raw.prepare('SELECT count(*) AS n FROM search_pending').get();
     const consistent = (): void => {
       raw.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run();
     };
-    expect([indexed('apple'), indexed('banana'), indexed('durian')]).toEqual([2, 1, 1]);
+    expect(await Promise.all([indexed('apple'), indexed('banana'), indexed('durian')])).toEqual([2, 1, 1]);
 
     await store.delete(apple?.message.id ?? '', { hard: true });
-    expect([indexed('apple'), indexed('banana')]).toEqual([1, 0]);
+    expect(await Promise.all([indexed('apple'), indexed('banana')])).toEqual([1, 0]);
     consistent();
 
     await store.eraseSubject('alice');
-    expect([indexed('apple'), indexed('cherry')]).toEqual([0, 0]);
+    expect(await Promise.all([indexed('apple'), indexed('cherry')])).toEqual([0, 0]);
     expect(await store.get(cherry?.message.id ?? '')).toBeUndefined();
     consistent();
 
     await store.edit(durian?.message.id ?? '', { content: 'elderberry' });
-    expect([indexed('durian'), indexed('elderberry')]).toEqual([0, 1]);
+    expect(await Promise.all([indexed('durian'), indexed('elderberry')])).toEqual([0, 1]);
     consistent();
 
     await store.deleteConversation('c1', { hard: true });
-    expect(indexed('elderberry')).toBe(0);
+    expect(await indexed('elderberry')).toBe(0);
     consistent();
     expect(raw.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 0 });
+    expect(pending()).toEqual({ n: 0 });
   });
 });
 

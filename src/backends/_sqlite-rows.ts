@@ -1,12 +1,17 @@
 /**
- * Rows of the sqlite backend's tables and their mapping to the model. Optional fields are stored
- * as NULL and come back absent (DESIGN §4.6); structured fields are JSON text.
+ * Rows of the sqlite backend's tables and their mapping to the model. A message is stored whole as
+ * JSON (optional fields absent, as the model has them) beside the columns queries filter on; a
+ * conversation's optional fields are NULL columns and come back absent (DESIGN §4.6).
  */
-import type { Conversation, Direction, Message, MessageStatus, Participant, ParticipantKind, Role } from '../model.js';
+import type { Conversation, Message, Participant, ParticipantKind } from '../model.js';
 
-/** A `messages` row. @example const message = toMessage(row as MessageRow); */
+/** What reads select of a `messages` row: the message as JSON. @example const message = toMessage(row); */
 export interface MessageRow {
-  pk: number;
+  body: string;
+}
+
+/** The bound values of a message: the queried columns, derived from the message, and its JSON. */
+export interface MessageParams {
   conversation_id: string;
   seq: number;
   id: string;
@@ -15,23 +20,14 @@ export interface MessageRow {
   direction: string;
   sender_id: string | null;
   recipient_id: string | null;
-  content: string;
-  parts: string | null;
-  media: string | null;
+  has_media: number;
   status: string | null;
-  status_at: string | null;
-  error: string | null;
-  reply_to: string | null;
   command_name: string | null;
   command_admin: number | null;
-  metadata: string | null;
   created_at: string;
-  edited_at: string | null;
   deleted_at: string | null;
+  body: string;
 }
-
-/** The bound values of a message, named as the `messages` columns. @example insert.run(messageParams(m)); */
-export type MessageParams = Omit<MessageRow, 'pk'>;
 
 /** A `conversations` row. @example const c = toConversation(row, participantRows); */
 export interface ConversationRow {
@@ -57,33 +53,12 @@ export interface ParticipantRow {
   joined_at: string;
 }
 
-/** @example const message = toMessage(db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow); */
+/** @example const message = toMessage(db.prepare('SELECT body FROM messages WHERE id = ?').get(id) as MessageRow); */
 export function toMessage(row: MessageRow): Message {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    ...(row.external_id === null ? {} : { externalId: row.external_id }),
-    role: row.role as Role,
-    direction: row.direction as Direction,
-    ...(row.sender_id === null ? {} : { senderId: row.sender_id }),
-    ...(row.recipient_id === null ? {} : { recipientId: row.recipient_id }),
-    content: row.content,
-    ...(row.parts === null ? {} : { parts: JSON.parse(row.parts) }),
-    ...(row.media === null ? {} : { media: JSON.parse(row.media) }),
-    ...(row.status === null ? {} : { status: row.status as MessageStatus }),
-    ...(row.status_at === null ? {} : { statusAt: JSON.parse(row.status_at) }),
-    ...(row.error === null ? {} : { error: JSON.parse(row.error) }),
-    ...(row.reply_to === null ? {} : { replyTo: row.reply_to }),
-    ...(row.command_name === null ? {} : { command: { name: row.command_name, admin: row.command_admin === 1 } }),
-    ...(row.metadata === null ? {} : { metadata: JSON.parse(row.metadata) }),
-    createdAt: row.created_at,
-    ...(row.edited_at === null ? {} : { editedAt: row.edited_at }),
-    ...(row.deleted_at === null ? {} : { deletedAt: row.deleted_at }),
-  };
+  return JSON.parse(row.body) as Message;
 }
 
-/** @example insertMessage.run(messageParams(message)); */
+/** The one place the queried columns are derived from a message. @example insertMessage.run(messageParams(m)); */
 export function messageParams(message: Message): MessageParams {
   return {
     conversation_id: message.conversationId,
@@ -94,19 +69,13 @@ export function messageParams(message: Message): MessageParams {
     direction: message.direction,
     sender_id: message.senderId ?? null,
     recipient_id: message.recipientId ?? null,
-    content: message.content,
-    parts: json(message.parts),
-    media: json(message.media),
+    has_media: message.media === undefined ? 0 : 1,
     status: message.status ?? null,
-    status_at: json(message.statusAt),
-    error: json(message.error),
-    reply_to: message.replyTo ?? null,
     command_name: message.command?.name ?? null,
     command_admin: message.command === undefined ? null : Number(message.command.admin),
-    metadata: json(message.metadata),
     created_at: message.createdAt,
-    edited_at: message.editedAt ?? null,
     deleted_at: message.deletedAt ?? null,
+    body: JSON.stringify(message),
   };
 }
 
@@ -135,8 +104,4 @@ export function toConversation(row: ConversationRow, participants: ParticipantRo
     ...(row.last_message_at === null ? {} : { lastMessageAt: row.last_message_at }),
     ...(row.deleted_at === null ? {} : { deletedAt: row.deleted_at }),
   };
-}
-
-function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }

@@ -36,35 +36,44 @@ export const SQLITE_SQL = {
   removeParticipant: 'DELETE FROM participants WHERE conversation_id = ? AND participant_id = ?',
   softDeleteConversation: `UPDATE conversations SET deleted_at = coalesce(deleted_at, :now), updated_at = :now
     WHERE id = :id`,
-  softDeleteMessagesOf: 'UPDATE messages SET deleted_at = :now WHERE conversation_id = :id AND deleted_at IS NULL',
+  softDeleteMessagesOf: `UPDATE messages SET deleted_at = :now, body = json_set(body, '$.deletedAt', :now)
+    WHERE conversation_id = :id AND deleted_at IS NULL`,
   deleteMessagesOf: 'DELETE FROM messages WHERE conversation_id = ?',
   deleteParticipantsOf: 'DELETE FROM participants WHERE conversation_id = ?',
   deleteConversation: 'DELETE FROM conversations WHERE id = ?',
   conversationIds: 'SELECT id FROM conversations WHERE id > ? ORDER BY id LIMIT ?',
 
-  messageById: 'SELECT * FROM messages WHERE id = ?',
-  messagesByIds: 'SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?))',
-  messagesByExternalIds: `SELECT * FROM messages
-    WHERE conversation_id = ? AND external_id IN (SELECT value FROM json_each(?))`,
-  messageByExternalId: 'SELECT * FROM messages WHERE conversation_id = ? AND external_id = ?',
-  firstMessageByExternalId: 'SELECT * FROM messages WHERE external_id = ? ORDER BY conversation_id, seq LIMIT 1',
-  rangeAsc: rangeSql('ASC'),
-  rangeDesc: rangeSql('DESC'),
+  messageById: 'SELECT body FROM messages WHERE id = ?',
+  messagesByIds: 'SELECT body FROM messages WHERE id IN (SELECT value FROM json_each(?))',
+  messagesByExternalIds: `SELECT body FROM messages
+    WHERE external_id IN (SELECT value FROM json_each(?)) AND external_id IS NOT NULL AND conversation_id = ?`,
+  firstMessageByExternalId: `SELECT body FROM messages WHERE external_id = ? AND external_id IS NOT NULL
+    ORDER BY conversation_id LIMIT 1`,
+  messageByExternalId: `SELECT body FROM messages
+    WHERE external_id = ? AND external_id IS NOT NULL AND conversation_id = ?`,
+  /** The newest pk of the next batch of messages waiting to be indexed for search. */
+  pendingBatchEnd: 'SELECT max(pk) AS pk FROM (SELECT pk FROM search_pending ORDER BY pk LIMIT ?)',
+  anyPending: 'SELECT 1 AS pending FROM search_pending LIMIT 1',
+  indexPending: `INSERT INTO messages_fts (rowid, terms)
+    SELECT m.pk, chatstore_search_terms(json_extract(m.body, '$.content'))
+    FROM search_pending p JOIN messages m ON m.pk = p.pk
+    WHERE p.pk <= ?`,
+  clearPending: 'DELETE FROM search_pending WHERE pk <= ?',
+  /** The common range shapes (live messages, no time bounds), named for the query-plan test. */
+  rangeAsc: rangeSql({ order: 'asc', includeDeleted: false, from: false, to: false }),
+  rangeDesc: rangeSql({ order: 'desc', includeDeleted: false, from: false, to: false }),
   insertMessage: `INSERT INTO messages (conversation_id, seq, id, external_id, role, direction, sender_id,
-      recipient_id, content, parts, media, status, status_at, error, reply_to, command_name, command_admin,
-      metadata, created_at, edited_at, deleted_at)
-    VALUES (:conversation_id, :seq, :id, :external_id, :role, :direction, :sender_id, :recipient_id, :content,
-      :parts, :media, :status, :status_at, :error, :reply_to, :command_name, :command_admin, :metadata,
-      :created_at, :edited_at, :deleted_at)`,
-  updateMessage: `UPDATE messages SET content = :content, metadata = :metadata, status = :status,
-      status_at = :status_at, error = :error, edited_at = :edited_at, deleted_at = :deleted_at
-    WHERE id = :id`,
+      recipient_id, has_media, status, command_name, command_admin, created_at, deleted_at, body)
+    VALUES (:conversation_id, :seq, :id, :external_id, :role, :direction, :sender_id, :recipient_id, :has_media,
+      :status, :command_name, :command_admin, :created_at, :deleted_at, :body)`,
+  /** Only what `Backend.updateMessage` may change: content and metadata live in the body. */
+  updateMessage: `UPDATE messages SET status = :status, deleted_at = :deleted_at, body = :body WHERE id = :id`,
   removeMessage: 'DELETE FROM messages WHERE id = ? RETURNING conversation_id',
   uncountMessage: 'UPDATE conversations SET message_count = message_count - 1 WHERE id = ?',
 
   /** Ties on score resume by id; the outer WHERE is the keyset after the previous page's last hit. */
   search: `SELECT * FROM (
-      SELECT m.*, -bm25(messages_fts) AS score
+      SELECT m.body, m.id, -bm25(messages_fts) AS score
       FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid
       WHERE messages_fts MATCH :match
         AND m.deleted_at IS NULL
@@ -120,14 +129,26 @@ export function conversationListSql(shape: ConversationListShape): string {
     LIMIT :limit`;
 }
 
-function rangeSql(order: 'ASC' | 'DESC'): string {
-  return `SELECT * FROM messages
-    WHERE conversation_id = :conversationId AND seq > :afterSeq AND seq < :beforeSeq
-      AND (:includeDeleted OR deleted_at IS NULL)
-      AND (:from IS NULL OR created_at >= :from)
-      AND (:to IS NULL OR created_at < :to)
-    ORDER BY seq ${order}
-    LIMIT :limit`;
+/** Which optional clauses a range read needs. */
+export interface RangeShape {
+  order: 'asc' | 'desc';
+  includeDeleted: boolean;
+  from: boolean;
+  to: boolean;
+}
+
+/**
+ * A range read is built per shape (and cached by the caller): generic `:x IS NULL OR …` clauses
+ * cost more per row than the whole rest of the hot last-20 read.
+ * @example db.prepare(rangeSql({ order: 'desc', includeDeleted: false, from: false, to: false }))
+ */
+export function rangeSql(shape: RangeShape): string {
+  const where = ['conversation_id = :conversationId', 'seq > :afterSeq', 'seq < :beforeSeq'];
+  if (!shape.includeDeleted) where.push('deleted_at IS NULL');
+  if (shape.from) where.push('created_at >= :from');
+  if (shape.to) where.push('created_at < :to');
+  return `SELECT body FROM messages WHERE ${where.join(' AND ')}
+    ORDER BY seq ${shape.order === 'asc' ? 'ASC' : 'DESC'} LIMIT :limit`;
 }
 
 function statsSql(messagesWhere: string, conversationsAnd: string): string {
@@ -136,7 +157,7 @@ function statsSql(messagesWhere: string, conversationsAnd: string): string {
       count(*) FILTER (WHERE ${live}) AS total,
       count(*) FILTER (WHERE ${live} AND direction = 'incoming') AS incoming,
       count(*) FILTER (WHERE ${live} AND direction = 'outgoing') AS outgoing,
-      count(*) FILTER (WHERE ${live} AND media IS NOT NULL) AS withMedia,
+      count(*) FILTER (WHERE ${live} AND has_media = 1) AS withMedia,
       count(*) FILTER (WHERE ${live} AND command_name IS NOT NULL) AS commands,
       count(*) FILTER (WHERE ${live} AND command_admin = 1) AS adminCommands,
       count(*) FILTER (WHERE ${live} AND status = 'failed') AS failed,
@@ -167,16 +188,15 @@ export interface StatsRow {
 }
 
 /** A search hit row: the message plus its relevance. */
-export type SearchRow = MessageRow & { score: number };
+export type SearchRow = MessageRow & { id: string; score: number };
 
-/** Bound values of a range read; `includeDeleted` is 0 or 1 (SQLite has no booleans). */
+/** Bound values of a range read (a shape binds only the ones it uses). */
 export interface RangeParams {
   conversationId: string;
   afterSeq: number;
   beforeSeq: number;
-  includeDeleted: number;
-  from: string | null;
-  to: string | null;
+  from?: string;
+  to?: string;
   limit: number;
 }
 

@@ -35,6 +35,8 @@ import {
   type ConversationListShape,
   conversationListSql,
   type RangeParams,
+  type RangeShape,
+  rangeSql,
   type SearchParams,
   type SearchRow,
   SQLITE_SQL,
@@ -58,6 +60,9 @@ type SqliteDriver = typeof Database;
 type SqliteDatabase = Database.Database;
 
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+/** How long after a write the background indexer runs, and how many messages it indexes at once. */
+const INDEX_DELAY_MS = 200;
+const INDEX_BATCH = 5_000;
 
 /** Driver error codes (and their extended forms, `SQLITE_IOERR_WRITE`…) meaning the engine cannot serve now. */
 const UNAVAILABLE_CODES = [
@@ -200,6 +205,35 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
     }
   };
 
+  /** Adds one batch of pending messages to the search index (inside a write transaction). */
+  const indexPendingBatch = (): void => {
+    const end = sql.pendingBatchEnd.get(INDEX_BATCH)?.pk;
+    if (end === null || end === undefined) return;
+    sql.indexPending.run(end);
+    sql.clearPending.run(end);
+  };
+
+  let indexerTimer: NodeJS.Timeout | undefined;
+  /** After writes, index their messages in the background soon, in one transaction for many appends. */
+  const scheduleIndexing = (): void => {
+    if (indexerTimer !== undefined || closed) return;
+    indexerTimer = setTimeout(() => {
+      indexerTimer = undefined;
+      if (closed) return;
+      write(() => {
+        indexPendingBatch();
+        return sql.anyPending.get() !== undefined;
+      }).then(
+        (more) => {
+          if (more) scheduleIndexing();
+        },
+        // A busy file or a full disk: the rows stay pending and the next search indexes them.
+        () => undefined,
+      );
+    }, INDEX_DELAY_MS);
+    indexerTimer.unref();
+  };
+
   const appendNow = (request: AppendRequest): AppendResult[] => {
     const conversationId = request.conversationId;
     const existing = sql.conversation.get(conversationId);
@@ -208,11 +242,15 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
       message.externalId === undefined ? [] : [message.externalId],
     );
     const byId = new Map<string, Message>();
-    for (const row of sql.messagesByIds.all(JSON.stringify(ids))) byId.set(row.id, toMessage(row));
+    for (const row of sql.messagesByIds.all(JSON.stringify(ids))) {
+      const message = toMessage(row);
+      byId.set(message.id, message);
+    }
     const byExternalId = new Map<string, Message>();
     if (existing !== undefined && externalIds.length > 0) {
-      for (const row of sql.messagesByExternalIds.all(conversationId, JSON.stringify(externalIds))) {
-        byExternalId.set(row.external_id as string, toMessage(row));
+      for (const row of sql.messagesByExternalIds.all(JSON.stringify(externalIds), conversationId)) {
+        const message = toMessage(row);
+        byExternalId.set(message.externalId as string, message);
       }
     }
     const plan = planAppend(request, existing?.last_seq ?? 0, { byId, byExternalId });
@@ -227,6 +265,7 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
       });
     }
     for (const message of plan.inserts) sql.insertMessage.run(messageParams(message));
+    scheduleIndexing();
     addParticipantRows(conversationId, request.participants);
     sql.afterAppend.run({
       id: conversationId,
@@ -269,6 +308,18 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
     return { messagesDeleted, conversationsDeleted, participantEntriesRemoved };
   };
 
+  const ranges = new Map<string, Database.Statement<[RangeParams], string>>();
+  const rangeStatement = (shape: RangeShape): Database.Statement<[RangeParams], string> => {
+    const text = rangeSql(shape);
+    let statement = ranges.get(text);
+    if (statement === undefined) {
+      // pluck: the one selected column as a plain string, no row object to build
+      statement = db.prepare<[RangeParams], string>(text).pluck();
+      ranges.set(text, statement);
+    }
+    return statement;
+  };
+
   const listing = (shape: ConversationListShape): Database.Statement<[ListParams], ConversationRow> => {
     const text = conversationListSql(shape);
     let statement = listings.get(text);
@@ -298,25 +349,28 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
         const row =
           conversationId === undefined
             ? sql.firstMessageByExternalId.get(externalId)
-            : sql.messageByExternalId.get(conversationId, externalId);
+            : sql.messageByExternalId.get(externalId, conversationId);
         return row === undefined ? undefined : toMessage(row);
       });
     },
 
     async range(conversationId: string, query: RangeQuery): Promise<Message[]> {
       return read(() => {
-        const statement = query.order === 'asc' ? sql.rangeAsc : sql.rangeDesc;
-        return statement
-          .all({
-            conversationId,
-            afterSeq: query.afterSeq ?? 0,
-            beforeSeq: query.beforeSeq ?? Number.MAX_SAFE_INTEGER,
-            includeDeleted: query.includeDeleted ? 1 : 0,
-            from: query.from ?? null,
-            to: query.to ?? null,
-            limit: query.limit,
-          })
-          .map(toMessage);
+        const shape: RangeShape = {
+          order: query.order,
+          includeDeleted: query.includeDeleted,
+          from: query.from !== undefined,
+          to: query.to !== undefined,
+        };
+        const bodies = rangeStatement(shape).all({
+          conversationId,
+          afterSeq: query.afterSeq ?? 0,
+          beforeSeq: query.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+          ...(query.from === undefined ? {} : { from: query.from }),
+          ...(query.to === undefined ? {} : { to: query.to }),
+          limit: query.limit,
+        });
+        return bodies.map((body) => JSON.parse(body) as Message);
       });
     },
 
@@ -334,6 +388,9 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
     },
 
     async search(query: SearchQuery): Promise<BackendSearchHit[]> {
+      // Messages appended moments ago may still wait for the index: add them first, so a search
+      // never misses a stored message (the common case, nothing pending, costs one lookup).
+      while (read(() => sql.anyPending.get()) !== undefined) await write(indexPendingBatch);
       return read(() =>
         sql.search
           .all({
@@ -471,6 +528,7 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      if (indexerTimer !== undefined) clearTimeout(indexerTimer);
       // Writes already queued were accepted before close: commit them first.
       if (flushScheduled !== undefined) {
         clearImmediate(flushScheduled);
@@ -582,8 +640,10 @@ function prepareStatements(db: SqliteDatabase) {
     messagesByExternalIds: db.prepare<[string, string], MessageRow>(SQLITE_SQL.messagesByExternalIds),
     messageByExternalId: db.prepare<[string, string], MessageRow>(SQLITE_SQL.messageByExternalId),
     firstMessageByExternalId: db.prepare<[string], MessageRow>(SQLITE_SQL.firstMessageByExternalId),
-    rangeAsc: db.prepare<RangeParams, MessageRow>(SQLITE_SQL.rangeAsc),
-    rangeDesc: db.prepare<RangeParams, MessageRow>(SQLITE_SQL.rangeDesc),
+    pendingBatchEnd: db.prepare<[number], { pk: number | null }>(SQLITE_SQL.pendingBatchEnd),
+    anyPending: db.prepare<[], { pending: number }>(SQLITE_SQL.anyPending),
+    indexPending: db.prepare<[number]>(SQLITE_SQL.indexPending),
+    clearPending: db.prepare<[number]>(SQLITE_SQL.clearPending),
     insertMessage: db.prepare<MessageParams>(SQLITE_SQL.insertMessage),
     updateMessage: db.prepare<MessageParams>(SQLITE_SQL.updateMessage),
     removeMessage: db.prepare<[string], { conversation_id: string }>(SQLITE_SQL.removeMessage),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { commandDetector } from '../src/commands.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
 import { ChatStoreError, redact } from '../src/errors.js';
+import { newMessageId } from '../src/ids.js';
 import { applyMergePatch } from '../src/merge-patch.js';
 import { MESSAGE_STATUSES } from '../src/model.js';
 import { DEFAULT_URL, openStore, parseStoreUrl } from '../src/open.js';
@@ -127,5 +128,23 @@ describe('store URLs', () => {
     expect(redact('connect postgres://bob:s3cret@db:5432/x failed')).toBe(
       'connect postgres://bob:***@db:5432/x failed',
     );
+  });
+});
+
+describe('message ids', () => {
+  it('are UUIDv7: version 7, RFC variant, the creation time in the first 48 bits, unique', () => {
+    const before = Date.now();
+    const ids = Array.from({ length: 1000 }, () => newMessageId());
+    const after = Date.now();
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const time = Number.parseInt(ids[0]?.replace('-', '').slice(0, 12) ?? '', 16);
+    expect(time).toBeGreaterThanOrEqual(before);
+    expect(time).toBeLessThanOrEqual(after);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+  it('sort by creation time across milliseconds', async () => {
+    const first = newMessageId();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(newMessageId() > first).toBe(true);
   });
 });

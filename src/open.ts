@@ -33,6 +33,23 @@ const LOADERS: Readonly<Record<string, BackendLoader>> = {
       ...(busyTimeout === null ? {} : { busyTimeoutMs: positiveInteger(busyTimeout, 'busyTimeoutMs') }),
     });
   },
+  mysql: async (url) => {
+    const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql.js');
+    return mysqlBackend(mysqlUrlOptions(url.location, url.params));
+  },
+  // MariaDB speaks the same protocol and runs the same backend.
+  mariadb: async (url) => {
+    const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql.js');
+    return mysqlBackend(mysqlUrlOptions(url.location, url.params));
+  },
+  redis: async (url) => {
+    const { redisBackend, redisUrlOptions } = await import('./backends/redis.js');
+    return redisBackend(redisUrlOptions('redis', url.location, url.params));
+  },
+  'redis+cluster': async (url) => {
+    const { redisBackend, redisUrlOptions } = await import('./backends/redis.js');
+    return redisBackend(redisUrlOptions('redis+cluster', url.location, url.params));
+  },
 };
 
 /** The schemes `openStore` understands. @example SCHEMES.includes('sqlite') */

@@ -5,13 +5,15 @@
 import { type Contender, type NotRun, WORKLOADS, type WorkloadId } from '../contender.js';
 import type { RedisDurability } from './_redis.js';
 import { chatstoreContender } from './chatstore.js';
+import { mysqlContenders } from './mysql.js';
 import { naiveJsonFileContender } from './naive-json-file.js';
 import { naiveRedisBlobContender } from './naive-redis-blob.js';
 import { naiveRedisChunksContender } from './naive-redis-chunks.js';
 import { rawSqliteContender, SQLITE_DURABILITY } from './raw-sqlite.js';
+import { redisContenders } from './redis.js';
 
 /** Backends the bench knows how to run. @example BENCH_BACKENDS.includes('sqlite') */
-export const BENCH_BACKENDS = ['memory', 'sqlite'] as const;
+export const BENCH_BACKENDS = ['memory', 'sqlite', 'redis', 'redis-cluster', 'mysql'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
 /** The naive designs, by the name `--naive` takes. */
@@ -70,6 +72,11 @@ export function backendContenders(backend: BenchBackend): Contender[] {
           notRun: readsAsFull({ W5: { status: 'n/a', reason: 'the minimal table has no full-text index' } }),
         }),
       ];
+    case 'redis':
+    case 'redis-cluster':
+      return redisContenders(backend);
+    case 'mysql':
+      return mysqlContenders();
   }
 }
 

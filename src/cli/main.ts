@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { isChatStoreError, redact } from '../errors.js';
-import { EXIT, type CommandContext } from './context.js';
+import { type CommandContext, EXIT } from './context.js';
 
 const program = new Command()
   .name('chatstore')
@@ -79,7 +79,11 @@ function exitCodeFor(error: unknown): number {
   }
   if (isChatStoreError(error)) {
     process.stderr.write(`chatstore: ${error.code}: ${redact(error.message)}\n`);
-    return error.code === 'UNAVAILABLE' ? EXIT.unavailable : error.code === 'INVALID_ARGUMENT' ? EXIT.usage : EXIT.failure;
+    return error.code === 'UNAVAILABLE'
+      ? EXIT.unavailable
+      : error.code === 'INVALID_ARGUMENT'
+        ? EXIT.usage
+        : EXIT.failure;
   }
   process.stderr.write(`chatstore: ${redact(error instanceof Error ? error.message : String(error))}\n`);
   return EXIT.failure;

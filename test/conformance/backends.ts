@@ -7,6 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatStore, type ChatStoreOptions } from '../../src/store.js';
+import { MYSQL_BACKENDS } from '../fixtures/mysql-conformance.js';
+import { REDIS_BACKENDS } from '../fixtures/redis-conformance.js';
 
 /** A store on fresh, empty storage, and how to dispose of both. */
 export interface OpenedStore {
@@ -33,6 +35,8 @@ export interface BackendEntry {
   open(options?: ChatStoreOptions): Promise<OpenedStore>;
   /** Present when several processes can write the same data (absent for the in-process memory backend). */
   processes?: BackendProcesses;
+  /** False when the engine has no full-text index: `search` must then answer UNSUPPORTED (the suite checks that). */
+  search?: boolean;
 }
 
 async function temporaryDirectory(): Promise<{ dir: string; remove(): Promise<void> }> {
@@ -87,6 +91,10 @@ export const ALL_BACKENDS: readonly BackendEntry[] = [
       connect: (location, options) => sqliteStore(location, options),
     },
   },
+  // redis (REDIS_URL, DB 12) and redis-cluster (a real cluster on 7000–7005, started on first use).
+  ...REDIS_BACKENDS,
+  // mysql: MariaDB or MySQL at MYSQL_URL, a throwaway database chatstore_test_<random> per store.
+  ...MYSQL_BACKENDS,
 ];
 
 /** The names in `CHATSTORE_BACKENDS` (comma-separated), or every backend when it is unset or empty. */

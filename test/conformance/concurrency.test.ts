@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { ChatStoreError } from '../../src/errors.js';
 import type { AppendResult, Message } from '../../src/model.js';
 import { backends, sharedBackends } from './backends.js';
-import { atT0, expectError, freshStore, listAll, range, seqs, T0 } from './harness.js';
+import { atT0, expectError, expectSearch, freshStore, listAll, range, seqs, T0 } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -365,7 +365,11 @@ describe.each(sharedBackends)('shared storage on $name', (entry) => {
         expect(await second.getConversation('c1')).toStrictEqual(conversation);
         expect(await listAll(second, 'c1', { includeDeleted: true })).toStrictEqual(messages);
         expect(messages[1]).toMatchObject({ status: 'read' });
-        expect(ids((await second.search('persistent')).hits.map((h) => h.message))).toEqual([appended[0]?.id]);
+        await expectSearch(
+          entry,
+          () => second.search('persistent'),
+          (page) => expect(ids(page.hits.map((h) => h.message))).toEqual([appended[0]?.id]),
+        );
         expect(await second.append('c1', { role: 'user', content: 'again', externalId: 'e1' })).toStrictEqual([
           { message: messages[0], duplicate: true },
         ]);

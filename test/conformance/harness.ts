@@ -1,7 +1,7 @@
 /** Shared helpers of the conformance suite: a fresh store per test, error assertions, paging. */
 import { expect, onTestFinished } from 'vitest';
 import { ChatStoreError, type ErrorCode } from '../../src/errors.js';
-import type { Message } from '../../src/model.js';
+import type { Message, SearchPage } from '../../src/model.js';
 import type { ChatStore, ChatStoreOptions, ListOptions } from '../../src/store.js';
 import type { BackendEntry } from './backends.js';
 
@@ -47,6 +47,27 @@ export async function expectError(
     ...(path === undefined ? {} : { path }),
   });
   return error;
+}
+
+/** True unless the entry says its engine has no full-text index (`search: false`). */
+export const hasSearch = (entry: BackendEntry): boolean => entry.search !== false;
+
+/**
+ * Checks a search answer; on an engine without full-text search the same call must fail with
+ * UNSUPPORTED instead, so the assertion never silently passes.
+ */
+export async function expectSearch(
+  entry: BackendEntry,
+  search: () => Promise<SearchPage>,
+  check: (page: SearchPage) => void,
+): Promise<void> {
+  if (hasSearch(entry)) check(await search());
+  else await expectError(search, 'UNSUPPORTED');
+}
+
+/** `expectSearch` for a search that must find nothing. */
+export function expectNoHits(entry: BackendEntry, search: () => Promise<SearchPage>): Promise<void> {
+  return expectSearch(entry, search, (page) => expect(page).toStrictEqual({ hits: [] }));
 }
 
 /** Every message of a conversation, read page by page with cursors. */

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { JsonObject, JsonValue, Message, NewMessage } from '../../src/model.js';
 import type { ChatStore } from '../../src/store.js';
 import { backends } from './backends.js';
-import { atT0, expectError, freshStore, T0, tickingClock } from './harness.js';
+import { atT0, expectError, expectSearch, freshStore, T0, tickingClock } from './harness.js';
 
 const TRICKY_TEXT = [
   'emoji 👋🏽 family 👨‍👩‍👧‍👦 flag 🏳️‍🌈 astral 𝄞 😀',
@@ -69,8 +69,11 @@ describe.each(backends)('round trip on $name', (entry) => {
       expect(await store.getByExternalId(expected.externalId, expected.conversationId)).toStrictEqual(expected);
     }
     if (searchWord !== undefined) {
-      const { hits } = await store.search(searchWord, { conversationId: expected.conversationId });
-      expect(hits.map((h) => h.message)).toContainEqual(expected);
+      await expectSearch(
+        entry,
+        () => store.search(searchWord, { conversationId: expected.conversationId }),
+        (page) => expect(page.hits.map((h) => h.message)).toContainEqual(expected),
+      );
     }
   }
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { Message, SearchHit } from '../../src/model.js';
 import type { ChatStore, SearchOptions } from '../../src/store.js';
 import { backends } from './backends.js';
-import { atT0, expectError, freshStore, range } from './harness.js';
+import { atT0, expectError, freshStore, hasSearch, range } from './harness.js';
 
 const ids = (hits: SearchHit[]): string[] => hits.map((h) => h.message.id);
 
@@ -19,7 +19,7 @@ async function searchAll(store: ChatStore, query: string, options: SearchOptions
   throw new Error('search never ended');
 }
 
-describe.each(backends)('search on $name', (entry) => {
+describe.each(backends.filter(hasSearch))('search on $name', (entry) => {
   test('finds whole words regardless of case and accents; every word must match', async () => {
     const store = await freshStore(entry, atT0);
     const [cafe, tea, other] = (
@@ -194,5 +194,16 @@ describe.each(backends)('search on $name', (entry) => {
     await expectError(store.search('something', { limit: 1001 }), 'INVALID_ARGUMENT', 'limit');
     await expectError(store.search('something', { cursor: 'garbage' }), 'INVALID_ARGUMENT', 'cursor');
     await expectError(store.search('something', { from: 'tomorrow' }), 'INVALID_ARGUMENT', 'from');
+  });
+});
+
+describe.each(backends.filter((entry) => !hasSearch(entry)))('search on $name (no full-text index)', (entry) => {
+  test('search answers UNSUPPORTED and says why; bad input is still INVALID_ARGUMENT', async () => {
+    const store = await freshStore(entry, atT0);
+    await store.append('c1', { role: 'user', content: 'something to find' });
+    const error = await expectError(store.search('x'), 'UNSUPPORTED');
+    expect(error.message).toMatch(/full-text index/);
+    await expectError(store.search('something', { conversationId: 'c1', limit: 5 }), 'UNSUPPORTED');
+    await expectError(store.search(''), 'INVALID_ARGUMENT', 'query');
   });
 });

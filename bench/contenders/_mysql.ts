@@ -1,0 +1,129 @@
+/**
+ * MySQL/MariaDB for the bench: the server (`MYSQL_URL`), one database per workspace (derived from
+ * its fresh key prefix, so no workload's data affects another's), its removal afterwards, and what
+ * the server's InnoDB makes durable. Nothing outside the `chatstore_bench_` databases is touched.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import type { Contender, ContenderInstance, Workspace } from '../contender.js';
+
+/** The server the bench uses. */
+export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+/** What an acknowledged write survives, as a table label and a sentence. */
+export interface MysqlDurability {
+  label: string;
+  sentence: string;
+}
+
+/** The database of a workspace. @example benchDatabase(workspace) // 'chatstore_bench_3fa9…' */
+export function benchDatabase(workspace: Workspace): string {
+  return `chatstore_bench_${createHash('sha1').update(workspace.keyPrefix).digest('hex').slice(0, 16)}`;
+}
+
+/** mysql2 connection options for `MYSQL_URL`, without a database. */
+export function connectionOptions(): { host: string; port: number; user: string; password: string } {
+  const url = new URL(MYSQL_URL);
+  return {
+    host: url.hostname,
+    port: url.port === '' ? 3306 : Number(url.port),
+    user: decodeURIComponent(url.username) || 'root',
+    password: decodeURIComponent(url.password),
+  };
+}
+
+/** Drops a bench database and everything in it. */
+export async function dropBenchDatabase(database: string): Promise<void> {
+  if (!/^chatstore_bench_[0-9a-f]+$/.test(database))
+    throw new Error(`refusing to drop ${database}: not a bench database`);
+  const mysql = await import('mysql2/promise');
+  const connection = await mysql.createConnection({ ...connectionOptions(), charset: 'utf8mb4' });
+  try {
+    await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  } finally {
+    await connection.end();
+  }
+}
+
+/**
+ * A contender whose instances drop their workspace's database when closed.
+ * @example dropsDatabaseOnClose(chatstoreContender({ … url: (ws) => mysqlStoreUrl(ws) }))
+ */
+export function dropsDatabaseOnClose(contender: Contender): Contender {
+  return {
+    ...contender,
+    async open(workspace): Promise<ContenderInstance> {
+      const database = benchDatabase(workspace);
+      let instance: ContenderInstance;
+      try {
+        instance = await contender.open(workspace);
+      } catch (error) {
+        await dropBenchDatabase(database);
+        throw error;
+      }
+      return {
+        ...instance,
+        async close() {
+          try {
+            await instance.close();
+          } finally {
+            await dropBenchDatabase(database);
+          }
+        },
+      };
+    },
+  };
+}
+
+/** The chatstore URL of a workspace. @example mysqlStoreUrl(workspace) */
+export function mysqlStoreUrl(workspace: Workspace): string {
+  const url = new URL(MYSQL_URL);
+  url.pathname = `/${benchDatabase(workspace)}`;
+  return url.toString();
+}
+
+/**
+ * What the server's InnoDB makes durable, read from the server when the contenders are listed (they
+ * are listed synchronously, so in a child process). `innodb_flush_log_at_trx_commit=1` flushes the
+ * redo log at every commit; 2 writes it to the OS at commit and flushes once a second; 0 does both
+ * once a second.
+ */
+export function probeMysqlDurability(): MysqlDurability {
+  const script = `
+    import mysql from 'mysql2/promise';
+    const c = await mysql.createConnection(${JSON.stringify({ ...connectionOptions(), connectTimeout: 3000 })});
+    const [[row]] = await c.query('SELECT VERSION() AS version, @@innodb_flush_log_at_trx_commit AS flush, @@sync_binlog AS sync_binlog, @@log_bin AS log_bin, @@innodb_doublewrite AS doublewrite');
+    process.stdout.write(JSON.stringify(row));
+    await c.end();`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
+  if (result.status !== 0) return { label: 'unknown', sentence: 'unknown (MySQL not reachable)' };
+  const server = JSON.parse(result.stdout) as {
+    version: string;
+    flush: number;
+    sync_binlog: number;
+    log_bin: number;
+    doublewrite: number;
+  };
+  const binlog = Number(server.log_bin) === 1 ? `binary log on, sync_binlog=${server.sync_binlog}` : 'binary log off';
+  const flush = Number(server.flush);
+  const [label, lost] =
+    flush === 1
+      ? [
+          'InnoDB redo fsync/commit',
+          'every commit is flushed to the redo log; an acknowledged message survives a crash or power loss',
+        ]
+      : flush === 2
+        ? [
+            'InnoDB redo written/commit, fsync 1 s',
+            'survives a server crash; up to ~1 s of commits lost on an OS crash or power loss',
+          ]
+        : ['InnoDB redo fsync 1 s', 'up to ~1 s of commits lost on a server crash'];
+  return {
+    label: `${label} (flush_log_at_trx_commit=${flush})`,
+    sentence: `${server.version}, innodb_flush_log_at_trx_commit=${flush}, ${binlog}: ${lost}`,
+  };
+}

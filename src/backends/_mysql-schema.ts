@@ -1,0 +1,390 @@
+/**
+ * The mysql backend's schema as an ordered list of migrations, applied at open under a named lock
+ * (`GET_LOCK`) so that concurrent openers create or upgrade a database once. `chatstore_schema`
+ * records the version and what the layout was made with (collation, FULLTEXT token sizes); a later
+ * open keeps that layout. DDL commits implicitly in MySQL, so the version is written after the
+ * statements of a migration succeed. Append migrations; never edit a released one.
+ *
+ * Every string column is utf8mb4 with a binary NO PAD collation (`utf8mb4_nopad_bin` on MariaDB,
+ * `utf8mb4_0900_bin` on MySQL 8): ids and external ids compare exactly as on the other engines
+ * (case-sensitive, trailing spaces significant, code-point order, so `ORDER BY id` sorts the ids
+ * chatstore generates as JavaScript does), and emoji and other 4-byte characters round-trip.
+ */
+import { createHash } from 'node:crypto';
+import { ChatStoreError } from '../errors.js';
+import type { TokenLimits } from './_mysql-search.js';
+
+/** How a database is laid out; fixed when it is created. */
+export interface MysqlLayout {
+  database: string;
+  /** The binary NO PAD utf8mb4 collation of every string column. */
+  collation: string;
+  /** InnoDB FULLTEXT token sizes at creation: search tokens are made to fit them (`_mysql-search.ts`). */
+  tokens: TokenLimits;
+}
+
+type Migration = (layout: MysqlLayout) => string[];
+
+/** A quoted identifier. @example ident('chat`store') === '`chat``store`' */
+export function ident(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
+
+/** The collations chatstore can use, by preference. */
+const COLLATIONS = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin'] as const;
+
+/**
+ * The message columns an append takes from its JSON argument (one array per message, see
+ * `MessageInput` in `_mysql-rows.ts`), as `JSON_TABLE` columns, and the table columns they fill.
+ * Version 1 of the append input: a later shape is a new migration replacing the procedure.
+ */
+function messageInputColumns(layout: MysqlLayout): string {
+  const text = (type: string) => `${type} CHARACTER SET utf8mb4 COLLATE ${layout.collation}`;
+  return [
+    'rel_seq BIGINT',
+    `id ${text('VARCHAR(255)')}`,
+    `external_id ${text('VARCHAR(255)')}`,
+    `role ${text('VARCHAR(16)')}`,
+    `direction ${text('VARCHAR(16)')}`,
+    `sender_id ${text('VARCHAR(255)')}`,
+    `recipient_id ${text('VARCHAR(255)')}`,
+    `status ${text('VARCHAR(16)')}`,
+    'has_media TINYINT',
+    `command_name ${text('VARCHAR(255)')}`,
+    'command_admin TINYINT',
+    'created_at DATETIME(3)',
+    'deleted_at DATETIME(3)',
+    'term_count INT',
+    'search_text LONGTEXT CHARACTER SET ascii COLLATE ascii_bin',
+    `body ${text('LONGTEXT')}`,
+  ]
+    .map((column, index) => `${column} PATH '$[${index}]'`)
+    .join(', ');
+}
+
+const INSERTED_COLUMNS = [
+  'id',
+  'external_id',
+  'role',
+  'direction',
+  'sender_id',
+  'recipient_id',
+  'status',
+  'has_media',
+  'command_name',
+  'command_admin',
+  'created_at',
+  'deleted_at',
+  'term_count',
+  'search_text',
+  'body',
+] as const;
+
+/**
+ * `INSERT … SELECT` of messages from a JSON argument, seqs `base + rel_seq`.
+ * @example insertMessagesSql(layout, '?', '?', '?') // conversation, base, messages JSON
+ */
+export function insertMessagesSql(layout: MysqlLayout, conversation: string, base: string, input: string): string {
+  const d = ident(layout.database);
+  return `INSERT INTO ${d}.messages (conversation_id, seq, ${INSERTED_COLUMNS.join(', ')})
+    SELECT ${conversation}, ${base} + j.rel_seq, ${INSERTED_COLUMNS.map((name) => `j.${name}`).join(', ')}
+    FROM JSON_TABLE(${input}, '$[*]' COLUMNS (${messageInputColumns(layout)})) AS j`;
+}
+
+/**
+ * Missing participants from a JSON argument (`[id, kind, name, joinedAt]` arrays); present ones stay
+ * as they are. `ON DUPLICATE KEY UPDATE` with no change instead of `INSERT IGNORE`, which would also
+ * turn real errors into warnings.
+ * @example insertParticipantsSql(layout, '?', '?')
+ */
+export function insertParticipantsSql(layout: MysqlLayout, conversation: string, input: string): string {
+  const d = ident(layout.database);
+  const text = (type: string) => `${type} CHARACTER SET utf8mb4 COLLATE ${layout.collation}`;
+  return `INSERT INTO ${d}.participants (conversation_id, participant_id, kind, name, joined_at)
+    SELECT ${conversation}, j.participant_id, j.kind, j.name, j.joined_at
+    FROM JSON_TABLE(${input}, '$[*]' COLUMNS (participant_id ${text('VARCHAR(255)')} PATH '$[0]',
+      kind ${text('VARCHAR(16)')} PATH '$[1]', name ${text('TEXT')} PATH '$[2]', joined_at DATETIME(3) PATH '$[3]')) AS j
+    ON DUPLICATE KEY UPDATE kind = ${d}.participants.kind`;
+}
+
+/** The message of the SIGNAL the append procedure raises when `expectedLastSeq` does not hold. */
+export const EXPECTED_LAST_SEQ_SIGNAL = 'chatstore: expectedLastSeq does not hold';
+
+/**
+ * Migration `i` takes a database from version `i` to `i + 1`.
+ * @example const latest = MYSQL_MIGRATIONS.length;
+ */
+export const MYSQL_MIGRATIONS: readonly Migration[] = [
+  (layout) => {
+    const d = ident(layout.database);
+    const c = layout.collation;
+    const text = (type: string) => `${type} CHARACTER SET utf8mb4 COLLATE ${c}`;
+    const table = `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${c}`;
+    return [
+      `CREATE TABLE ${d}.conversations (
+  conversation_id VARCHAR(255) NOT NULL,
+  type VARCHAR(255) NOT NULL,
+  title TEXT,
+  metadata LONGTEXT NOT NULL CHECK (JSON_VALID(metadata)),
+  created_at DATETIME(3) NOT NULL,
+  updated_at DATETIME(3) NOT NULL,
+  -- The counter row: an append locks it, takes the next seqs and bumps it, so appends to one
+  -- conversation serialize here and appends to different conversations never wait for each other.
+  last_seq BIGINT NOT NULL DEFAULT 0,
+  message_count BIGINT NOT NULL DEFAULT 0,
+  last_message_at DATETIME(3),
+  -- COALESCE(last_message_at, created_at), stored so that listing walks an index
+  activity_at DATETIME(3) NOT NULL,
+  deleted_at DATETIME(3),
+  -- getConversation, the appends' counter-row lock, updates and deletes of one conversation
+  PRIMARY KEY (conversation_id),
+  -- listConversations: newest activity first, keyset on (activity_at, conversation_id)
+  KEY conversations_by_activity (activity_at, conversation_id)
+) ${table}`,
+      `CREATE TABLE ${d}.participants (
+  conversation_id VARCHAR(255) NOT NULL,
+  participant_id VARCHAR(255) NOT NULL,
+  kind VARCHAR(16) NOT NULL,
+  name TEXT,
+  joined_at DATETIME(3) NOT NULL,
+  -- getConversation: one conversation's participants; appends add missing ones
+  PRIMARY KEY (conversation_id, participant_id),
+  -- listConversations({ participantId }) and eraseSubject: the conversations one participant is in
+  KEY participants_by_participant (participant_id)
+) ${table}`,
+      `CREATE TABLE ${d}.messages (
+  conversation_id VARCHAR(255) NOT NULL,
+  seq BIGINT NOT NULL,
+  id VARCHAR(255) NOT NULL,
+  external_id VARCHAR(255),
+  role VARCHAR(16) NOT NULL,
+  direction VARCHAR(16) NOT NULL,
+  sender_id VARCHAR(255),
+  recipient_id VARCHAR(255),
+  status VARCHAR(16),
+  has_media BOOLEAN NOT NULL,
+  command_name VARCHAR(255),
+  command_admin BOOLEAN,
+  created_at DATETIME(3) NOT NULL,
+  deleted_at DATETIME(3),
+  -- updateMessage: compare-and-set on this counter, so a concurrent change is never overwritten
+  version INT UNSIGNED NOT NULL DEFAULT 0,
+  -- the content's words as the store's search rule sees them, one FULLTEXT token each (_mysql-search.ts)
+  term_count INT NOT NULL,
+  search_text LONGTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  -- the message as JSON (all but id, conversationId, seq and deletedAt): what reads parse
+  body LONGTEXT NOT NULL CHECK (JSON_VALID(body)),
+  -- range (recent, list, around, context, export): the clustered key, so a page is one range scan
+  PRIMARY KEY (conversation_id, seq),
+  -- getMessage, updateMessage, removeMessage and append's duplicate check: ids are unique across
+  -- conversations, which the clustered key cannot enforce
+  UNIQUE KEY messages_by_id (id),
+  -- externalId is unique per conversation (idempotency). Keyed (external_id, conversation_id): the
+  -- same constraint as (conversation_id, external_id), and it also serves the lookups by externalId
+  -- alone (getMessageByExternalId without a conversation: status webhooks). NULLs do not collide.
+  UNIQUE KEY messages_by_external_id (external_id, conversation_id),
+  -- search({ senderId }) and eraseSubject (what the subject sent)
+  KEY messages_by_sender (sender_id),
+  -- eraseSubject: what the subject received
+  KEY messages_by_recipient (recipient_id),
+  -- search: every token must match (deleted messages are filtered after the index)
+  FULLTEXT KEY messages_search (search_text)
+) ${table}`,
+      // The plain append in one round trip: lock (or create) the counter row, take the seqs,
+      // insert, add participants, commit. Anything else (a duplicate on a unique key, a stale
+      // expectedLastSeq) rolls back and raises, and the backend plans the call under the lock.
+      `CREATE PROCEDURE ${d}.chatstore_append(
+  IN p_conversation_id ${text('VARCHAR(255)')},
+  IN p_type ${text('VARCHAR(255)')},
+  IN p_title ${text('TEXT')},
+  IN p_metadata ${text('LONGTEXT')},
+  IN p_now DATETIME(3),
+  IN p_expected_last_seq BIGINT,
+  IN p_count INT,
+  IN p_last_message_at DATETIME(3),
+  IN p_messages ${text('LONGTEXT')},
+  IN p_participants ${text('LONGTEXT')}
+)
+MODIFIES SQL DATA
+-- with the caller's privileges: no dependency on the user who ran the migration
+SQL SECURITY INVOKER
+BEGIN
+  DECLARE v_last_seq BIGINT;
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+  START TRANSACTION;
+  INSERT INTO ${d}.conversations (conversation_id, type, title, metadata, created_at, updated_at,
+      last_seq, message_count, last_message_at, activity_at)
+    VALUES (p_conversation_id, p_type, p_title, p_metadata, p_now, p_now, p_count, p_count,
+      p_last_message_at, p_last_message_at)
+    ON DUPLICATE KEY UPDATE last_seq = last_seq + p_count, message_count = message_count + p_count,
+      last_message_at = p_last_message_at, activity_at = p_last_message_at, updated_at = p_now, deleted_at = NULL;
+  SELECT last_seq INTO v_last_seq FROM ${d}.conversations WHERE conversation_id = p_conversation_id FOR UPDATE;
+  IF p_expected_last_seq IS NOT NULL AND p_expected_last_seq <> v_last_seq - p_count THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${EXPECTED_LAST_SEQ_SIGNAL}';
+  END IF;
+  ${insertMessagesSql(layout, 'p_conversation_id', 'v_last_seq - p_count', 'p_messages')};
+  IF p_participants IS NOT NULL THEN
+    ${insertParticipantsSql(layout, 'p_conversation_id', 'p_participants')};
+  END IF;
+  COMMIT;
+  SELECT v_last_seq - p_count AS base;
+END`,
+    ];
+  },
+];
+
+/** A database's recorded state. */
+export interface MysqlSchemaState {
+  version: number;
+  layout: MysqlLayout;
+}
+
+/** What opening would do or did: the statements of the missing migrations. */
+export interface MysqlMigrationPlan {
+  database: string;
+  from: number;
+  to: number;
+  layout: MysqlLayout;
+  /** Every statement, in order, the version bookkeeping included; empty when up to date. */
+  statements: string[];
+}
+
+/** The part of a mysql2 connection the migration uses: `execute` for parameterized reads, `query` for DDL (which cannot be prepared). */
+export interface MysqlQueryable {
+  execute(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
+  query(sql: string): Promise<[unknown, unknown]>;
+}
+
+const LOCK_TIMEOUT_SECONDS = 60;
+
+/**
+ * Plans and applies the missing migrations under the database's named lock; with `dryRun`, plans
+ * only and changes nothing. Throws `UNSUPPORTED` when a newer release wrote the database or when
+ * the server's FULLTEXT token sizes no longer fit the ones it was created with.
+ * @example const plan = await migrate(connection, 'chatstore', { dryRun: true });
+ */
+export async function migrate(
+  connection: MysqlQueryable,
+  database: string,
+  options: { dryRun?: boolean } = {},
+): Promise<MysqlMigrationPlan> {
+  // A lock name is at most 64 characters: the database name is hashed into it.
+  const lock = `chatstore_schema_${createHash('sha1').update(database).digest('hex').slice(0, 32)}`;
+  const [acquired] = (await connection.execute('SELECT GET_LOCK(?, ?) AS acquired', [lock, LOCK_TIMEOUT_SECONDS])) as [
+    { acquired: number | null }[],
+    unknown,
+  ];
+  if (acquired[0]?.acquired !== 1) {
+    throw new ChatStoreError('UNAVAILABLE', `mysql: timed out waiting for the schema lock of ${database}`);
+  }
+  try {
+    const plan = await planMigrations(connection, database);
+    if (options.dryRun !== true) for (const statement of plan.statements) await connection.query(statement);
+    return plan;
+  } finally {
+    await connection.execute('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+  }
+}
+
+async function planMigrations(connection: MysqlQueryable, database: string): Promise<MysqlMigrationPlan> {
+  const d = ident(database);
+  const exists =
+    (await rows(connection, 'SELECT 1 AS present FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]))
+      .length > 0;
+  const stored = exists ? await readSchemaState(connection, database) : undefined;
+  const to = MYSQL_MIGRATIONS.length;
+  if (stored !== undefined && stored.version > to) {
+    throw new ChatStoreError(
+      'UNSUPPORTED',
+      `mysql database ${database} has schema version ${stored.version}; this release of chatstore knows up to ${to}: upgrade chatstore`,
+    );
+  }
+  const server = await serverTokens(connection);
+  const layout = stored?.layout ?? { database, collation: await pickCollation(connection), tokens: server };
+  if (server.min > layout.tokens.min || server.max < layout.tokens.max) {
+    throw new ChatStoreError(
+      'UNSUPPORTED',
+      `mysql database ${database} was created with innodb_ft_min_token_size=${layout.tokens.min} and innodb_ft_max_token_size=${layout.tokens.max}; the server now has ${server.min} and ${server.max}, so search would miss words: restore the settings`,
+    );
+  }
+  const from = stored?.version ?? 0;
+  if (from === to) return { database, from, to, layout, statements: [] };
+
+  const statements: string[] = [];
+  if (!exists) statements.push(`CREATE DATABASE ${d} CHARACTER SET utf8mb4 COLLATE ${layout.collation}`);
+  if (stored === undefined) {
+    statements.push(`CREATE TABLE ${d}.chatstore_schema (
+  version INT NOT NULL,
+  collation_name VARCHAR(64) NOT NULL,
+  ft_min_token_size INT NOT NULL,
+  ft_max_token_size INT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${layout.collation}`);
+  }
+  for (const migration of MYSQL_MIGRATIONS.slice(from)) statements.push(...migration(layout));
+  statements.push(
+    stored === undefined
+      ? `INSERT INTO ${d}.chatstore_schema (version, collation_name, ft_min_token_size, ft_max_token_size)
+VALUES (${to}, '${layout.collation}', ${layout.tokens.min}, ${layout.tokens.max})`
+      : `UPDATE ${d}.chatstore_schema SET version = ${to}`,
+  );
+  return { database, from, to, layout, statements };
+}
+
+async function rows(
+  connection: MysqlQueryable,
+  sql: string,
+  values: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  const [result] = await connection.execute(sql, values);
+  return result as Record<string, unknown>[];
+}
+
+async function readSchemaState(connection: MysqlQueryable, database: string): Promise<MysqlSchemaState | undefined> {
+  const present = await rows(
+    connection,
+    "SELECT 1 AS present FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'chatstore_schema'",
+    [database],
+  );
+  if (present.length === 0) return undefined;
+  const [row] = await rows(
+    connection,
+    `SELECT version, collation_name, ft_min_token_size, ft_max_token_size FROM ${ident(database)}.chatstore_schema`,
+  );
+  if (row === undefined) return undefined;
+  return {
+    version: Number(row.version),
+    layout: {
+      database,
+      collation: String(row.collation_name),
+      tokens: { min: Number(row.ft_min_token_size), max: Number(row.ft_max_token_size) },
+    },
+  };
+}
+
+async function serverTokens(connection: MysqlQueryable): Promise<TokenLimits> {
+  const [row] = await rows(
+    connection,
+    'SELECT @@innodb_ft_min_token_size AS min_size, @@innodb_ft_max_token_size AS max_size',
+  );
+  return { min: Number(row?.min_size), max: Number(row?.max_size) };
+}
+
+async function pickCollation(connection: MysqlQueryable): Promise<string> {
+  const found = new Set(
+    (
+      await rows(
+        connection,
+        'SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?, ?)',
+        [...COLLATIONS],
+      )
+    ).map((row) => String(row.name)),
+  );
+  const collation = COLLATIONS.find((name) => found.has(name));
+  if (collation === undefined) {
+    throw new ChatStoreError(
+      'UNSUPPORTED',
+      `mysql: the server has none of the collations ${COLLATIONS.join(', ')} (MariaDB 10.6+ or MySQL 8.0+ needed)`,
+    );
+  }
+  return collation;
+}

@@ -1,0 +1,39 @@
+/**
+ * What the server SQL backends share about failures: the Node socket errors that mean the server
+ * cannot be reached, and how a missing driver is recognized. Each engine adds its own error codes.
+ */
+
+/** Node socket and DNS errors: the server is down, unreachable or went away mid-call. */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENOENT',
+]);
+
+/**
+ * True for a Node network error (by `code`), on the error or on any error in its `errors`
+ * (an `AggregateError` from trying several addresses, `localhost` as ::1 and 127.0.0.1).
+ * @example isNetworkError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) === true
+ */
+export function isNetworkError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  const inner = (error as { errors?: unknown }).errors;
+  return Array.isArray(inner) && inner.some(isNetworkError);
+}
+
+/** True when a dynamic `import()` failed because the package is not installed. @example isModuleNotFound(e) */
+export function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}

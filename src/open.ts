@@ -33,6 +33,10 @@ const LOADERS: Readonly<Record<string, BackendLoader>> = {
       ...(busyTimeout === null ? {} : { busyTimeoutMs: positiveInteger(busyTimeout, 'busyTimeoutMs') }),
     });
   },
+  postgres: async (url) => {
+    const { postgresBackend, postgresUrlOptions } = await import('./backends/postgres.js');
+    return postgresBackend(postgresUrlOptions(url.location, url.params));
+  },
   mysql: async (url) => {
     const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql.js');
     return mysqlBackend(mysqlUrlOptions(url.location, url.params));

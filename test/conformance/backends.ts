@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatStore, type ChatStoreOptions } from '../../src/store.js';
 import { MYSQL_BACKENDS } from '../fixtures/mysql-conformance.js';
+import { POSTGRES_BACKENDS } from '../fixtures/pg-conformance.js';
 import { REDIS_BACKENDS } from '../fixtures/redis-conformance.js';
 
 /** A store on fresh, empty storage, and how to dispose of both. */
@@ -95,6 +96,8 @@ export const ALL_BACKENDS: readonly BackendEntry[] = [
   ...REDIS_BACKENDS,
   // mysql: MariaDB or MySQL at MYSQL_URL, a throwaway database chatstore_test_<random> per store.
   ...MYSQL_BACKENDS,
+  // postgres and postgres-partitioned (POSTGRES_URL): a schema of their own per store, dropped after.
+  ...POSTGRES_BACKENDS,
 ];
 
 /** The names in `CHATSTORE_BACKENDS` (comma-separated), or every backend when it is unset or empty. */

@@ -1,0 +1,204 @@
+/**
+ * Monthly partitions of `messages` by `created_at` (UTC months), for the `monthly` layout. The store
+ * makes them ahead of time (the previous month to three months ahead, at open) and for every month
+ * an append brings (history imports, clock skew), so the default partition stays (nearly) empty;
+ * with pg_partman installed when the schema was created, pg_partman makes them instead. Retention
+ * drops whole partitions: no row-by-row DELETE of the big table, no vacuum debt.
+ */
+import { ChatStoreError } from '../errors.js';
+import { ident, lockSchema, type PgLayout, type PgQueryable } from './_pg-schema.js';
+
+/** One partition of `messages` and its range (ISO times; `from` inclusive, `to` exclusive). */
+export interface PgPartition {
+  name: string;
+  from: string;
+  to: string;
+}
+
+/** What `dropPartitionsBefore` removed. */
+export interface PartitionDrop {
+  /** Partitions dropped, oldest first. */
+  dropped: string[];
+  messagesDeleted: number;
+}
+
+/** The part of a pool the partition manager needs: one client for a transaction. */
+export interface PgClientSource {
+  connect(): Promise<PgQueryable & { release(destroy?: boolean | Error): void }>;
+}
+
+/** The monthly partitions of one schema. */
+export interface PgPartitions {
+  /** Makes sure a partition covers each of these times (ISO strings); a no-op for known months. */
+  ensureFor(times: readonly string[]): Promise<void>;
+  /** The partitions with a range (the default partition is not listed), oldest first. */
+  list(): Promise<PgPartition[]>;
+  /** Drops every partition whose whole range is before `before`, keeping the other tables in step. */
+  dropBefore(before: string): Promise<PartitionDrop>;
+}
+
+const PREMAKE_MONTHS = 3;
+
+/** `YYYY-MM` of an ISO time. @example monthOf('2026-01-31T23:59:59.999Z') === '2026-01' */
+export function monthOf(time: string): string {
+  return time.slice(0, 7);
+}
+
+/** The first instant of the month after `month` (`YYYY-MM`), as an ISO time. */
+function nextMonthStart(month: string): string {
+  const [year, monthNumber] = month.split('-').map(Number) as [number, number];
+  const next = monthNumber === 12 ? `${pad(year + 1, 4)}-01` : `${pad(year, 4)}-${pad(monthNumber + 1, 2)}`;
+  return `${next}-01T00:00:00.000Z`;
+}
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+/** The months from `before` months before to `after` months after the month of `now`. */
+function monthsAround(now: Date, before: number, after: number): string[] {
+  const months: string[] = [];
+  for (let delta = -before; delta <= after; delta++) {
+    const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + delta, 1));
+    months.push(monthOf(at.toISOString()));
+  }
+  return months;
+}
+
+/**
+ * @example const partitions = pgPartitions(pool, layout); await partitions.ensureFor([message.createdAt]);
+ */
+export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now = new Date()): Promise<PgPartitions> {
+  const s = ident(layout.schema);
+  const managedByStore = layout.partitionManager === 'chatstore';
+  const known = new Set<string>();
+
+  const withClient = async <T>(work: (client: PgQueryable) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await lockSchema(client, layout.schema);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  const list = async (client: PgQueryable): Promise<PgPartition[]> => {
+    const { rows } = await client.query(
+      `SELECT c.relname AS name,
+         (extract(epoch FROM (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz) * 1000)::float8 AS from_ms,
+         (extract(epoch FROM (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz) * 1000)::float8 AS to_ms
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = to_regclass($1)`,
+      [`${s}.messages`],
+    );
+    return rows
+      .filter((row) => row.from_ms !== null && row.to_ms !== null)
+      .map((row) => ({
+        name: String(row.name),
+        from: new Date(Number(row.from_ms)).toISOString(),
+        to: new Date(Number(row.to_ms)).toISOString(),
+      }))
+      .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  };
+
+  const create = async (client: PgQueryable, month: string): Promise<void> => {
+    const from = `${month}-01T00:00:00.000Z`;
+    const to = nextMonthStart(month);
+    const partition = `${s}.${ident(`messages_y${month.replace('-', 'm')}`)}`;
+    const bounds = `FOR VALUES FROM ('${from}') TO ('${to}')`;
+    const { rows } = await client.query(
+      `SELECT EXISTS (SELECT 1 FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2) AS moving`,
+      [from, to],
+    );
+    if (rows[0]?.moving !== true) {
+      await client.query(`CREATE TABLE ${partition} PARTITION OF ${s}.messages ${bounds}`);
+      return;
+    }
+    // Rows of this month already sit in the default partition: move them into the new one.
+    const { rows: columns } = await client.query(
+      `SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS list FROM pg_attribute
+       WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attgenerated = ''`,
+      [`${s}.messages`],
+    );
+    const list = String(columns[0]?.list);
+    await client.query(`ALTER TABLE ${s}.messages DETACH PARTITION ${s}.messages_default`);
+    await client.query(`CREATE TABLE ${partition} PARTITION OF ${s}.messages ${bounds}`);
+    await client.query(
+      `INSERT INTO ${s}.messages (${list}) SELECT ${list} FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2`,
+      [from, to],
+    );
+    await client.query(`DELETE FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2`, [from, to]);
+    await client.query(`ALTER TABLE ${s}.messages ATTACH PARTITION ${s}.messages_default DEFAULT`);
+  };
+
+  const ensureMonths = async (months: readonly string[]): Promise<void> => {
+    const missing = [...new Set(months)].filter((month) => !known.has(month));
+    if (missing.length === 0) return;
+    await withClient(async (client) => {
+      const existing = new Set((await list(client)).map((partition) => monthOf(partition.from)));
+      for (const month of missing) {
+        if (!existing.has(month)) await create(client, month);
+      }
+    });
+    for (const month of missing) known.add(month);
+  };
+
+  if (managedByStore) await ensureMonths(monthsAround(now, 1, PREMAKE_MONTHS));
+
+  return {
+    async ensureFor(times) {
+      if (managedByStore) await ensureMonths(times.map(monthOf));
+    },
+
+    list: () => withClient(list),
+
+    async dropBefore(before) {
+      const result: PartitionDrop = { dropped: [], messagesDeleted: 0 };
+      const candidates = (await withClient(list)).filter((partition) => partition.to <= before);
+      for (const candidate of candidates) {
+        await withClient(async (client) => {
+          const partition = `${s}.${ident(candidate.name)}`;
+          // Nothing is written to the partition while its rows are uncounted and unindexed.
+          await client.query(`LOCK TABLE ${partition} IN ACCESS EXCLUSIVE MODE`);
+          const { rows } = await client.query(
+            `WITH counts AS (
+               SELECT conversation_id, count(*) AS n FROM ${partition} GROUP BY conversation_id
+             ), uncounted AS (
+               UPDATE ${s}.conversations c SET message_count = c.message_count - counts.n
+               FROM counts WHERE c.conversation_id = counts.conversation_id
+             )
+             SELECT coalesce(sum(n), 0)::bigint AS n FROM counts`,
+          );
+          await client.query(`DELETE FROM ${s}.message_ids i USING ${partition} p WHERE i.id = p.id`);
+          await client.query(
+            `DELETE FROM ${s}.message_external_ids e USING ${partition} p
+             WHERE e.conversation_id = p.conversation_id AND e.external_id = p.external_id`,
+          );
+          await client.query(`DROP TABLE ${partition}`);
+          result.messagesDeleted += Number(rows[0]?.n ?? 0);
+          result.dropped.push(candidate.name);
+        });
+        known.delete(monthOf(candidate.from));
+      }
+      return result;
+    },
+  };
+}
+
+/** The error for retention on a schema without partitions. @example throw notPartitioned('chatstore'); */
+export function notPartitioned(schema: string): ChatStoreError {
+  return new ChatStoreError(
+    'UNSUPPORTED',
+    `postgres schema ${schema} is not partitioned: create it with partitioning 'monthly' to drop partitions`,
+  );
+}

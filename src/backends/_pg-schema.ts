@@ -1,0 +1,409 @@
+/**
+ * The postgres backend's schema as an ordered list of migrations, applied at open under a
+ * transaction-scoped advisory lock so that concurrent openers create or upgrade a schema once.
+ * `<schema>.chatstore_schema` records the version and the layout chosen at creation (partitioning,
+ * text search configuration, who makes partitions); a later open keeps that layout. Append
+ * migrations; never edit a released one.
+ *
+ * Every primary key and unique constraint includes `conversation_id`, so the tables distribute on
+ * Citus by it, with one exception: `message_ids`, the global index of message ids, is keyed (and
+ * would be distributed) by `id` — global uniqueness of ids is what it is for.
+ */
+import { ChatStoreError } from '../errors.js';
+
+/** How a schema is laid out; fixed when the schema is created. */
+export interface PgLayout {
+  schema: string;
+  partitioning: 'none' | 'monthly';
+  /** The text search configuration the full-text index and queries use (`simple` by default). */
+  textSearchConfig: string;
+  /** Who makes the monthly partitions: the store, or pg_partman when it was installed at creation. */
+  partitionManager: 'none' | 'chatstore' | 'pg_partman';
+}
+
+/** What a migration may need besides the layout: the pg_partman install, when there is one. */
+export interface PgMigrationContext {
+  partman?: { schema: string; version: string };
+}
+
+type Migration = (layout: PgLayout, context: PgMigrationContext) => string[];
+
+/** A quoted identifier. @example ident('chatstore') === '"chatstore"' */
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A quoted string literal. @example literal("it's") === "'it''s'" */
+export function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * Migration `i` takes a schema from version `i` to `i + 1`.
+ * @example const latest = PG_MIGRATIONS.length;
+ */
+export const PG_MIGRATIONS: readonly Migration[] = [
+  (layout, context) => {
+    const s = ident(layout.schema);
+    const partitioned = layout.partitioning === 'monthly';
+    const statements: string[] = [];
+
+    statements.push(`CREATE TABLE ${s}.conversations (
+  conversation_id text COLLATE "C" PRIMARY KEY,
+  type text NOT NULL,
+  title text,
+  metadata json NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  -- The counter row: an append locks it, takes the next seqs and bumps it, so appends to one
+  -- conversation serialize here and appends to different conversations never wait for each other.
+  last_seq bigint NOT NULL DEFAULT 0,
+  message_count bigint NOT NULL DEFAULT 0,
+  last_message_at timestamptz,
+  -- coalesce(last_message_at, created_at), stored so that listing walks an index
+  activity_at timestamptz NOT NULL,
+  deleted_at timestamptz
+)
+-- Every append leaves a dead version of its conversation's row: vacuum after every 1,000 of them,
+-- whatever the table's size, so a busy conversation's row does not drag a long tail of versions.
+WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)`);
+
+    statements.push(`-- listConversations: newest activity first, keyset on (activity_at, conversation_id)
+CREATE INDEX conversations_by_activity ON ${s}.conversations (activity_at DESC, conversation_id DESC)`);
+
+    statements.push(`CREATE TABLE ${s}.participants (
+  conversation_id text COLLATE "C" NOT NULL,
+  participant_id text COLLATE "C" NOT NULL,
+  kind text NOT NULL,
+  name text,
+  joined_at timestamptz NOT NULL,
+  -- getConversation: one conversation's participants; append adds missing ones (ON CONFLICT DO NOTHING)
+  PRIMARY KEY (conversation_id, participant_id)
+)`);
+    statements.push(`-- listConversations({ participantId }) and eraseSubject: the conversations one participant is in
+CREATE INDEX participants_by_participant ON ${s}.participants (participant_id)`);
+
+    const keys = partitioned
+      ? `  -- (conversation_id, seq) is unique by construction (seqs are taken under the counter row's lock);
+  -- a partitioned table's keys must include the partition column, so it is in the key too.
+  PRIMARY KEY (conversation_id, seq, created_at)`
+      : `  -- range (recent, list, around, context, export): keyset over seq within one conversation
+  PRIMARY KEY (conversation_id, seq)`;
+    statements.push(`CREATE TABLE ${s}.messages (
+  conversation_id text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  external_id text COLLATE "C",
+  -- the conversation's type when the message was stored (private, group, …)
+  context_type text NOT NULL,
+  role text NOT NULL,
+  direction text NOT NULL,
+  sender_id text COLLATE "C",
+  recipient_id text COLLATE "C",
+  content text NOT NULL,
+  -- structured values are kept as the JSON text given, so they come back exactly as given
+  parts json,
+  media json,
+  -- the first attachment, flat
+  media_url text,
+  media_type text,
+  media_content_type text,
+  media_size bigint,
+  status text,
+  error_code text,
+  error_message text,
+  queued_at timestamptz,
+  sent_at timestamptz,
+  delivered_at timestamptz,
+  read_at timestamptz,
+  failed_at timestamptz,
+  reply_to text COLLATE "C",
+  is_bot_command boolean GENERATED ALWAYS AS (command_name IS NOT NULL) STORED,
+  is_admin_command boolean NOT NULL DEFAULT false,
+  command_name text,
+  metadata json,
+  created_at timestamptz NOT NULL,
+  edited_at timestamptz,
+  is_deleted boolean GENERATED ALWAYS AS (deleted_at IS NOT NULL) STORED,
+  deleted_at timestamptz,
+  -- the content's words as the store's search rule sees them (case and accents folded), written
+  -- with the row: every engine then matches the same words, and no extension is needed
+  search_vector tsvector NOT NULL,
+  -- the message as the store returned it (without conversationId, seq and deletedAt, which are
+  -- columns): reads decode this one value per row instead of the columns above, which are the old
+  -- log's, for indexes and for SQL users
+  body json NOT NULL,
+${keys}
+)${partitioned ? ' PARTITION BY RANGE (created_at)' : ''}`);
+
+    statements.push(`-- getMessage, updateMessage, removeMessage and append's duplicate check by id: ids are unique across
+-- conversations, which a key including conversation_id cannot enforce
+CREATE TABLE ${s}.message_ids (
+  id text COLLATE "C" PRIMARY KEY,
+  conversation_id text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  created_at timestamptz NOT NULL
+)`);
+
+    if (partitioned) {
+      statements.push(`-- externalId is unique per conversation (idempotency): a unique index on a partitioned table must
+-- include the partition column, so that uniqueness lives here. Keyed (external_id, conversation_id):
+-- the same constraint as (conversation_id, external_id), and it also serves the lookups by externalId
+-- alone: append's duplicate check, getMessageByExternalId with or without a conversation (status webhooks)
+CREATE TABLE ${s}.message_external_ids (
+  external_id text COLLATE "C" NOT NULL,
+  conversation_id text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (external_id, conversation_id)
+)`);
+    } else {
+      statements.push(`-- externalId is unique per conversation (idempotency). Keyed (external_id, conversation_id): the
+-- same constraint as (conversation_id, external_id), and it also serves the lookups by externalId alone:
+-- append's duplicate check, getMessageByExternalId with or without a conversation (status webhooks)
+CREATE UNIQUE INDEX messages_by_external_id ON ${s}.messages (external_id, conversation_id) WHERE external_id IS NOT NULL`);
+    }
+
+    statements.push(
+      `-- bySender (a participant's history, newest first), search({ senderId }) and eraseSubject (what the
+-- subject sent); soft-deleted rows stay in it because erasure must find them too
+CREATE INDEX messages_by_sender ON ${s}.messages (sender_id, created_at) WHERE sender_id IS NOT NULL`,
+      `-- eraseSubject: what the subject received
+CREATE INDEX messages_by_recipient ON ${s}.messages (recipient_id) WHERE recipient_id IS NOT NULL`,
+      `-- failed: failed deliveries, newest first
+CREATE INDEX messages_failed ON ${s}.messages (created_at) WHERE status = 'failed' AND deleted_at IS NULL`,
+      `-- withMedia: a conversation's attachments, newest first
+CREATE INDEX messages_with_media ON ${s}.messages (conversation_id, seq) WHERE media IS NOT NULL AND deleted_at IS NULL`,
+      `-- replies: the replies to one message
+CREATE INDEX messages_replies ON ${s}.messages (conversation_id, reply_to) WHERE reply_to IS NOT NULL AND deleted_at IS NULL`,
+      `-- byMetadata: containment filters (metadata @> '{"campaign":"spring"}')
+CREATE INDEX messages_metadata ON ${s}.messages USING gin ((metadata::jsonb) jsonb_path_ops)
+  WHERE metadata IS NOT NULL AND deleted_at IS NULL`,
+      `-- search: every word must match; deleted messages are never found
+CREATE INDEX messages_search ON ${s}.messages USING gin (search_vector) WHERE deleted_at IS NULL`,
+    );
+
+    if (partitioned && layout.partitionManager === 'pg_partman' && context.partman !== undefined) {
+      const partman = ident(context.partman.schema);
+      const major = Number.parseInt(context.partman.version, 10);
+      // pg_partman makes the monthly partitions ahead of time (premake) and a default partition.
+      statements.push(
+        major >= 5
+          ? `SELECT ${partman}.create_parent(p_parent_table := ${literal(`${layout.schema}.messages`)}, p_control := 'created_at', p_interval := '1 month', p_premake := 4)`
+          : `SELECT ${partman}.create_parent(p_parent_table := ${literal(`${layout.schema}.messages`)}, p_control := 'created_at', p_type := 'native', p_interval := 'monthly', p_premake := 4)`,
+      );
+    } else if (partitioned) {
+      statements.push(`-- rows no monthly partition covers; the store makes monthly partitions ahead of time and for
+-- every month an append brings, so this stays (nearly) empty
+CREATE TABLE ${s}.messages_default PARTITION OF ${s}.messages DEFAULT`);
+    }
+
+    statements.push(`-- RFC 7396 merge patch in the engine (updateConversation), keeping the order of keys: those of the
+-- target first, then new ones in the patch's order
+CREATE FUNCTION ${s}.json_merge_patch(target json, patch json) RETURNS json
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+BEGIN
+  IF json_typeof(patch) IS DISTINCT FROM 'object' THEN
+    RETURN patch;
+  END IF;
+  IF json_typeof(target) IS DISTINCT FROM 'object' THEN
+    target := '{}';
+  END IF;
+  RETURN coalesce((
+    SELECT json_object_agg(merged.key, merged.value ORDER BY merged.part, merged.position)
+    FROM (
+      SELECT t.key, CASE WHEN p.value IS NULL THEN t.value ELSE ${s}.json_merge_patch(t.value, p.value) END AS value,
+        0 AS part, t.position
+      FROM json_each(target) WITH ORDINALITY AS t(key, value, position)
+      LEFT JOIN json_each(patch) AS p(key, value) ON p.key = t.key
+      WHERE p.value IS NULL OR json_typeof(p.value) <> 'null'
+      UNION ALL
+      SELECT p.key, ${s}.json_merge_patch(NULL, p.value), 1, p.position
+      FROM json_each(patch) WITH ORDINALITY AS p(key, value, position)
+      WHERE json_typeof(p.value) <> 'null'
+        AND NOT EXISTS (SELECT 1 FROM json_each(target) AS t(key, value) WHERE t.key = p.key)
+    ) AS merged
+  ), '{}'::json);
+END
+$fn$`);
+
+    return statements;
+  },
+];
+
+/** A schema's recorded state. */
+export interface PgSchemaState {
+  version: number;
+  layout: PgLayout;
+}
+
+/** What opening (or `chatstore schema`) would do or did: the statements of the missing migrations. */
+export interface PgMigrationPlan {
+  schema: string;
+  from: number;
+  to: number;
+  layout: PgLayout;
+  /** Every statement, in order, the version bookkeeping included; empty when up to date. */
+  statements: string[];
+}
+
+/** The part of a `pg` client the migration uses. */
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/** The layout an opener asks for; unset fields take the stored layout (or the default for a new schema). */
+export interface PgLayoutRequest {
+  schema: string;
+  partitioning?: 'none' | 'monthly';
+  textSearchConfig?: string;
+}
+
+// Two-key advisory locks: this namespace ('chst') and a hash of the schema name.
+const LOCK_NAMESPACE = 0x63687374;
+
+/**
+ * Takes the schema's migration lock for the current transaction.
+ * @example await client.query('BEGIN'); await lockSchema(client, 'chatstore');
+ */
+export async function lockSchema(client: PgQueryable, schema: string): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, schema]);
+}
+
+/**
+ * Inside a transaction holding the schema lock: what the schema is at, and the statements that
+ * bring it to the latest version with the layout asked for. Throws `INVALID_ARGUMENT` when the
+ * request contradicts the stored layout and `UNSUPPORTED` when a newer release wrote the schema.
+ * @example const plan = await planMigrations(client, { schema: 'chatstore' });
+ */
+export async function planMigrations(client: PgQueryable, request: PgLayoutRequest): Promise<PgMigrationPlan> {
+  const s = ident(request.schema);
+  const stored = await readSchemaState(client, request.schema);
+  if (stored !== undefined && stored.version > PG_MIGRATIONS.length) {
+    throw new ChatStoreError(
+      'UNSUPPORTED',
+      `postgres schema ${request.schema} has version ${stored.version}; this release of chatstore knows up to ${PG_MIGRATIONS.length}: upgrade chatstore`,
+    );
+  }
+  const partman = await partmanInstall(client);
+  const layout = stored?.layout ?? {
+    schema: request.schema,
+    partitioning: request.partitioning ?? 'none',
+    textSearchConfig: request.textSearchConfig ?? 'simple',
+    partitionManager:
+      (request.partitioning ?? 'none') === 'none' ? 'none' : partman === undefined ? 'chatstore' : 'pg_partman',
+  };
+  if (request.partitioning !== undefined && request.partitioning !== layout.partitioning) {
+    throw new ChatStoreError(
+      'INVALID_ARGUMENT',
+      `postgres schema ${request.schema} was created with partitioning '${layout.partitioning}', not '${request.partitioning}'; a layout is chosen when the schema is created`,
+      { path: 'partitioning' },
+    );
+  }
+  if (request.textSearchConfig !== undefined && request.textSearchConfig !== layout.textSearchConfig) {
+    throw new ChatStoreError(
+      'INVALID_ARGUMENT',
+      `postgres schema ${request.schema} was created with text search configuration '${layout.textSearchConfig}', not '${request.textSearchConfig}'`,
+      { path: 'textSearchConfig' },
+    );
+  }
+  if (stored === undefined) await checkTextSearchConfig(client, layout.textSearchConfig);
+  const from = stored?.version ?? 0;
+  const to = PG_MIGRATIONS.length;
+  if (from === to) return { schema: request.schema, from, to, layout, statements: [] };
+
+  const statements: string[] = [];
+  if (stored === undefined) {
+    statements.push(
+      `CREATE SCHEMA IF NOT EXISTS ${s}`,
+      `CREATE TABLE ${s}.chatstore_schema (
+  version integer NOT NULL,
+  partitioning text NOT NULL,
+  text_search_config text NOT NULL,
+  partition_manager text NOT NULL
+)`,
+    );
+  }
+  const context: PgMigrationContext = partman === undefined ? {} : { partman };
+  for (const migration of PG_MIGRATIONS.slice(from)) statements.push(...migration(layout, context));
+  statements.push(
+    stored === undefined
+      ? `INSERT INTO ${s}.chatstore_schema (version, partitioning, text_search_config, partition_manager)
+VALUES (${to}, ${literal(layout.partitioning)}, ${literal(layout.textSearchConfig)}, ${literal(layout.partitionManager)})`
+      : `UPDATE ${s}.chatstore_schema SET version = ${to}`,
+  );
+  return { schema: request.schema, from, to, layout, statements };
+}
+
+/**
+ * Plans and applies the missing migrations in one transaction under the schema lock; with
+ * `dryRun`, plans only and changes nothing.
+ * @example const plan = await migrate(await pool.connect(), { schema: 'chatstore' }, { dryRun: true });
+ */
+export async function migrate(
+  client: PgQueryable,
+  request: PgLayoutRequest,
+  options: { dryRun?: boolean } = {},
+): Promise<PgMigrationPlan> {
+  await client.query('BEGIN');
+  try {
+    await lockSchema(client, request.schema);
+    const plan = await planMigrations(client, request);
+    if (options.dryRun === true || plan.statements.length === 0) {
+      await client.query('ROLLBACK');
+      return plan;
+    }
+    for (const statement of plan.statements) await client.query(statement);
+    await client.query('COMMIT');
+    return plan;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function readSchemaState(client: PgQueryable, schema: string): Promise<PgSchemaState | undefined> {
+  const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS present', [
+    `${ident(schema)}.chatstore_schema`,
+  ]);
+  if (rows[0]?.present !== true) return undefined;
+  const state = await client.query(
+    `SELECT version, partitioning, text_search_config, partition_manager FROM ${ident(schema)}.chatstore_schema`,
+  );
+  const row = state.rows[0];
+  if (row === undefined) return undefined;
+  return {
+    version: Number(row.version),
+    layout: {
+      schema,
+      partitioning: row.partitioning as PgLayout['partitioning'],
+      textSearchConfig: String(row.text_search_config),
+      partitionManager: row.partition_manager as PgLayout['partitionManager'],
+    },
+  };
+}
+
+async function partmanInstall(client: PgQueryable): Promise<{ schema: string; version: string } | undefined> {
+  const { rows } = await client.query(
+    `SELECT n.nspname AS schema, e.extversion AS version
+     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman'`,
+  );
+  const row = rows[0];
+  return row === undefined ? undefined : { schema: String(row.schema), version: String(row.version) };
+}
+
+async function checkTextSearchConfig(client: PgQueryable, config: string): Promise<void> {
+  const [schema, name] = config.includes('.') ? config.split('.', 2) : [undefined, config];
+  const { rows } = await client.query(
+    `SELECT EXISTS (
+       SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+       WHERE c.cfgname = $2 AND (n.nspname = $1 OR ($1 IS NULL AND n.oid = ANY (current_schemas(true)::regnamespace[])))
+     ) AS known`,
+    [schema ?? null, name],
+  );
+  if (rows[0]?.known !== true) {
+    throw new ChatStoreError('INVALID_ARGUMENT', `postgres has no text search configuration '${config}'`, {
+      path: 'textSearchConfig',
+    });
+  }
+}

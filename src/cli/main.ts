@@ -64,6 +64,12 @@ program
   .option('--no-naive', 'no naive designs')
   .action(async (options) => (await import('./bench.js')).bench(context(), options));
 
+program
+  .command('schema')
+  .description('create or upgrade a postgres schema and print its SQL (what opening the store does)')
+  .option('--dry-run', 'print the SQL that would run; change nothing')
+  .action(async (options) => (await import('./schema.js')).schema(context(), options));
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);

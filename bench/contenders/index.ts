@@ -9,11 +9,12 @@ import { mysqlContenders } from './mysql.js';
 import { naiveJsonFileContender } from './naive-json-file.js';
 import { naiveRedisBlobContender } from './naive-redis-blob.js';
 import { naiveRedisChunksContender } from './naive-redis-chunks.js';
+import { postgresContenders } from './postgres.js';
 import { rawSqliteContender, SQLITE_DURABILITY } from './raw-sqlite.js';
 import { redisContenders } from './redis.js';
 
 /** Backends the bench knows how to run. @example BENCH_BACKENDS.includes('sqlite') */
-export const BENCH_BACKENDS = ['memory', 'sqlite', 'redis', 'redis-cluster', 'mysql'] as const;
+export const BENCH_BACKENDS = ['memory', 'sqlite', 'redis', 'redis-cluster', 'mysql', 'postgres'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
 /** The naive designs, by the name `--naive` takes. */
@@ -77,6 +78,8 @@ export function backendContenders(backend: BenchBackend): Contender[] {
       return redisContenders(backend);
     case 'mysql':
       return mysqlContenders();
+    case 'postgres':
+      return postgresContenders();
   }
 }
 

@@ -1,0 +1,36 @@
+/**
+ * The PostgreSQL contenders of `--backend postgres`: chatstore on both layouts (plain and monthly
+ * partitions) and the raw `pg` floor, on the same server (`POSTGRES_URL`). Every instance works in
+ * a schema of its own and drops it when it closes.
+ */
+import type { Contender } from '../contender.js';
+import { dropsSchemaOnClose, PG_DURABILITY, pgStoreUrl } from './_pg.js';
+import { chatstoreContender } from './chatstore.js';
+import { rawPgContender } from './raw-pg.js';
+
+/**
+ * @example const contenders = postgresContenders();
+ */
+export function postgresContenders(): Contender[] {
+  return [
+    dropsSchemaOnClose(
+      chatstoreContender({
+        name: 'chatstore postgres',
+        engine: 'postgres',
+        durabilityLabel: PG_DURABILITY.label,
+        durability: PG_DURABILITY.sentence,
+        url: (workspace) => pgStoreUrl(workspace),
+      }),
+    ),
+    dropsSchemaOnClose(
+      chatstoreContender({
+        name: 'chatstore postgres-partitioned',
+        engine: 'postgres',
+        durabilityLabel: PG_DURABILITY.label,
+        durability: PG_DURABILITY.sentence,
+        url: (workspace) => pgStoreUrl(workspace, 'monthly'),
+      }),
+    ),
+    rawPgContender(),
+  ];
+}

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BenchReport } from './runner.js';
-import type { Cell, Column, Row, WorkloadResult } from './workload.js';
+import { type Cell, type Column, count, type Row, type WorkloadResult } from './workload.js';
 
 /** Paths of the files a run wrote. */
 export interface ReportFiles {
@@ -168,7 +168,10 @@ export function chartSpec(report: BenchReport): Record<string, unknown> {
           ? [
               {
                 contender: row.contender,
-                workload: throughputOf[w.id],
+                workload:
+                  typeof row.cells.conversations === 'number'
+                    ? `${throughputOf[w.id]}, ${count(row.cells.conversations)} conversation${row.cells.conversations === 1 ? '' : 's'}`
+                    : throughputOf[w.id],
                 msgPerSec: value,
                 capped: row.status === 'capped',
               },

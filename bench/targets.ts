@@ -50,7 +50,7 @@ export function evaluateTargets(report: Pick<BenchReport, 'workloads' | 'backend
     );
   }
 
-  const concurrent = measured('W2', CHATSTORE.full, 'msgPerSec');
+  const concurrent = measured('W2', CHATSTORE.full, 'msgPerSec', (row) => row.cells.conversations === 1);
   const sequential = measured('W1', CHATSTORE.full, 'msgPerSec');
   lines.push(
     ratioLine('W2 8 concurrent writers, FULL: ≥ 5× chatstore sequential FULL (group commit)', concurrent, sequential, {

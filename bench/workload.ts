@@ -14,6 +14,8 @@ export interface Sizes {
   /** W2: writers, and appends per writer, into one conversation. */
   w2Writers: number;
   w2PerWriter: number;
+  /** W2's second round: the same writers over this many conversations. */
+  w2SpreadConversations: number;
   /** W3: history sizes of one conversation, ascending; last-20 reads measured at each. */
   w3Sizes: number[];
   w3Reads: number;

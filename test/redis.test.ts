@@ -68,6 +68,24 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Resolves once a Redis server on `port` answers PING (a spawned one takes a moment to listen). */
+async function untilAnswers(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      if ((await probe.ping()) === 'PONG') return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      probe.disconnect();
+    }
+  }
+}
+
 describe('an unreachable server', () => {
   test('a closed port is UNAVAILABLE within a few seconds, and the password is not in the message', async () => {
     const port = await closedPort();
@@ -98,10 +116,7 @@ describe('an unreachable server', () => {
       server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], {
         stdio: 'ignore',
       });
-      const probe = new Redis({ port, lazyConnect: true, retryStrategy: (times) => (times > 50 ? null : 100) });
-      probe.on('error', () => undefined);
-      await probe.connect();
-      probe.disconnect();
+      await untilAnswers(port);
     });
 
     afterAll(() => {

@@ -160,7 +160,7 @@ const SEARCH_UNSUPPORTED =
 
 /** Replies of Redis (and errors of ioredis) that mean the server cannot serve now. */
 const UNAVAILABLE_REPLY =
-  /^(CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|MISCONF|BUSY|NOREPLICAS|OOM)\b|Connection is closed|Stream isn't writeable|Command timed out|None of startup nodes is available|Failed to refresh slots cache|Cluster isn't ready|connect ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/;
+  /^(CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|MISCONF|BUSY|NOREPLICAS|OOM)\b|Too many Cluster redirections|Connection is closed|Stream isn't writeable|Command timed out|None of startup nodes is available|Failed to refresh slots cache|Cluster isn't ready|connect ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/;
 const UNAVAILABLE_ERRORS = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
 
 let driver: Promise<IoRedisModule> | undefined;

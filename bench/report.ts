@@ -75,7 +75,7 @@ export function renderMarkdown(report: BenchReport, chart?: string): string {
   );
   if (report.targets.length > 0) {
     lines.push('');
-    lines.push('## Targets (foundation issue, sqlite)');
+    lines.push('## Targets (the issues that brought each backend)');
     lines.push('');
     lines.push(
       table(

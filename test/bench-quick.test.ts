@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { percentile } from '../bench/harness.js';
 import { runBench } from '../bench/runner.js';
+import { evaluateTargets } from '../bench/targets.js';
+import type { Row, WorkloadResult } from '../bench/workload.js';
 import { checkConcurrentWrites } from '../bench/workloads/w2-concurrent.js';
 
 const out = await mkdtemp(join(tmpdir(), 'chatstore-bench-test-'));
@@ -86,5 +88,40 @@ describe('bench measurements', () => {
       duplicated: 1,
       misordered: 1,
     });
+  });
+
+  test("targets are checked per backend from the run's rows; what was not measured is never met", () => {
+    const row = (contender: string, cells: Row['cells']): Row => ({ contender, durability: '', status: 'ok', cells });
+    const workload = (id: WorkloadResult['id'], rows: Row[]): WorkloadResult => ({
+      id,
+      title: id,
+      method: '',
+      columns: [],
+      rows,
+    });
+    const lines = evaluateTargets({
+      backends: ['postgres'],
+      workloads: [
+        workload('W1', [row('chatstore postgres', { msgPerSec: 900 }), row('raw pg', { msgPerSec: 1000 })]),
+        workload('W2', [
+          row('chatstore postgres', { conversations: 1, msgPerSec: 800 }),
+          row('chatstore postgres', { conversations: 200, msgPerSec: 3000 }),
+          row('raw pg', { conversations: 1, msgPerSec: 700 }),
+        ]),
+        workload('W3', [
+          row('chatstore postgres', { size: 1000, p50: 0.2 }),
+          row('chatstore postgres', { size: 1_000_000, p50: 0.4 }),
+          row('raw pg', { size: 1000, p50: 0.1 }),
+          row('raw pg', { size: 1_000_000, p50: 0.3 }),
+        ]),
+      ],
+    });
+    const plain = lines.filter((line) => line.target.startsWith('#4 chatstore postgres:'));
+    expect(plain.map((line) => line.met)).toEqual([true, true, true, false, false, null]);
+    expect(plain[3]?.measured).toBe('worst at 1k: 0.200 ms vs 0.100 ms = 2.00× (sizes 1k, 1M)');
+    expect(
+      lines.filter((line) => line.target.startsWith('#4 chatstore postgres-partitioned')).every((l) => l.met === null),
+    ).toBe(true);
+    expect(evaluateTargets({ backends: ['memory'], workloads: [] })).toEqual([]);
   });
 });

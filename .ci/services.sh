@@ -18,8 +18,18 @@ if ! command -v redis-server >/dev/null || ! command -v pg_ctlcluster >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server mariadb-server >/dev/null
 fi
 
+# pg_partman, for the tests of the layout whose partitions it makes (in a database of the tests' own).
+pg_version="$(ls /etc/postgresql | sort -V | tail -1)"
+if [ ! -f "/usr/share/postgresql/$pg_version/extension/pg_partman.control" ]; then
+  echo "installing pg_partman for PostgreSQL $pg_version"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$pg_version-partman" >/dev/null 2>&1 || {
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$pg_version-partman" >/dev/null
+  }
+fi
+
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+  pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start || true
 fi
 wait_for postgres pg_isready -h 127.0.0.1 -p 5432
 

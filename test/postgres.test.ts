@@ -23,7 +23,15 @@ import { ChatStoreError, type ErrorCode } from '../src/errors.js';
 import type { Message } from '../src/model.js';
 import { openBackend } from '../src/open.js';
 import { ChatStore } from '../src/store.js';
-import { dropSchema, POSTGRES_URL, storeUrl, testSchemaName, withAdmin } from './fixtures/pg-conformance.js';
+import {
+  dropSchema,
+  ensurePartmanDatabase,
+  PARTMAN_DATABASE,
+  POSTGRES_URL,
+  storeUrl,
+  testSchemaName,
+  withAdmin,
+} from './fixtures/pg-conformance.js';
 
 const T0 = '2026-01-02T03:04:05.678Z';
 
@@ -377,6 +385,51 @@ describe('postgres monthly partitions', () => {
       messagesDeleted: 0,
     });
     await rejection(backend.dropPartitionsBefore('yesterday'), 'INVALID_ARGUMENT');
+  });
+
+  test('with pg_partman installed, pg_partman makes and registers every partition, also for months an append brings', async () => {
+    await ensurePartmanDatabase();
+    const schema = testSchemaName();
+    const url = storeUrl(schema, {}, PARTMAN_DATABASE);
+    try {
+      const backend = await postgresBackend({ url, partitioning: 'monthly' });
+      try {
+        expect(backend.layout.partitionManager).toBe('pg_partman');
+        const store = new ChatStore(backend);
+        const current = new Date().toISOString().slice(0, 7).replace('-', '_');
+        expect((await backend.partitions()).map((partition) => partition.name)).toContain(`messages_p${current}`);
+        await store.append('c1', [
+          { ...at('2019-03-10T00:00:00.000Z'), externalId: 'old' },
+          at(new Date().toISOString()),
+        ]);
+        const registered = await withAdmin(
+          async (client) =>
+            (
+              await client.query('SELECT partition_tablename AS name FROM partman.show_partitions($1)', [
+                `${schema}.messages`,
+              ])
+            ).rows.map((row) => row.name as string),
+          PARTMAN_DATABASE,
+        );
+        expect(registered).toContain('messages_p2019_03');
+        const inDefault = await withAdmin(
+          async (client) =>
+            (await client.query(`SELECT count(*)::int AS n FROM "${schema}".messages_default`)).rows[0].n,
+          PARTMAN_DATABASE,
+        );
+        expect(inDefault).toBe(0);
+        expect(await backend.dropPartitionsBefore('2019-04-01T00:00:00.000Z')).toEqual({
+          dropped: ['messages_p2019_03'],
+          messagesDeleted: 1,
+        });
+        expect(await store.getByExternalId('old')).toBeUndefined();
+        expect(await store.getConversation('c1')).toMatchObject({ lastSeq: 2, messageCount: 1 });
+      } finally {
+        await backend.close();
+      }
+    } finally {
+      await dropSchema(schema, PARTMAN_DATABASE);
+    }
   });
 
   test('retention on an unpartitioned schema is UNSUPPORTED', async () => {

@@ -1,12 +1,14 @@
 /**
  * Monthly partitions of `messages` by `created_at` (UTC months), for the `monthly` layout. The store
  * makes them ahead of time (the previous month to three months ahead, at open) and for every month
- * an append brings (history imports, clock skew), so the default partition stays (nearly) empty;
- * with pg_partman installed when the schema was created, pg_partman makes them instead. Retention
- * drops whole partitions: no row-by-row DELETE of the big table, no vacuum debt.
+ * an append brings (history imports, clock skew), so the default partition stays (nearly) empty.
+ * With pg_partman installed when the schema was created, pg_partman makes them ahead of time
+ * (its premake and maintenance) and the store asks pg_partman (`create_partition_time`) for any
+ * other month an append brings, so every partition is pg_partman's, named and registered its way.
+ * Retention drops whole partitions: no row-by-row DELETE of the big table, no vacuum debt.
  */
 import { ChatStoreError } from '../errors.js';
-import { ident, lockSchema, type PgLayout, type PgQueryable } from './_pg-schema.js';
+import { ident, lockSchema, type PgLayout, type PgQueryable, partmanInstall } from './_pg-schema.js';
 
 /** One partition of `messages` and its range (ISO times; `from` inclusive, `to` exclusive). */
 export interface PgPartition {
@@ -72,6 +74,7 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
   const s = ident(layout.schema);
   const managedByStore = layout.partitionManager === 'chatstore';
   const known = new Set<string>();
+  let partman: string | undefined;
 
   const withClient = async <T>(work: (client: PgQueryable) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
@@ -111,17 +114,30 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
       .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
   };
 
+  /** The partition table of `month`: the store's own, or pg_partman's (its name, its registry). */
+  const createTable = async (client: PgQueryable, month: string, from: string, to: string): Promise<void> => {
+    if (partman === undefined) {
+      const partition = `${s}.${ident(`messages_y${month.replace('-', 'm')}`)}`;
+      await client.query(
+        `CREATE TABLE ${partition} PARTITION OF ${s}.messages FOR VALUES FROM ('${from}') TO ('${to}')`,
+      );
+      return;
+    }
+    await client.query(`SELECT ${partman}.create_partition_time($1, ARRAY[$2::timestamptz])`, [
+      `${layout.schema}.messages`,
+      from,
+    ]);
+  };
+
   const create = async (client: PgQueryable, month: string): Promise<void> => {
     const from = `${month}-01T00:00:00.000Z`;
     const to = nextMonthStart(month);
-    const partition = `${s}.${ident(`messages_y${month.replace('-', 'm')}`)}`;
-    const bounds = `FOR VALUES FROM ('${from}') TO ('${to}')`;
     const { rows } = await client.query(
       `SELECT EXISTS (SELECT 1 FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2) AS moving`,
       [from, to],
     );
     if (rows[0]?.moving !== true) {
-      await client.query(`CREATE TABLE ${partition} PARTITION OF ${s}.messages ${bounds}`);
+      await createTable(client, month, from, to);
       return;
     }
     // Rows of this month already sit in the default partition: move them into the new one.
@@ -132,7 +148,7 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
     );
     const list = String(columns[0]?.list);
     await client.query(`ALTER TABLE ${s}.messages DETACH PARTITION ${s}.messages_default`);
-    await client.query(`CREATE TABLE ${partition} PARTITION OF ${s}.messages ${bounds}`);
+    await createTable(client, month, from, to);
     await client.query(
       `INSERT INTO ${s}.messages (${list}) SELECT ${list} FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2`,
       [from, to],
@@ -153,11 +169,26 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
     for (const month of missing) known.add(month);
   };
 
+  if (layout.partitionManager === 'pg_partman') {
+    const client = await pool.connect();
+    try {
+      const install = await partmanInstall(client);
+      if (install === undefined) {
+        throw new ChatStoreError(
+          'UNSUPPORTED',
+          `postgres schema ${layout.schema} is partitioned by pg_partman, which is not installed in this database any more`,
+        );
+      }
+      partman = ident(install.schema);
+    } finally {
+      client.release();
+    }
+  }
   if (managedByStore) await ensureMonths(monthsAround(now, 1, PREMAKE_MONTHS));
 
   return {
     async ensureFor(times) {
-      if (managedByStore) await ensureMonths(times.map(monthOf));
+      await ensureMonths(times.map(monthOf));
     },
 
     list: () => withClient(list),

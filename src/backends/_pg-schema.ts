@@ -383,7 +383,8 @@ async function readSchemaState(client: PgQueryable, schema: string): Promise<PgS
   };
 }
 
-async function partmanInstall(client: PgQueryable): Promise<{ schema: string; version: string } | undefined> {
+/** Where pg_partman is installed in this database, if it is. */
+export async function partmanInstall(client: PgQueryable): Promise<{ schema: string; version: string } | undefined> {
   const { rows } = await client.query(
     `SELECT n.nspname AS schema, e.extversion AS version
      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman'`,

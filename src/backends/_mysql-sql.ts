@@ -5,51 +5,20 @@
  * milliseconds and written as DATETIME literals: no session time zone can change what comes back.
  */
 import { ident, insertMessagesSql, insertParticipantsSql, type MysqlLayout } from './_mysql-schema.js';
+import {
+  type SearchShape as CommonSearchShape,
+  type ConversationListShape,
+  paramList,
+  type RangeShape,
+  type ShapedSql,
+} from './_sql-shapes.js';
 
 /** A DATETIME(3) column as epoch milliseconds (an integer; NULL stays NULL). */
 const ms = (column: string): string => `TIMESTAMPDIFF(MICROSECOND, '1970-01-01', ${column}) DIV 1000`;
 
-/** Which optional clauses a range read needs. */
-export interface RangeShape {
-  order: 'asc' | 'desc';
-  includeDeleted: boolean;
-  from: boolean;
-  to: boolean;
-}
-
 /** Which optional clauses a search needs, and how many terms it has. */
-export interface SearchShape {
+export interface SearchShape extends CommonSearchShape {
   terms: number;
-  conversation: boolean;
-  sender: boolean;
-  from: boolean;
-  to: boolean;
-  after: boolean;
-}
-
-/** Which optional clauses a conversation listing needs. */
-export interface ConversationListShape {
-  participant: boolean;
-  type: boolean;
-  after: boolean;
-  includeDeleted: boolean;
-}
-
-/** A statement built for one shape, with the names of its `?` parameters in order. */
-export interface ShapedSql {
-  text: string;
-  params: string[];
-}
-
-function paramList(): { params: string[]; param: (name: string) => string } {
-  const params: string[] = [];
-  return {
-    params,
-    param: (name) => {
-      params.push(name);
-      return '?';
-    },
-  };
 }
 
 /** The statements of one database. @example const sql = mysqlSql(layout); await pool.execute(sql.message, [id]); */
@@ -113,7 +82,7 @@ export function mysqlSql(layout: MysqlLayout) {
     conversationIds: `SELECT conversation_id FROM ${d}.conversations WHERE conversation_id > ?
       ORDER BY conversation_id LIMIT ?`,
     listConversations(shape: ConversationListShape): ShapedSql {
-      const { params, param } = paramList();
+      const { params, param } = paramList('?');
       const where: string[] = [];
       if (shape.participant) where.push(`p.participant_id = ${param('participantId')}`);
       if (!shape.includeDeleted) where.push('c.deleted_at IS NULL');
@@ -175,7 +144,7 @@ export function mysqlSql(layout: MysqlLayout) {
     lockMessagesOfSubject: `SELECT conversation_id FROM ${d}.messages WHERE sender_id = ? OR recipient_id = ? FOR UPDATE`,
     deleteMessagesOfSubject: `DELETE FROM ${d}.messages WHERE sender_id = ? OR recipient_id = ?`,
     range(shape: RangeShape): ShapedSql {
-      const { params, param } = paramList();
+      const { params, param } = paramList('?');
       const where = [
         `m.conversation_id = ${param('conversationId')}`,
         `m.seq > ${param('afterSeq')}`,
@@ -198,7 +167,7 @@ export function mysqlSql(layout: MysqlLayout) {
      * WHERE is the keyset after the previous page's last hit.
      */
     search(shape: SearchShape): ShapedSql {
-      const { params, param } = paramList();
+      const { params, param } = paramList('?');
       const indexes = Array.from({ length: shape.terms }, (_, i) => i);
       const frequencies = indexes
         .map(

@@ -5,6 +5,13 @@
  * style can change what comes back.
  */
 import { ident, literal, type PgLayout } from './_pg-schema.js';
+import {
+  type ConversationListShape,
+  paramList,
+  type RangeShape,
+  type SearchShape,
+  type ShapedSql,
+} from './_sql-shapes.js';
 
 /** A timestamptz column as epoch milliseconds (float8; the reader rounds to whole milliseconds). */
 const ms = (column: string): string => `(date_part('epoch', ${column}) * 1000)`;
@@ -128,48 +135,6 @@ export function tsvectorLiteral(words: string): string {
   return vector;
 }
 
-/** Which optional clauses a range read needs. */
-export interface RangeShape {
-  order: 'asc' | 'desc';
-  includeDeleted: boolean;
-  from: boolean;
-  to: boolean;
-}
-
-/** Which optional clauses a search needs. */
-export interface SearchShape {
-  conversation: boolean;
-  sender: boolean;
-  from: boolean;
-  to: boolean;
-  after: boolean;
-}
-
-/** Which optional clauses a conversation listing needs. */
-export interface ConversationListShape {
-  participant: boolean;
-  type: boolean;
-  after: boolean;
-  includeDeleted: boolean;
-}
-
-/** A statement built for one shape, with the names of its parameters in order ($1, $2, …). */
-export interface ShapedSql {
-  text: string;
-  params: string[];
-}
-
-function paramList(): { params: string[]; param: (name: string) => string } {
-  const params: string[] = [];
-  return {
-    params,
-    param: (name) => {
-      params.push(name);
-      return `$${params.length}`;
-    },
-  };
-}
-
 /** The statements of one schema. @example const sql = pgSql(layout); await pool.query(sql.message, [id]); */
 export type PgSql = ReturnType<typeof pgSql>;
 
@@ -268,7 +233,7 @@ export function pgSql(layout: PgLayout) {
       UPDATE ${s}.messages SET deleted_at = $2 WHERE conversation_id = $1 AND deleted_at IS NULL`,
     conversationIds: `SELECT conversation_id FROM ${s}.conversations WHERE conversation_id > $1 ORDER BY conversation_id LIMIT $2`,
     listConversations(shape: ConversationListShape): ShapedSql {
-      const { params, param } = paramList();
+      const { params, param } = paramList('$n');
       const where: string[] = [];
       if (shape.participant) where.push(`p.participant_id = ${param('participantId')}`);
       if (!shape.includeDeleted) where.push('c.deleted_at IS NULL');
@@ -395,7 +360,7 @@ export function pgSql(layout: PgLayout) {
       )
       SELECT count(*)::int AS removed FROM removed`,
     range(shape: RangeShape): ShapedSql {
-      const { params, param } = paramList();
+      const { params, param } = paramList('$n');
       const where = [
         `m.conversation_id = ${param('conversationId')}`,
         `m.seq > ${param('afterSeq')}`,
@@ -417,7 +382,7 @@ export function pgSql(layout: PgLayout) {
      * Ties on score resume by id; the outer WHERE is the keyset after the previous page's last hit.
      */
     search(shape: SearchShape): ShapedSql {
-      const { params, param } = paramList();
+      const { params, param } = paramList('$n');
       const query = text.query(param('query'));
       const lexemes = text.lexemes(param('words'));
       const where = [`m.search_vector @@ ${query}`, 'm.deleted_at IS NULL'];

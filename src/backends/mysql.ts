@@ -37,17 +37,12 @@ import { errorCode, toChatStoreError } from './_mysql-errors.js';
 import { datetime, datetimeOrNull, type MessageRow, messageBody, messageInput, toMessage } from './_mysql-rows.js';
 import { EXPECTED_LAST_SEQ_SIGNAL, type MysqlLayout, type MysqlMigrationPlan, migrate } from './_mysql-schema.js';
 import { booleanQuery, frequencyNeedle, searchDocument } from './_mysql-search.js';
-import {
-  type ConversationListShape,
-  type MysqlSql,
-  mysqlSql,
-  type RangeShape,
-  type SearchShape,
-  type ShapedSql,
-} from './_mysql-sql.js';
+import { type MysqlSql, mysqlSql, type SearchShape } from './_mysql-sql.js';
 import { type AppendPlan, planAppend } from './_plan.js';
+import { appendFastThenUnderLock } from './_sql-append.js';
 import { isModuleNotFound } from './_sql-errors.js';
 import { type ConversationRow, type ParticipantTuple, toConversation } from './_sql-rows.js';
+import { type ConversationListShape, rangeShape, type ShapedSql } from './_sql-shapes.js';
 
 /** What `execute` and `query` resolve to: the rows (or a result header) and the fields. */
 export type MysqlResult = [unknown, unknown];
@@ -522,22 +517,16 @@ function openBackend(pool: MysqlPool, ownsPool: boolean, layout: MysqlLayout): M
       ensureOpen();
       const { expectedLastSeq: _checkedInSql, ...unchecked } = request;
       const relative = planAppend(unchecked, 0, NO_MATCHES);
-      // A call holding its own duplicates is planned under the lock: one of them may be stored already.
-      if (relative.inserts.length === request.messages.length) {
-        try {
-          return await appendInOneTrip(request, relative);
-        } catch (error) {
-          if (!needsPlanUnderLock(error)) throw toChatStoreError(error);
-        }
-      }
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await appendUnderLock(request);
-        } catch (error) {
-          if (attempt < APPEND_ATTEMPTS && needsPlanUnderLock(error)) continue;
-          throw toChatStoreError(error);
-        }
-      }
+      return appendFastThenUnderLock({
+        // A call holding its own duplicates is planned under the lock: one of them may be stored already.
+        ...(relative.inserts.length === request.messages.length
+          ? { inOneTrip: () => appendInOneTrip(request, relative) }
+          : {}),
+        underLock: () => appendUnderLock(request),
+        retryable: needsPlanUnderLock,
+        attempts: APPEND_ATTEMPTS,
+        toError: toChatStoreError,
+      });
     },
 
     async getMessage(id: string): Promise<Message | undefined> {
@@ -554,16 +543,8 @@ function openBackend(pool: MysqlPool, ownsPool: boolean, layout: MysqlLayout): M
     },
 
     async range(conversationId: string, range: RangeQuery): Promise<Message[]> {
-      const rangeShape: RangeShape = {
-        order: range.order,
-        includeDeleted: range.includeDeleted,
-        from: range.from !== undefined,
-        to: range.to !== undefined,
-      };
-      const statement = shape(
-        `range:${rangeShape.order}:${rangeShape.includeDeleted}:${rangeShape.from}:${rangeShape.to}`,
-        () => sql.range(rangeShape),
-      );
+      const rangeOf = rangeShape(range);
+      const statement = shape(`range:${JSON.stringify(rangeOf)}`, () => sql.range(rangeOf));
       return messages(
         statement.text,
         bind(statement, {

@@ -42,17 +42,9 @@ import {
   pgPartitions,
 } from './_pg-partitions.js';
 import { migrate, type PgLayout, type PgMigrationPlan } from './_pg-schema.js';
-import {
-  type ConversationListShape,
-  type PgSql,
-  type PgTextSearch,
-  pgSql,
-  pgTextSearch,
-  type RangeShape,
-  type SearchShape,
-  type ShapedSql,
-} from './_pg-sql.js';
+import { type PgSql, type PgTextSearch, pgSql, pgTextSearch } from './_pg-sql.js';
 import { type AppendPlan, planAppend } from './_plan.js';
+import { appendFastThenUnderLock } from './_sql-append.js';
 import { isModuleNotFound } from './_sql-errors.js';
 import {
   type ConversationRow,
@@ -63,6 +55,7 @@ import {
   type StoredMessageRow,
   toConversation,
 } from './_sql-rows.js';
+import { type ConversationListShape, rangeShape, type SearchShape, type ShapedSql } from './_sql-shapes.js';
 
 /** What a query gives back, as far as this backend reads it. */
 export interface PgQueryResult {
@@ -549,20 +542,13 @@ function openBackend(
           throw toChatStoreError(error);
         }
       }
-      try {
-        const appended = await appendInOneTrip(request, relative);
-        if (appended !== undefined) return appended;
-      } catch (error) {
-        if (!needsPlanUnderLock(error)) throw error;
-      }
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await appendUnderLock(request);
-        } catch (error) {
-          if (attempt < APPEND_ATTEMPTS && needsPlanUnderLock(error)) continue;
-          throw toChatStoreError(error);
-        }
-      }
+      return appendFastThenUnderLock({
+        inOneTrip: () => appendInOneTrip(request, relative),
+        underLock: () => appendUnderLock(request),
+        retryable: needsPlanUnderLock,
+        attempts: APPEND_ATTEMPTS,
+        toError: toChatStoreError,
+      });
     },
 
     async getMessage(id: string): Promise<Message | undefined> {
@@ -579,13 +565,8 @@ function openBackend(
     },
 
     async range(conversationId: string, range: RangeQuery): Promise<Message[]> {
-      const rangeShape: RangeShape = {
-        order: range.order,
-        includeDeleted: range.includeDeleted,
-        from: range.from !== undefined,
-        to: range.to !== undefined,
-      };
-      const { text, params } = shape(`range:${JSON.stringify(rangeShape)}`, () => sql.range(rangeShape));
+      const rangeOf = rangeShape(range);
+      const { text, params } = shape(`range:${JSON.stringify(rangeOf)}`, () => sql.range(rangeOf));
       const values: Record<string, unknown> = {
         conversationId,
         afterSeq: range.afterSeq ?? 0,

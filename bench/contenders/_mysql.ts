@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import type { Contender, ContenderInstance, Workspace } from '../contender.js';
+import type { Contender, Workspace } from '../contender.js';
+import { cleaningUp } from './_cleanup.js';
 
 /** The server the bench uses. */
 export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -50,29 +51,7 @@ export async function dropBenchDatabase(database: string): Promise<void> {
  * @example dropsDatabaseOnClose(chatstoreContender({ … url: (ws) => mysqlStoreUrl(ws) }))
  */
 export function dropsDatabaseOnClose(contender: Contender): Contender {
-  return {
-    ...contender,
-    async open(workspace): Promise<ContenderInstance> {
-      const database = benchDatabase(workspace);
-      let instance: ContenderInstance;
-      try {
-        instance = await contender.open(workspace);
-      } catch (error) {
-        await dropBenchDatabase(database);
-        throw error;
-      }
-      return {
-        ...instance,
-        async close() {
-          try {
-            await instance.close();
-          } finally {
-            await dropBenchDatabase(database);
-          }
-        },
-      };
-    },
-  };
+  return cleaningUp(contender, (workspace) => dropBenchDatabase(benchDatabase(workspace)));
 }
 
 /** The chatstore URL of a workspace. @example mysqlStoreUrl(workspace) */

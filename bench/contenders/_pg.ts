@@ -4,7 +4,8 @@
  * outside the `chatstore_bench_` schemas is touched.
  */
 import { createHash } from 'node:crypto';
-import type { Contender, ContenderInstance, Workspace } from '../contender.js';
+import type { Contender, Workspace } from '../contender.js';
+import { cleaningUp } from './_cleanup.js';
 
 /** The server the bench uses. */
 export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -39,29 +40,7 @@ export async function dropBenchSchema(schema: string): Promise<void> {
  * @example dropsSchemaOnClose(chatstoreContender({ … url: (ws) => storeUrl(ws) }))
  */
 export function dropsSchemaOnClose(contender: Contender): Contender {
-  return {
-    ...contender,
-    async open(workspace): Promise<ContenderInstance> {
-      const schema = benchSchema(workspace);
-      let instance: ContenderInstance;
-      try {
-        instance = await contender.open(workspace);
-      } catch (error) {
-        await dropBenchSchema(schema);
-        throw error;
-      }
-      return {
-        ...instance,
-        async close() {
-          try {
-            await instance.close();
-          } finally {
-            await dropBenchSchema(schema);
-          }
-        },
-      };
-    },
-  };
+  return cleaningUp(contender, (workspace) => dropBenchSchema(benchSchema(workspace)));
 }
 
 /** The chatstore URL of a workspace. @example pgStoreUrl(workspace, 'monthly') */

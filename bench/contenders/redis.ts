@@ -8,7 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { CONFORMANCE_BASE_PORT, ensureCluster, killClusterNow } from '../../test/fixtures/redis-cluster.js';
-import type { Contender, ContenderInstance, Workspace } from '../contender.js';
+import type { Contender, Workspace } from '../contender.js';
+import { cleaningUp } from './_cleanup.js';
 import { connectRedis, deletePrefix, KEY_ROOT, type RedisDurability } from './_redis.js';
 import { chatstoreContender } from './chatstore.js';
 import { rawRedisContender } from './raw-redis.js';
@@ -78,26 +79,6 @@ export function redisContenders(kind: 'redis' | 'redis-cluster'): Contender[] {
     ),
     rawRedisContender({ kind: 'cluster', nodes: clusterNodes }, durability, { maxSize }),
   ];
-}
-
-/** The contender, with its workspace's keys deleted after each instance closes. */
-function cleaningUp(contender: Contender, cleanup: (workspace: Workspace) => Promise<void>): Contender {
-  return {
-    ...contender,
-    async open(workspace): Promise<ContenderInstance> {
-      const instance = await contender.open(workspace);
-      return {
-        ...instance,
-        async close() {
-          try {
-            await instance.close();
-          } finally {
-            await cleanup(workspace);
-          }
-        },
-      };
-    },
-  };
 }
 
 function withPrefix(url: string, keyPrefix: string): string {

@@ -223,6 +223,30 @@ describe('postgres schema versions', () => {
     expect(await again.get(appended?.message.id as string)).toStrictEqual(appended?.message);
   });
 
+  test('a version 1 schema is upgraded in place: stored messages get their search length and rank as before', async () => {
+    const schema = schemaOfTest();
+    const store = new ChatStore(await openPostgres({ schema }), { now: tickingClock() });
+    await store.append('c1', [
+      { role: 'user', content: 'I asked about many things today: the weather, delivery times and maybe a refund' },
+      { role: 'user', content: 'refund refund refund please' },
+    ]);
+    const before = (await store.search('refund')).hits.map((hit) => [hit.message.id, hit.score]);
+    // What a schema written by the release before this migration looks like.
+    await withAdmin(async (client) => {
+      await client.query(`ALTER TABLE "${schema}".messages DROP COLUMN search_length`);
+      await client.query(`UPDATE "${schema}".chatstore_schema SET version = 1`);
+    });
+    const upgraded = new ChatStore(await openPostgres({ schema }));
+    const lengths = await withAdmin(async (client) =>
+      (await client.query(`SELECT search_length AS n FROM "${schema}".messages ORDER BY seq`)).rows.map((row) => row.n),
+    );
+    expect(lengths).toEqual([14, 4]);
+    expect((await upgraded.search('refund')).hits.map((hit) => [hit.message.id, hit.score])).toEqual(before);
+    // A row written by another tool (no length) is measured by the search itself, with the same score.
+    await withAdmin((client) => client.query(`UPDATE "${schema}".messages SET search_length = NULL`));
+    expect((await upgraded.search('refund')).hits.map((hit) => [hit.message.id, hit.score])).toEqual(before);
+  });
+
   test('the layout is fixed at creation: a different partitioning or configuration is INVALID_ARGUMENT', async () => {
     const schema = schemaOfTest();
     const created = await openPostgres({ schema });
@@ -286,7 +310,9 @@ describe('postgres schema versions', () => {
       });
     const dry = await cli('--dry-run');
     expect(dry.stdout).toMatch(
-      /^-- schema "chatstore_test_\w+": version 0 -> 1 \(partitioning none, text search simple\); dry run/,
+      new RegExp(
+        `^-- schema "chatstore_test_\\w+": version 0 -> ${PG_MIGRATIONS.length} \\(partitioning none, text search simple\\); dry run`,
+      ),
     );
     expect(dry.stdout).toContain('CREATE TABLE');
     expect(await tables(schema)).toEqual([]);

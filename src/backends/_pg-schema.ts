@@ -229,7 +229,24 @@ $fn$`);
 
     return statements;
   },
+  // 2: the BM25 document length kept at write, so that ranking a search does not unnest every hit.
+  (layout) => {
+    const s = ident(layout.schema);
+    return [
+      `-- search: BM25 weighs a message by its length in words; kept at write (NULL for rows written by
+-- other tools, which search then measures itself) instead of unnesting every hit's search_vector
+ALTER TABLE ${s}.messages ADD COLUMN search_length integer`,
+      `UPDATE ${s}.messages SET search_length = ${SEARCH_LENGTH_OF('search_vector')}`,
+    ];
+  },
 ];
+
+/**
+ * A tsvector's length in words as BM25 counts it (every position of every lexeme), in SQL.
+ * @example `UPDATE messages SET search_length = ${SEARCH_LENGTH_OF('search_vector')}`
+ */
+export const SEARCH_LENGTH_OF = (vector: string): string =>
+  `(SELECT coalesce(sum(cardinality(u.positions)), 0)::integer FROM unnest(${vector}) AS u)`;
 
 /** A schema's recorded state. */
 export interface PgSchemaState {

@@ -4,7 +4,7 @@
  * Times are read as epoch milliseconds and written as ISO strings: no session time zone or date
  * style can change what comes back.
  */
-import { ident, literal, type PgLayout } from './_pg-schema.js';
+import { ident, literal, type PgLayout, SEARCH_LENGTH_OF } from './_pg-schema.js';
 import {
   type ConversationListShape,
   paramList,
@@ -288,10 +288,11 @@ export function pgSql(layout: PgLayout) {
       ), input AS (
         SELECT * FROM json_to_recordset($10::json) AS r(${MESSAGE_INPUT.map(([name, type]) => `${name} ${type}`).join(', ')})
       ), inserted AS (
-        INSERT INTO ${s}.messages (conversation_id, seq, context_type, search_vector, ${STORED_INPUT.join(', ')})
-        SELECT $1, counter.base + input.rel_seq, counter.type, ${text.vector('input.search_text')},
+        INSERT INTO ${s}.messages (conversation_id, seq, context_type, search_vector, search_length,
+          ${STORED_INPUT.join(', ')})
+        SELECT $1, counter.base + input.rel_seq, counter.type, words.vector, ${SEARCH_LENGTH_OF('words.vector')},
           ${STORED_INPUT.map((name) => `input.${name}`).join(', ')}
-        FROM counter, input
+        FROM counter, input, LATERAL (SELECT ${text.vector('input.search_text')} AS vector) AS words
         RETURNING id, seq, created_at, external_id
       )${
         partitioned
@@ -334,6 +335,7 @@ export function pgSql(layout: PgLayout) {
     updateMessage: `UPDATE ${s}.messages m SET
         content = $5,
         search_vector = CASE WHEN $6::text IS NULL THEN m.search_vector ELSE ${text.vector('$6::text')} END,
+        search_length = CASE WHEN $6::text IS NULL THEN m.search_length ELSE ${SEARCH_LENGTH_OF(text.vector('$6::text'))} END,
         metadata = $7::json,
         status = $8,
         error_code = $9,
@@ -376,9 +378,9 @@ export function pgSql(layout: PgLayout) {
       return { text, params };
     },
     /**
-     * Okapi BM25 (k1 = 1.2, b = 0.75, as SQLite's bm25() and the memory backend): term frequencies and
-     * document lengths from the tsvector, the average length over the matching messages, every term
-     * weighted alike. The average is exact (numeric), so a message scores the same on every page.
+     * Okapi BM25 (k1 = 1.2, b = 0.75, as SQLite's bm25() and the memory backend): term frequencies
+     * from the tsvector's positions, document lengths as stored at write (`search_length`), the
+     * average length over the matching messages, every term weighted alike. The average is exact (numeric), so a message scores the same on every page.
      * Ties on score resume by id; the outer WHERE is the keyset after the previous page's last hit.
      */
     search(shape: SearchShape): ShapedSql {
@@ -393,27 +395,35 @@ export function pgSql(layout: PgLayout) {
       const after = shape.after
         ? `WHERE scored.score < ${param('afterScore')}::float8 OR (scored.score = $${params.length}::float8 AND scored.id > ${param('afterId')})`
         : '';
+      // In two steps, so that ranking stays cheap when a word is in every message: narrow rows (the
+      // key, the stored length, the frequencies of the query's words only, cut out of the vector by
+      // C functions rather than unnesting all of it) are ranked and cut to one page; then the page's
+      // messages are read.
       return {
-        text: `SELECT * FROM (
-            SELECT hit.*, (
-                SELECT sum(tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * hit.length / hit.average_length)))
-                FROM unnest(hit.frequencies) AS tf
-              )::float8 AS score
-            FROM (
-              SELECT ${MESSAGE}, m.id, words.length, words.frequencies,
-                (avg(words.length) OVER ())::float8 AS average_length
-              FROM ${s}.messages m
-              CROSS JOIN LATERAL (
-                SELECT sum(cardinality(u.positions)) AS length,
-                  array_agg(cardinality(u.positions)::float8) FILTER (WHERE u.lexeme = ANY (${lexemes})) AS frequencies
-                FROM unnest(m.search_vector) AS u
-              ) words
-              WHERE ${where.join(' AND ')}
-            ) hit
-          ) scored
-          ${after}
-          ORDER BY scored.score DESC, scored.id ASC
-          LIMIT ${param('limit')}`,
+        text: `SELECT ${MESSAGE}, top.score FROM (
+            SELECT scored.conversation_id, scored.seq, scored.created_at, scored.id, scored.score FROM (
+              SELECT hit.conversation_id, hit.seq, hit.created_at, hit.id, (
+                  SELECT sum(tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * hit.length / hit.average_length)))
+                  FROM unnest(hit.frequencies) AS tf
+                )::float8 AS score
+              FROM (
+                SELECT m.conversation_id, m.seq, m.created_at, m.id, words.length,
+                  (SELECT array_agg(cardinality(u.positions)::float8)
+                     FROM unnest(ts_filter(setweight(m.search_vector, 'A', ${lexemes}), '{a}')) AS u) AS frequencies,
+                  (avg(words.length) OVER ())::float8 AS average_length
+                FROM ${s}.messages m
+                CROSS JOIN LATERAL (
+                  SELECT coalesce(m.search_length, ${SEARCH_LENGTH_OF('m.search_vector')})::float8 AS length
+                ) words
+                WHERE ${where.join(' AND ')}
+              ) hit
+            ) scored
+            ${after}
+            ORDER BY scored.score DESC, scored.id ASC
+            LIMIT ${param('limit')}
+          ) top
+          ${joinMessage('top')}
+          ORDER BY top.score DESC, top.id ASC`,
         params,
       };
     },

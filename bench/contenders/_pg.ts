@@ -3,6 +3,7 @@
  * fresh key prefix, so no workload's data affects another's) and its removal afterwards. Nothing
  * outside the `chatstore_bench_` schemas is touched.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Contender, Workspace } from '../contender.js';
 import { cleaningUp } from './_cleanup.js';
@@ -10,12 +11,44 @@ import { cleaningUp } from './_cleanup.js';
 /** The server the bench uses. */
 export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** What an acknowledged write survives on a default PostgreSQL server. */
-export const PG_DURABILITY = {
-  label: 'WAL fsync/commit',
-  sentence:
-    'PostgreSQL with synchronous_commit=on and fsync=on (the defaults): every commit is flushed to the WAL; an acknowledged message survives a crash or power loss',
-};
+/** What an acknowledged write survives, as a table label and a sentence. */
+export interface PgDurability {
+  label: string;
+  sentence: string;
+}
+
+/**
+ * What the server makes durable, read from it when the contenders are listed (they are listed
+ * synchronously, so in a child process): `fsync` and `synchronous_commit` decide whether an
+ * acknowledged commit is on disk.
+ */
+export function probePgDurability(): PgDurability {
+  const script = `
+    import pg from 'pg';
+    const c = new pg.Client({ connectionString: ${JSON.stringify(POSTGRES_URL)}, connectionTimeoutMillis: 3000 });
+    await c.connect();
+    const { rows: [row] } = await c.query("SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit");
+    process.stdout.write(JSON.stringify(row));
+    await c.end();`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
+  if (result.status !== 0) return { label: 'unknown', sentence: 'unknown (PostgreSQL not reachable)' };
+  const server = JSON.parse(result.stdout) as { version: string; fsync: string; synchronous_commit: string };
+  const settings = `fsync=${server.fsync}, synchronous_commit=${server.synchronous_commit}`;
+  const [label, lost] =
+    server.fsync !== 'on'
+      ? ['no fsync', 'nothing is flushed to disk: a crash or power loss can lose or corrupt anything']
+      : server.synchronous_commit === 'off'
+        ? ['WAL flushed in the background', 'up to about 3 × wal_writer_delay of acknowledged commits lost on a crash']
+        : [
+            'WAL fsync/commit',
+            'every commit is flushed to the WAL; an acknowledged message survives a crash or power loss',
+          ];
+  return { label: `${label} (${settings})`, sentence: `PostgreSQL ${server.version}, ${settings}: ${lost}` };
+}
 
 /** The schema of a workspace. @example benchSchema(workspace) // 'chatstore_bench_3fa9…' */
 export function benchSchema(workspace: Workspace): string {

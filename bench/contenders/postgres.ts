@@ -4,7 +4,7 @@
  * a schema of its own and drops it when it closes.
  */
 import type { Contender } from '../contender.js';
-import { dropsSchemaOnClose, PG_DURABILITY, pgStoreUrl } from './_pg.js';
+import { dropsSchemaOnClose, pgStoreUrl, probePgDurability } from './_pg.js';
 import { chatstoreContender } from './chatstore.js';
 import { rawPgContender } from './raw-pg.js';
 
@@ -12,13 +12,14 @@ import { rawPgContender } from './raw-pg.js';
  * @example const contenders = postgresContenders();
  */
 export function postgresContenders(): Contender[] {
+  const durability = probePgDurability();
   return [
     dropsSchemaOnClose(
       chatstoreContender({
         name: 'chatstore postgres',
         engine: 'postgres',
-        durabilityLabel: PG_DURABILITY.label,
-        durability: PG_DURABILITY.sentence,
+        durabilityLabel: durability.label,
+        durability: durability.sentence,
         url: (workspace) => pgStoreUrl(workspace),
       }),
     ),
@@ -26,11 +27,11 @@ export function postgresContenders(): Contender[] {
       chatstoreContender({
         name: 'chatstore postgres-partitioned',
         engine: 'postgres',
-        durabilityLabel: PG_DURABILITY.label,
-        durability: PG_DURABILITY.sentence,
+        durabilityLabel: durability.label,
+        durability: durability.sentence,
         url: (workspace) => pgStoreUrl(workspace, 'monthly'),
       }),
     ),
-    rawPgContender(),
+    rawPgContender(durability),
   ];
 }

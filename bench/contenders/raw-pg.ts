@@ -8,21 +8,21 @@
 import type pg from 'pg';
 import type { NewMessage } from '../../src/model.js';
 import type { Contender, ContenderInstance, ReadMessage } from '../contender.js';
-import { benchSchema, dropsSchemaOnClose, PG_DURABILITY, POSTGRES_URL } from './_pg.js';
+import { benchSchema, dropsSchemaOnClose, type PgDurability, POSTGRES_URL } from './_pg.js';
 
 /** Connections of the floor's pool: as many as chatstore's default pool. */
 const POOL_SIZE = 10;
 
 /**
- * @example const floor = rawPgContender();
+ * @example const floor = rawPgContender(probePgDurability());
  */
-export function rawPgContender(extra: Partial<Contender> = {}): Contender {
+export function rawPgContender(durability: PgDurability, extra: Partial<Contender> = {}): Contender {
   return dropsSchemaOnClose({
     name: 'raw pg',
     kind: 'raw',
     engine: 'postgres',
-    durabilityLabel: PG_DURABILITY.label,
-    durability: PG_DURABILITY.sentence,
+    durabilityLabel: durability.label,
+    durability: durability.sentence,
     notRun: { W5: { status: 'n/a', reason: 'the minimal table has no full-text index' } },
     ...extra,
     async open(workspace): Promise<ContenderInstance> {

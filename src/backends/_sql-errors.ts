@@ -1,6 +1,6 @@
 /**
  * What the server SQL backends share about failures: the Node socket errors that mean the server
- * cannot be reached, and how a missing driver is recognized. Each engine adds its own error codes.
+ * cannot be reached. Each engine adds its own error codes.
  */
 
 /** Node socket and DNS errors: the server is down, unreachable or went away mid-call. */
@@ -30,10 +30,4 @@ export function isNetworkError(error: unknown): boolean {
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
   const inner = (error as { errors?: unknown }).errors;
   return Array.isArray(inner) && inner.some(isNetworkError);
-}
-
-/** True when a dynamic `import()` failed because the package is not installed. @example isModuleNotFound(e) */
-export function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }

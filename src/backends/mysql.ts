@@ -33,6 +33,7 @@ import type {
   Participant,
   Stats,
 } from '../model.js';
+import { lazyDriver } from './_driver.js';
 import { errorCode, toChatStoreError } from './_mysql-errors.js';
 import { datetime, datetimeOrNull, type MessageRow, messageBody, messageInput, toMessage } from './_mysql-rows.js';
 import { EXPECTED_LAST_SEQ_SIGNAL, type MysqlLayout, type MysqlMigrationPlan, migrate } from './_mysql-schema.js';
@@ -40,7 +41,6 @@ import { booleanQuery, frequencyNeedle, searchDocument } from './_mysql-search.j
 import { type MysqlSql, mysqlSql, type SearchShape } from './_mysql-sql.js';
 import { type AppendPlan, planAppend } from './_plan.js';
 import { appendFastThenUnderLock } from './_sql-append.js';
-import { isModuleNotFound } from './_sql-errors.js';
 import { type ConversationRow, type ParticipantTuple, toConversation } from './_sql-rows.js';
 import { type ConversationListShape, rangeShape, type ShapedSql } from './_sql-shapes.js';
 
@@ -107,21 +107,12 @@ const URL_OPTIONS = ['database', 'poolSize'] as const;
 
 const NO_MATCHES = { byId: new Map<string, Message>(), byExternalId: new Map<string, Message>() };
 
-let driver: Promise<MysqlDriver> | undefined;
-
-/** `mysql2/promise`, imported on first use and once per process, so that other backends never need it. */
-function loadDriver(): Promise<MysqlDriver> {
-  driver ??= import('mysql2/promise').then(
-    (module) => ((module as { default?: MysqlDriver }).default ?? module) as MysqlDriver,
-    (cause: unknown) => {
-      // Forget the failure: the next call retries, in case the driver was installed meanwhile.
-      driver = undefined;
-      if (isModuleNotFound(cause)) throw new ChatStoreError('MISSING_DRIVER', MISSING_DRIVER_MESSAGE, { cause });
-      throw cause;
-    },
-  );
-  return driver;
-}
+/** The driver, imported on first use (see `_driver.ts`). */
+const loadDriver = lazyDriver(
+  () =>
+    import('mysql2/promise').then((module) => ((module as { default?: MysqlDriver }).default ?? module) as MysqlDriver),
+  MISSING_DRIVER_MESSAGE,
+);
 
 /**
  * Opens chatstore's database on MySQL or MariaDB, creating or upgrading its schema first.

@@ -33,6 +33,7 @@ import type {
   Stats,
 } from '../model.js';
 import { normalizeTime } from '../validate.js';
+import { lazyDriver } from './_driver.js';
 import { sqlState, toChatStoreError } from './_pg-errors.js';
 import {
   notPartitioned,
@@ -41,11 +42,10 @@ import {
   type PgPartitions,
   pgPartitions,
 } from './_pg-partitions.js';
-import { migrate, type PgLayout, type PgMigrationPlan } from './_pg-schema.js';
+import { inTransaction, migrate, type PgLayout, type PgMigrationPlan } from './_pg-schema.js';
 import { type PgSql, type PgTextSearch, pgSql, pgTextSearch } from './_pg-sql.js';
 import { type AppendPlan, planAppend } from './_plan.js';
 import { appendFastThenUnderLock } from './_sql-append.js';
-import { isModuleNotFound } from './_sql-errors.js';
 import {
   type ConversationRow,
   fromStoredMessage,
@@ -155,21 +155,11 @@ const URL_OPTIONS = ['schema', 'partitioning', 'textSearch', 'poolSize'] as cons
 
 const NO_MATCHES = { byId: new Map<string, Message>(), byExternalId: new Map<string, Message>() };
 
-let driver: Promise<PgDriver> | undefined;
-
-/** `pg`, imported on first use and once per process, so that other backends never need it. */
-function loadDriver(): Promise<PgDriver> {
-  driver ??= import('pg').then(
-    (module) => (module.default ?? module) as PgDriver,
-    (cause: unknown) => {
-      // Forget the failure: the next call retries, in case the driver was installed meanwhile.
-      driver = undefined;
-      if (isModuleNotFound(cause)) throw new ChatStoreError('MISSING_DRIVER', MISSING_DRIVER_MESSAGE, { cause });
-      throw cause;
-    },
-  );
-  return driver;
-}
+/** The driver, imported on first use (see `_driver.ts`). */
+const loadDriver = lazyDriver(
+  () => import('pg').then((module) => (module.default ?? module) as PgDriver),
+  MISSING_DRIVER_MESSAGE,
+);
 
 /**
  * Opens a chatstore schema on PostgreSQL, creating or upgrading it first.
@@ -391,21 +381,9 @@ function openBackend(
     } catch (error) {
       throw toChatStoreError(error);
     }
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work((text, values = []) => client.query({ name: statementName(text), text, values }));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        // The connection is unusable: destroy it rather than return it to the pool.
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    return inTransaction(client, () =>
+      work((text, values = []) => client.query({ name: statementName(text), text, values })),
+    );
   };
 
   const shape = (key: string, build: () => ShapedSql): ShapedSql => {

@@ -89,6 +89,7 @@ import type {
   Participant,
   Stats,
 } from '../model.js';
+import { lazyDriver } from './_driver.js';
 import { activityMember, decodeMessage, encodeMessage, redisKeys, SEPARATOR } from './_redis-keys.js';
 import {
   ADD_PARTICIPANTS,
@@ -163,21 +164,11 @@ const UNAVAILABLE_REPLY =
   /^(CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|MISCONF|BUSY|NOREPLICAS|OOM)\b|Too many Cluster redirections|Connection is closed|Stream isn't writeable|Command timed out|None of startup nodes is available|Failed to refresh slots cache|Cluster isn't ready|connect ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/;
 const UNAVAILABLE_ERRORS = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
 
-let driver: Promise<IoRedisModule> | undefined;
-
-/** ioredis, imported on first use and once per process, so that other backends never need it. */
-function loadDriver(): Promise<IoRedisModule> {
-  driver ??= import('ioredis').then(
-    (module) => ({ Redis: module.Redis, Cluster: module.Cluster }),
-    (cause: unknown) => {
-      // Forget the failure: the next call retries, in case the driver was installed meanwhile.
-      driver = undefined;
-      if (isModuleNotFound(cause)) throw new ChatStoreError('MISSING_DRIVER', MISSING_DRIVER_MESSAGE, { cause });
-      throw cause;
-    },
-  );
-  return driver;
-}
+/** The driver, imported on first use (see `_driver.ts`). */
+const loadDriver = lazyDriver(
+  () => import('ioredis').then((module): IoRedisModule => ({ Redis: module.Redis, Cluster: module.Cluster })),
+  MISSING_DRIVER_MESSAGE,
+);
 
 /**
  * Options from the parts of a store URL (`openStore`): `redis://[user:password@]host[:port][/db]`
@@ -1054,9 +1045,4 @@ function toChatStoreError(error: unknown): unknown {
     UNAVAILABLE_REPLY.test(error.message) ||
     (typeof code === 'string' && /^E[A-Z]+$/.test(code));
   return unavailable ? new ChatStoreError('UNAVAILABLE', `redis: ${redact(error.message)}`, { cause: error }) : error;
-}
-
-function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }

@@ -20,6 +20,7 @@ import type {
 } from '../backend.js';
 import { ChatStoreError } from '../errors.js';
 import type { AppendResult, Conversation, ConversationPatch, Message, Participant, Stats } from '../model.js';
+import { lazyDriver } from './_driver.js';
 import { planAppend } from './_plan.js';
 import {
   type ConversationRow,
@@ -78,23 +79,8 @@ const UNAVAILABLE_CODES = [
 
 const MISSING_DRIVER_MESSAGE = 'the sqlite backend needs better-sqlite3: npm install better-sqlite3@12';
 
-let driver: Promise<SqliteDriver> | undefined;
-
-/** better-sqlite3, imported on first use and once per process, so that other backends never need it. */
-function loadDriver(): Promise<SqliteDriver> {
-  driver ??= import('better-sqlite3').then(
-    (module) => module.default,
-    (cause: unknown) => {
-      // Forget the failure: the next call retries, in case the driver was installed meanwhile.
-      driver = undefined;
-      if (isModuleNotFound(cause)) {
-        throw new ChatStoreError('MISSING_DRIVER', MISSING_DRIVER_MESSAGE, { cause });
-      }
-      throw cause;
-    },
-  );
-  return driver;
-}
+/** The driver, imported on first use (see `_driver.ts`). */
+const loadDriver = lazyDriver(() => import('better-sqlite3').then((module) => module.default), MISSING_DRIVER_MESSAGE);
 
 /** A write waiting for the next group commit. */
 interface WriteJob {
@@ -671,9 +657,4 @@ function toChatStoreError(error: unknown): unknown {
     // A Node system error: the file system refused the directory or the file.
     (typeof code === 'string' && 'syscall' in error);
   return unavailable ? new ChatStoreError('UNAVAILABLE', `sqlite: ${error.message}`, { cause: error }) : error;
-}
-
-function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }

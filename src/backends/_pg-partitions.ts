@@ -8,7 +8,15 @@
  * Retention drops whole partitions: no row-by-row DELETE of the big table, no vacuum debt.
  */
 import { ChatStoreError } from '../errors.js';
-import { ident, lockSchema, type PgLayout, type PgQueryable, partmanInstall } from './_pg-schema.js';
+import {
+  ident,
+  inTransaction,
+  lockSchema,
+  type PgCheckedOut,
+  type PgLayout,
+  type PgQueryable,
+  partmanInstall,
+} from './_pg-schema.js';
 
 /** One partition of `messages` and its range (ISO times; `from` inclusive, `to` exclusive). */
 export interface PgPartition {
@@ -26,7 +34,7 @@ export interface PartitionDrop {
 
 /** The part of a pool the partition manager needs: one client for a transaction. */
 export interface PgClientSource {
-  connect(): Promise<PgQueryable & { release(destroy?: boolean | Error): void }>;
+  connect(): Promise<PgCheckedOut>;
 }
 
 /** The monthly partitions of one schema. */
@@ -78,21 +86,10 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
 
   const withClient = async <T>(work: (client: PgQueryable) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(client, async () => {
       await lockSchema(client, layout.schema);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+      return work(client);
+    });
   };
 
   const list = async (client: PgQueryable): Promise<PgPartition[]> => {

@@ -380,8 +380,9 @@ export function pgSql(layout: PgLayout) {
     /**
      * Okapi BM25 (k1 = 1.2, b = 0.75, as SQLite's bm25() and the memory backend): term frequencies
      * from the tsvector's positions, document lengths as stored at write (`search_length`), the
-     * average length over the matching messages, every term weighted alike. The average is exact (numeric), so a message scores the same on every page.
-     * Ties on score resume by id; the outer WHERE is the keyset after the previous page's last hit.
+     * average length over the matching messages, every term weighted alike. The average is exact
+     * (numeric), so a message scores the same on every page. Ties on score resume by id; the outer
+     * WHERE is the keyset after the previous page's last hit.
      */
     search(shape: SearchShape): ShapedSql {
       const { params, param } = paramList('$n');

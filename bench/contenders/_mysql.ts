@@ -3,19 +3,16 @@
  * its fresh key prefix, so no workload's data affects another's), its removal afterwards, and what
  * the server's InnoDB makes durable. Nothing outside the `chatstore_bench_` databases is touched.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Contender, Workspace } from '../contender.js';
 import { cleaningUp } from './_cleanup.js';
+import { probeInChild, type ServerDurability } from './_probe.js';
 
 /** The server the bench uses. */
 export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 /** What an acknowledged write survives, as a table label and a sentence. */
-export interface MysqlDurability {
-  label: string;
-  sentence: string;
-}
+export type MysqlDurability = ServerDurability;
 
 /** The database of a workspace. @example benchDatabase(workspace) // 'chatstore_bench_3fa9…' */
 export function benchDatabase(workspace: Workspace): string {
@@ -74,19 +71,14 @@ export function probeMysqlDurability(): MysqlDurability {
     const [[row]] = await c.query('SELECT VERSION() AS version, @@innodb_flush_log_at_trx_commit AS flush, @@sync_binlog AS sync_binlog, @@log_bin AS log_bin, @@innodb_doublewrite AS doublewrite');
     process.stdout.write(JSON.stringify(row));
     await c.end();`;
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 10_000,
-    cwd: new URL('../..', import.meta.url).pathname,
-  });
-  if (result.status !== 0) return { label: 'unknown', sentence: 'unknown (MySQL not reachable)' };
-  const server = JSON.parse(result.stdout) as {
+  const server = probeInChild<{
     version: string;
     flush: number;
     sync_binlog: number;
     log_bin: number;
     doublewrite: number;
-  };
+  }>(script);
+  if (server === undefined) return { label: 'unknown', sentence: 'unknown (MySQL not reachable)' };
   const binlog = Number(server.log_bin) === 1 ? `binary log on, sync_binlog=${server.sync_binlog}` : 'binary log off';
   const flush = Number(server.flush);
   const [label, lost] =

@@ -3,26 +3,20 @@
  * fresh key prefix, so no workload's data affects another's) and its removal afterwards. Nothing
  * outside the `chatstore_bench_` schemas is touched.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Contender, Workspace } from '../contender.js';
 import { cleaningUp } from './_cleanup.js';
+import { probeInChild, type ServerDurability } from './_probe.js';
 
 /** The server the bench uses. */
 export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** What an acknowledged write survives, as a table label and a sentence. */
-export interface PgDurability {
-  label: string;
-  sentence: string;
-}
 
 /**
  * What the server makes durable, read from it when the contenders are listed (they are listed
  * synchronously, so in a child process): `fsync` and `synchronous_commit` decide whether an
  * acknowledged commit is on disk.
  */
-export function probePgDurability(): PgDurability {
+export function probePgDurability(): ServerDurability {
   const script = `
     import pg from 'pg';
     const c = new pg.Client({ connectionString: ${JSON.stringify(POSTGRES_URL)}, connectionTimeoutMillis: 3000 });
@@ -30,13 +24,8 @@ export function probePgDurability(): PgDurability {
     const { rows: [row] } = await c.query("SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit");
     process.stdout.write(JSON.stringify(row));
     await c.end();`;
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 10_000,
-    cwd: new URL('../..', import.meta.url).pathname,
-  });
-  if (result.status !== 0) return { label: 'unknown', sentence: 'unknown (PostgreSQL not reachable)' };
-  const server = JSON.parse(result.stdout) as { version: string; fsync: string; synchronous_commit: string };
+  const server = probeInChild<{ version: string; fsync: string; synchronous_commit: string }>(script);
+  if (server === undefined) return { label: 'unknown', sentence: 'unknown (PostgreSQL not reachable)' };
   const settings = `fsync=${server.fsync}, synchronous_commit=${server.synchronous_commit}`;
   const [label, lost] =
     server.fsync !== 'on'

@@ -8,7 +8,8 @@
 import type pg from 'pg';
 import type { NewMessage } from '../../src/model.js';
 import type { Contender, ContenderInstance, ReadMessage } from '../contender.js';
-import { benchSchema, dropsSchemaOnClose, type PgDurability, POSTGRES_URL } from './_pg.js';
+import { benchSchema, dropsSchemaOnClose, POSTGRES_URL } from './_pg.js';
+import type { ServerDurability } from './_probe.js';
 
 /** Connections of the floor's pool: as many as chatstore's default pool. */
 const POOL_SIZE = 10;
@@ -16,7 +17,7 @@ const POOL_SIZE = 10;
 /**
  * @example const floor = rawPgContender(probePgDurability());
  */
-export function rawPgContender(durability: PgDurability, extra: Partial<Contender> = {}): Contender {
+export function rawPgContender(durability: ServerDurability, extra: Partial<Contender> = {}): Contender {
   return dropsSchemaOnClose({
     name: 'raw pg',
     kind: 'raw',

@@ -1,0 +1,158 @@
+/**
+ * Pins the public surface: every subpath in package.json `exports` and every name (value or type)
+ * each one exports. Moving files around must not drop or add an export unnoticed; a deliberate change
+ * updates the list below in the same commit.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, { types: string; default: string }>;
+  bin: Record<string, string>;
+};
+
+/** `./dist/backends/sqlite/index.js` → the TypeScript source it is built from. */
+function sourceOf(built: string): string {
+  return join(root, built.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
+}
+
+const SURFACE: Record<string, string[]> = {
+  '.': [
+    'AppendOptions',
+    'AppendPlan',
+    'AppendRequest',
+    'AppendResult',
+    'applyMergePatch',
+    'approximateTokens',
+    'AroundOptions',
+    'Backend',
+    'BackendSearchHit',
+    'ChatStore',
+    'ChatStoreError',
+    'ChatStoreErrorOptions',
+    'ChatStoreOptions',
+    'Command',
+    'CommandOptions',
+    'ContextMessage',
+    'ContextOptions',
+    'Conversation',
+    'ConversationPage',
+    'ConversationPatch',
+    'ConversationPosition',
+    'ConversationQuery',
+    'CreateConversationRequest',
+    'DEFAULT_LIMITS',
+    'Direction',
+    'DIRECTIONS',
+    'EditOptions',
+    'ErasureCounts',
+    'ErasureReceipt',
+    'ERROR_CODES',
+    'ErrorCode',
+    'ExportFilter',
+    'HTTP_STATUS',
+    'isChatStoreError',
+    'JsonObject',
+    'JsonValue',
+    'Limits',
+    'ListConversationsOptions',
+    'ListOptions',
+    'Media',
+    'Message',
+    'MESSAGE_STATUSES',
+    'MessageDraft',
+    'MessageError',
+    'MessageStatus',
+    'NewConversation',
+    'NewMessage',
+    'NewParticipant',
+    'nextStatus',
+    'Page',
+    'Participant',
+    'PARTICIPANT_KINDS',
+    'ParticipantKind',
+    'planAppend',
+    'RangeQuery',
+    'redact',
+    'Role',
+    'ROLES',
+    'SearchHit',
+    'SearchOptions',
+    'SearchPage',
+    'SearchPosition',
+    'SearchQuery',
+    'searchTerms',
+    'Stats',
+    'StatusOptions',
+    'StatusTimes',
+    'StoredMatches',
+    'TokenCounter',
+  ],
+  './open': ['DEFAULT_URL', 'openBackend', 'openStore', 'parseStoreUrl', 'SCHEMES', 'StoreUrl'],
+  './memory': ['memoryBackend'],
+  './sqlite': ['sqliteBackend', 'SqliteOptions'],
+  './redis': ['redisBackend', 'RedisClient', 'RedisOptions', 'redisUrlOptions'],
+  './postgres': [
+    'HistoryOptions',
+    'PgPool',
+    'PgPoolClient',
+    'PgQueryConfig',
+    'PgQueryResult',
+    'postgresBackend',
+    'PostgresBackend',
+    'postgresMigrations',
+    'PostgresOptions',
+    'postgresUrlOptions',
+  ],
+  './mysql': [
+    'mergePatches',
+    'mysqlBackend',
+    'MysqlBackend',
+    'mysqlMigrations',
+    'MysqlOptions',
+    'MysqlPool',
+    'MysqlPoolConnection',
+    'MysqlResult',
+    'mysqlUrlOptions',
+  ],
+  './server': ['AppOptions', 'createApp', 'DEFAULT_MAX_BODY_BYTES'],
+  './server/node': ['FetchApp', 'NodeServer', 'NodeServerOptions', 'startNodeServer'],
+};
+
+/** Every name a module exports, types included, sorted the same way as the lists above. */
+function exportedNames(file: string): string[] {
+  const program = ts.createProgram([file], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2023,
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+  });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(file);
+  if (source === undefined) throw new Error(`no source file ${file}`);
+  const symbol = checker.getSymbolAtLocation(source);
+  if (symbol === undefined) return [];
+  return checker
+    .getExportsOfModule(symbol)
+    .map((exported) => exported.getName())
+    .sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()) || a.localeCompare(b));
+}
+
+describe('public surface', () => {
+  it('the subpath exports and the bin', () => {
+    expect(Object.keys(manifest.exports)).toEqual(Object.keys(SURFACE));
+    expect(manifest.bin).toEqual({ chatstore: './dist/cli/main.js' });
+  });
+
+  for (const [subpath, target] of Object.entries(manifest.exports)) {
+    it(`${subpath} exports exactly its pinned names`, () => {
+      expect(target.types).toBe(target.default.replace(/\.js$/, '.d.ts'));
+      expect(exportedNames(sourceOf(target.default))).toEqual(SURFACE[subpath]);
+    });
+  }
+});

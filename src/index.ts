@@ -8,8 +8,6 @@
  */
 
 export type * from './backend.js';
-export type { AppendPlan, StoredMatches } from './backends/_plan.js';
-export { planAppend } from './backends/_plan.js';
 export type { CommandOptions } from './commands.js';
 export type { ChatStoreErrorOptions, ErrorCode } from './errors.js';
 export { ChatStoreError, ERROR_CODES, HTTP_STATUS, isChatStoreError, redact } from './errors.js';
@@ -17,6 +15,8 @@ export type { Limits } from './limits.js';
 export { DEFAULT_LIMITS } from './limits.js';
 export { applyMergePatch } from './merge-patch.js';
 export * from './model.js';
+export type { AppendPlan, StoredMatches } from './plan.js';
+export { planAppend } from './plan.js';
 export { nextStatus } from './status.js';
 export type {
   AppendOptions,

@@ -26,7 +26,7 @@ const LOADERS: Readonly<Record<string, BackendLoader>> = {
       throw new ChatStoreError('INVALID_ARGUMENT', "sqlite durability must be 'full' or 'normal'", { path: 'url' });
     }
     const busyTimeout = url.params.get('busyTimeoutMs');
-    const { sqliteBackend } = await import('./backends/sqlite.js');
+    const { sqliteBackend } = await import('./backends/sqlite/index.js');
     return sqliteBackend({
       path: url.location === '' ? ':memory:' : url.location,
       durability,
@@ -34,24 +34,24 @@ const LOADERS: Readonly<Record<string, BackendLoader>> = {
     });
   },
   postgres: async (url) => {
-    const { postgresBackend, postgresUrlOptions } = await import('./backends/postgres.js');
+    const { postgresBackend, postgresUrlOptions } = await import('./backends/postgres/index.js');
     return postgresBackend(postgresUrlOptions(url.location, url.params));
   },
   mysql: async (url) => {
-    const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql.js');
+    const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql/index.js');
     return mysqlBackend(mysqlUrlOptions(url.location, url.params));
   },
   // MariaDB speaks the same protocol and runs the same backend.
   mariadb: async (url) => {
-    const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql.js');
+    const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql/index.js');
     return mysqlBackend(mysqlUrlOptions(url.location, url.params));
   },
   redis: async (url) => {
-    const { redisBackend, redisUrlOptions } = await import('./backends/redis.js');
+    const { redisBackend, redisUrlOptions } = await import('./backends/redis/index.js');
     return redisBackend(redisUrlOptions('redis', url.location, url.params));
   },
   'redis+cluster': async (url) => {
-    const { redisBackend, redisUrlOptions } = await import('./backends/redis.js');
+    const { redisBackend, redisUrlOptions } = await import('./backends/redis/index.js');
     return redisBackend(redisUrlOptions('redis+cluster', url.location, url.params));
   },
 };

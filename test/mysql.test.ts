@@ -10,9 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterEach, describe, expect, test } from 'vitest';
-import { toChatStoreError } from '../src/backends/_mysql-errors.js';
-import { MYSQL_MIGRATIONS } from '../src/backends/_mysql-schema.js';
-import { booleanQuery, searchDocument, searchToken } from '../src/backends/_mysql-search.js';
+import { toChatStoreError } from '../src/backends/mysql/errors.js';
 import {
   type MysqlBackend,
   type MysqlOptions,
@@ -21,7 +19,9 @@ import {
   mysqlBackend,
   mysqlMigrations,
   mysqlUrlOptions,
-} from '../src/backends/mysql.js';
+} from '../src/backends/mysql/index.js';
+import { MYSQL_MIGRATIONS } from '../src/backends/mysql/schema.js';
+import { booleanQuery, searchDocument, searchToken } from '../src/backends/mysql/search.js';
 import { ChatStoreError, type ErrorCode } from '../src/errors.js';
 import { applyMergePatch } from '../src/merge-patch.js';
 import type { JsonObject, Message } from '../src/model.js';
@@ -177,7 +177,7 @@ describe('mysql options and URLs', () => {
   test('a missing mysql2 driver is MISSING_DRIVER naming what to install', async () => {
     // A child process in which `mysql2` cannot be resolved, as on a machine where it is not installed.
     const script = `
-      const { mysqlBackend } = await import('./src/backends/mysql.ts');
+      const { mysqlBackend } = await import('./src/backends/mysql/index.js');
       try { await mysqlBackend({ url: ${JSON.stringify(MYSQL_URL)} }); }
       catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`;
     const { stdout } = await run(

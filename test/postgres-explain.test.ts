@@ -6,8 +6,8 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type PgSql, pgSql } from '../src/backends/_pg-sql.js';
-import { type PostgresBackend, postgresBackend } from '../src/backends/postgres.js';
+import { type PostgresBackend, postgresBackend } from '../src/backends/postgres/index.js';
+import { type PgSql, pgSql } from '../src/backends/postgres/statements.js';
 import { dropSchema, POSTGRES_URL, testSchemaName, withAdmin } from './fixtures/pg-conformance.js';
 
 const MESSAGES = 120_000;

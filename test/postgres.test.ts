@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
-import { toChatStoreError } from '../src/backends/_pg-errors.js';
-import { PG_MIGRATIONS } from '../src/backends/_pg-schema.js';
+import { toChatStoreError } from '../src/backends/postgres/errors.js';
 import {
   type PgPool,
   type PostgresBackend,
@@ -18,7 +17,8 @@ import {
   postgresBackend,
   postgresMigrations,
   postgresUrlOptions,
-} from '../src/backends/postgres.js';
+} from '../src/backends/postgres/index.js';
+import { PG_MIGRATIONS } from '../src/backends/postgres/schema.js';
 import { ChatStoreError, type ErrorCode } from '../src/errors.js';
 import type { Message } from '../src/model.js';
 import { openBackend } from '../src/open.js';
@@ -161,7 +161,7 @@ describe('postgres options and URLs', () => {
   test('a missing pg driver is MISSING_DRIVER naming what to install', async () => {
     // A child process in which `pg` cannot be resolved, as on a machine where it is not installed.
     const script = `
-      const { postgresBackend } = await import('./src/backends/postgres.ts');
+      const { postgresBackend } = await import('./src/backends/postgres/index.js');
       try { await postgresBackend({ url: ${JSON.stringify(POSTGRES_URL)} }); }
       catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`;
     const { stdout } = await run(

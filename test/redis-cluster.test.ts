@@ -10,7 +10,7 @@
  */
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { hashTag } from '../src/backends/_redis-keys.js';
+import { hashTag } from '../src/backends/redis/keys.js';
 import { isChatStoreError } from '../src/errors.js';
 import type { Message } from '../src/model.js';
 import { openStore } from '../src/open.js';

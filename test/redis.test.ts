@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { activityMember, hashTag, redisKeys } from '../src/backends/_redis-keys.js';
-import { redisBackend, redisUrlOptions } from '../src/backends/redis.js';
+import { redisBackend, redisUrlOptions } from '../src/backends/redis/index.js';
+import { activityMember, hashTag, redisKeys } from '../src/backends/redis/keys.js';
 import { ChatStoreError, type ErrorCode } from '../src/errors.js';
 import { openStore } from '../src/open.js';
 import { ChatStore } from '../src/store.js';
@@ -183,7 +183,7 @@ describe('options and URLs', () => {
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     cpSync(join(repoRoot, 'src'), join(dir, 'src'), { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-    const script = `import(${JSON.stringify(join(dir, 'src/backends/redis.ts'))})
+    const script = `import(${JSON.stringify(join(dir, 'src/backends/redis/index.ts'))})
       .then((m) => m.redisBackend()).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`;
     const { stdout } = await run(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot });
     expect(JSON.parse(stdout)).toEqual({

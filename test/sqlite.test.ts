@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { SQLITE_MIGRATIONS } from '../src/backends/_sqlite-schema.js';
-import { conversationListSql, SQLITE_SQL } from '../src/backends/_sqlite-sql.js';
-import { type SqliteOptions, sqliteBackend } from '../src/backends/sqlite.js';
+import { type SqliteOptions, sqliteBackend } from '../src/backends/sqlite/index.js';
+import { SQLITE_MIGRATIONS } from '../src/backends/sqlite/schema.js';
+import { conversationListSql, SQLITE_SQL } from '../src/backends/sqlite/statements.js';
 import { ChatStoreError, type ErrorCode } from '../src/errors.js';
 import { ChatStore, type ChatStoreOptions } from '../src/store.js';
 

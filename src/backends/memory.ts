@@ -15,8 +15,8 @@ import type {
 import { ChatStoreError } from '../errors.js';
 import { applyMergePatch } from '../merge-patch.js';
 import type { AppendResult, Conversation, ConversationPatch, Message, Participant, Stats } from '../model.js';
+import { planAppend } from '../plan.js';
 import { searchTerms } from '../text.js';
-import { planAppend } from './_plan.js';
 
 interface StoredConversation {
   conversation: Omit<Conversation, 'participants'>;

@@ -20,7 +20,7 @@ export async function schema(context: CommandContext, options: SchemaOptions): P
       `chatstore schema manages postgres:// stores; a ${url.scheme}:// store brings its schema up to date when opened`,
     );
   }
-  const { postgresMigrations, postgresUrlOptions } = await import('../backends/postgres.js');
+  const { postgresMigrations, postgresUrlOptions } = await import('../backends/postgres/index.js');
   const dryRun = options.dryRun === true;
   const plan = await postgresMigrations({ ...postgresUrlOptions(url.location, url.params), dryRun });
   if (plan.statements.length === 0) {

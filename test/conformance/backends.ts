@@ -60,7 +60,7 @@ function opened(store: ChatStore, removeStorage: () => Promise<void> = async () 
 }
 
 async function sqliteStore(path: string, options?: ChatStoreOptions): Promise<ChatStore> {
-  const { sqliteBackend } = await import('../../src/backends/sqlite.js');
+  const { sqliteBackend } = await import('../../src/backends/sqlite/index.js');
   return new ChatStore(await sqliteBackend({ path }), options);
 }
 

@@ -3,7 +3,7 @@
  * read needs (its shape; one prepared statement per shape) and the list of named parameters a
  * statement takes, in the engine's placeholder style.
  */
-import type { RangeQuery } from '../backend.js';
+import type { RangeQuery } from '../../backend.js';
 
 /** Which optional clauses a range read needs. */
 export interface RangeShape {

@@ -1,17 +1,18 @@
 /**
  * Every SQL statement of the mysql backend, built once per database and layout, so that the
- * indexes they need (see `_mysql-schema.ts`) can be checked against them (`test/mysql.test.ts`
+ * indexes they need (see `schema.ts`) can be checked against them (`test/mysql.test.ts`
  * EXPLAINs the reads). All are prepared statements with `?` parameters. Times are read as epoch
  * milliseconds and written as DATETIME literals: no session time zone can change what comes back.
  */
-import { ident, insertMessagesSql, insertParticipantsSql, type MysqlLayout } from './_mysql-schema.js';
+
 import {
   type SearchShape as CommonSearchShape,
   type ConversationListShape,
   paramList,
   type RangeShape,
   type ShapedSql,
-} from './_sql-shapes.js';
+} from '../sql/shapes.js';
+import { ident, insertMessagesSql, insertParticipantsSql, type MysqlLayout } from './schema.js';
 
 /** A DATETIME(3) column as epoch milliseconds (an integer; NULL stays NULL). */
 const ms = (column: string): string => `TIMESTAMPDIFF(MICROSECOND, '1970-01-01', ${column}) DIV 1000`;
@@ -104,7 +105,7 @@ export function mysqlSql(layout: MysqlLayout) {
       return { text, params };
     },
 
-    /** The one-trip append (the plain case), see the procedure in `_mysql-schema.ts`. */
+    /** The one-trip append (the plain case), see the procedure in `schema.ts`. */
     appendCall: `CALL ${d}.chatstore_append(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     /** The general append path, in a transaction: the conversation row to lock, created when missing. */
     ensureConversation: `INSERT INTO ${d}.conversations

@@ -17,11 +17,11 @@ import type {
   ErasureCounts,
   RangeQuery,
   SearchQuery,
-} from '../backend.js';
-import { ChatStoreError } from '../errors.js';
-import type { AppendResult, Conversation, ConversationPatch, Message, Participant, Stats } from '../model.js';
-import { lazyDriver } from './_driver.js';
-import { planAppend } from './_plan.js';
+} from '../../backend.js';
+import { ChatStoreError } from '../../errors.js';
+import type { AppendResult, Conversation, ConversationPatch, Message, Participant, Stats } from '../../model.js';
+import { planAppend } from '../../plan.js';
+import { lazyDriver } from '../lazy-driver.js';
 import {
   type ConversationRow,
   type MessageParams,
@@ -30,8 +30,8 @@ import {
   type ParticipantRow,
   toConversation,
   toMessage,
-} from './_sqlite-rows.js';
-import { migrateSqlite } from './_sqlite-schema.js';
+} from './rows.js';
+import { migrateSqlite } from './schema.js';
 import {
   type ConversationListShape,
   conversationListSql,
@@ -42,7 +42,7 @@ import {
   type SearchRow,
   SQLITE_SQL,
   type StatsRow,
-} from './_sqlite-sql.js';
+} from './statements.js';
 
 /** @example await sqliteBackend({ path: './data/chat.db', durability: 'normal' }) */
 export interface SqliteOptions {
@@ -79,7 +79,7 @@ const UNAVAILABLE_CODES = [
 
 const MISSING_DRIVER_MESSAGE = 'the sqlite backend needs better-sqlite3: npm install better-sqlite3@12';
 
-/** The driver, imported on first use (see `_driver.ts`). */
+/** The driver, imported on first use (see `lazy-driver.ts`). */
 const loadDriver = lazyDriver(() => import('better-sqlite3').then((module) => module.default), MISSING_DRIVER_MESSAGE);
 
 /** A write waiting for the next group commit. */

@@ -2,12 +2,12 @@
  * The redis backend (DESIGN §5): the sorted-set timeline made atomic, on one Redis server
  * (`redis://`) or on Redis Cluster (`redis+cluster://host:port,host:port`), through ioredis.
  *
- * Per conversation (key layout in `_redis-keys.ts`): a hash with the seq counter and the stats
+ * Per conversation (key layout in `keys.ts`): a hash with the seq counter and the stats
  * counters, a sorted set of the live messages with score = seq (never a timestamp: ties and clock
  * skew) and the message itself as the member, a second one for soft-deleted messages, and the id
  * and externalId maps. Every key of a conversation carries the hash tag `{conversationId}`, so they
  * share one slot and one Lua script (`APPEND`) does the duplicate check, the seq, the index, the
- * body and the counters in one atomic step: the rules of `_plan.ts`, re-implemented in Lua.
+ * body and the counters in one atomic step: the rules of `plan.ts`, re-implemented in Lua.
  * `recent`, `list` and `context` are one ZRANGE … LIMIT on the live set: O(log n + page) at any
  * history size, and no script on the read path.
  *
@@ -77,9 +77,9 @@ import type {
   CreateConversationRequest,
   ErasureCounts,
   RangeQuery,
-} from '../backend.js';
-import { ChatStoreError, redact } from '../errors.js';
-import { applyMergePatch } from '../merge-patch.js';
+} from '../../backend.js';
+import { ChatStoreError, redact } from '../../errors.js';
+import { applyMergePatch } from '../../merge-patch.js';
 import type {
   AppendResult,
   Conversation,
@@ -88,9 +88,9 @@ import type {
   Message,
   Participant,
   Stats,
-} from '../model.js';
-import { lazyDriver } from './_driver.js';
-import { activityMember, decodeMessage, encodeMessage, redisKeys, SEPARATOR } from './_redis-keys.js';
+} from '../../model.js';
+import { lazyDriver } from '../lazy-driver.js';
+import { activityMember, decodeMessage, encodeMessage, redisKeys, SEPARATOR } from './keys.js';
 import {
   ADD_PARTICIPANTS,
   APPEND,
@@ -113,7 +113,7 @@ import {
   STATS_FIELDS,
   UPDATE_CONVERSATION,
   UPDATE_MESSAGE,
-} from './_redis-scripts.js';
+} from './scripts.js';
 
 /**
  * The part of an ioredis client (`Redis` or `Cluster`) the backend uses, so any compatible client
@@ -164,7 +164,7 @@ const UNAVAILABLE_REPLY =
   /^(CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|MISCONF|BUSY|NOREPLICAS|OOM)\b|Too many Cluster redirections|Connection is closed|Stream isn't writeable|Command timed out|None of startup nodes is available|Failed to refresh slots cache|Cluster isn't ready|connect ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/;
 const UNAVAILABLE_ERRORS = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
 
-/** The driver, imported on first use (see `_driver.ts`). */
+/** The driver, imported on first use (see `lazy-driver.ts`). */
 const loadDriver = lazyDriver(
   () => import('ioredis').then((module): IoRedisModule => ({ Redis: module.Redis, Cluster: module.Cluster })),
   MISSING_DRIVER_MESSAGE,

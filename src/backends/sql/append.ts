@@ -4,7 +4,7 @@
  * duplicate or deadlock racing in), a transaction that locks the conversation's counter row and lets
  * `planAppend` decide, retried a bounded number of times while the race repeats.
  */
-import type { AppendResult } from '../model.js';
+import type { AppendResult } from '../../model.js';
 
 export interface SqlAppendSteps {
   /** The one-round-trip append; `undefined` (or a `retryable` error) when it cannot decide. Omit to go straight to the lock. */

@@ -3,9 +3,9 @@
  * optimistic concurrency, and consecutive seqs. A backend reads what it needs under its lock, asks
  * for a plan, and writes the plan's `inserts`.
  */
-import type { AppendRequest } from '../backend.js';
-import { ChatStoreError } from '../errors.js';
-import type { AppendResult, Message } from '../model.js';
+import type { AppendRequest } from './backend.js';
+import { ChatStoreError } from './errors.js';
+import type { AppendResult, Message } from './model.js';
 
 /** Stored messages that could collide with a request, read by the backend under its lock. */
 export interface StoredMatches {

@@ -5,8 +5,8 @@
  * fresh file at once create the schema once. Append migrations; never edit a released one.
  */
 import type Database from 'better-sqlite3';
-import { ChatStoreError } from '../errors.js';
-import { searchTerms } from '../text.js';
+import { ChatStoreError } from '../../errors.js';
+import { searchTerms } from '../../text.js';
 
 /**
  * Migration `i` takes a file from schema version `i` to `i + 1`.

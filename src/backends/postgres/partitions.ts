@@ -7,7 +7,7 @@
  * other month an append brings, so every partition is pg_partman's, named and registered its way.
  * Retention drops whole partitions: no row-by-row DELETE of the big table, no vacuum debt.
  */
-import { ChatStoreError } from '../errors.js';
+import { ChatStoreError } from '../../errors.js';
 import {
   ident,
   inTransaction,
@@ -16,7 +16,7 @@ import {
   type PgLayout,
   type PgQueryable,
   partmanInstall,
-} from './_pg-schema.js';
+} from './schema.js';
 
 /** One partition of `messages` and its range (ISO times; `from` inclusive, `to` exclusive). */
 export interface PgPartition {

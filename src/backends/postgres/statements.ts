@@ -1,23 +1,24 @@
 /**
  * Every SQL statement of the postgres backend, built once per schema and layout, so that the
- * indexes they need (see `_pg-schema.ts`) can be checked against them (`test/postgres-explain`).
+ * indexes they need (see `schema.ts`) can be checked against them (`test/postgres-explain`).
  * Times are read as epoch milliseconds and written as ISO strings: no session time zone or date
  * style can change what comes back.
  */
-import { ident, literal, type PgLayout, SEARCH_LENGTH_OF } from './_pg-schema.js';
+
 import {
   type ConversationListShape,
   paramList,
   type RangeShape,
   type SearchShape,
   type ShapedSql,
-} from './_sql-shapes.js';
+} from '../sql/shapes.js';
+import { ident, literal, type PgLayout, SEARCH_LENGTH_OF } from './schema.js';
 
 /** A timestamptz column as epoch milliseconds (float8; the reader rounds to whole milliseconds). */
 const ms = (column: string): string => `(date_part('epoch', ${column}) * 1000)`;
 
 /**
- * A message as read (see `_sql-rows.ts` StoredMessageRow), from the table aliased `m`: its body and
+ * A message as read (see `sql/rows.ts` StoredMessageRow), from the table aliased `m`: its body and
  * the three fields kept as columns. One JSON value per row to decode (natively), so a page of
  * messages costs the client about what the raw driver's minimal table costs.
  */

@@ -3,7 +3,7 @@
  * JSON (optional fields absent, as the model has them) beside the columns queries filter on; a
  * conversation's optional fields are NULL columns and come back absent (DESIGN §4.6).
  */
-import type { Conversation, Message, Participant, ParticipantKind } from '../model.js';
+import type { Conversation, Message, Participant, ParticipantKind } from '../../model.js';
 
 /** What reads select of a `messages` row: the message as JSON. @example const message = toMessage(row); */
 export interface MessageRow {

@@ -9,7 +9,7 @@
  * Citus by it, with one exception: `message_ids`, the global index of message ids, is keyed (and
  * would be distributed) by `id` — global uniqueness of ids is what it is for.
  */
-import { ChatStoreError } from '../errors.js';
+import { ChatStoreError } from '../../errors.js';
 
 /** How a schema is laid out; fixed when the schema is created. */
 export interface PgLayout {

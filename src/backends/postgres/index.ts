@@ -21,8 +21,8 @@ import type {
   MessageDraft,
   RangeQuery,
   SearchQuery,
-} from '../backend.js';
-import { ChatStoreError } from '../errors.js';
+} from '../../backend.js';
+import { ChatStoreError } from '../../errors.js';
 import type {
   AppendResult,
   Conversation,
@@ -31,21 +31,11 @@ import type {
   Message,
   Participant,
   Stats,
-} from '../model.js';
-import { normalizeTime } from '../validate.js';
-import { lazyDriver } from './_driver.js';
-import { sqlState, toChatStoreError } from './_pg-errors.js';
-import {
-  notPartitioned,
-  type PartitionDrop,
-  type PgPartition,
-  type PgPartitions,
-  pgPartitions,
-} from './_pg-partitions.js';
-import { inTransaction, migrate, type PgLayout, type PgMigrationPlan } from './_pg-schema.js';
-import { type PgSql, type PgTextSearch, pgSql, pgTextSearch } from './_pg-sql.js';
-import { type AppendPlan, planAppend } from './_plan.js';
-import { appendFastThenUnderLock } from './_sql-append.js';
+} from '../../model.js';
+import { type AppendPlan, planAppend } from '../../plan.js';
+import { normalizeTime } from '../../validate.js';
+import { lazyDriver } from '../lazy-driver.js';
+import { appendFastThenUnderLock } from '../sql/append.js';
 import {
   type ConversationRow,
   fromStoredMessage,
@@ -54,8 +44,12 @@ import {
   participantColumns,
   type StoredMessageRow,
   toConversation,
-} from './_sql-rows.js';
-import { type ConversationListShape, rangeShape, type SearchShape, type ShapedSql } from './_sql-shapes.js';
+} from '../sql/rows.js';
+import { type ConversationListShape, rangeShape, type SearchShape, type ShapedSql } from '../sql/shapes.js';
+import { sqlState, toChatStoreError } from './errors.js';
+import { notPartitioned, type PartitionDrop, type PgPartition, type PgPartitions, pgPartitions } from './partitions.js';
+import { inTransaction, migrate, type PgLayout, type PgMigrationPlan } from './schema.js';
+import { type PgSql, type PgTextSearch, pgSql, pgTextSearch } from './statements.js';
 
 /** What a query gives back, as far as this backend reads it. */
 export interface PgQueryResult {
@@ -155,7 +149,7 @@ const URL_OPTIONS = ['schema', 'partitioning', 'textSearch', 'poolSize'] as cons
 
 const NO_MATCHES = { byId: new Map<string, Message>(), byExternalId: new Map<string, Message>() };
 
-/** The driver, imported on first use (see `_driver.ts`). */
+/** The driver, imported on first use (see `lazy-driver.ts`). */
 const loadDriver = lazyDriver(
   () => import('pg').then((module) => (module.default ?? module) as PgDriver),
   MISSING_DRIVER_MESSAGE,

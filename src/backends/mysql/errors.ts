@@ -4,8 +4,8 @@
  * messages are redacted. ChatStoreErrors and anything else (a bug, a constraint the backend did not
  * expect) pass through unchanged.
  */
-import { ChatStoreError, redact } from '../errors.js';
-import { isNetworkError } from './_sql-errors.js';
+import { ChatStoreError, redact } from '../../errors.js';
+import { isNetworkError } from '../sql/errors.js';
 
 /** Server and client error codes (mysql2's `code`) meaning "not now". */
 const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([

@@ -1,8 +1,8 @@
 /**
  * Every SQL statement of the sqlite backend, in one place so that the indexes they need (see
- * `_sqlite-schema.ts`) can be checked against them. `sqlite.ts` prepares each once per connection.
+ * `schema.ts`) can be checked against them. `sqlite.ts` prepares each once per connection.
  */
-import type { MessageRow } from './_sqlite-rows.js';
+import type { MessageRow } from './rows.js';
 
 /**
  * The fixed statements of the sqlite backend.

@@ -11,15 +11,15 @@
  * chatstore generates as JavaScript does), and emoji and other 4-byte characters round-trip.
  */
 import { createHash } from 'node:crypto';
-import { ChatStoreError } from '../errors.js';
-import type { TokenLimits } from './_mysql-search.js';
+import { ChatStoreError } from '../../errors.js';
+import type { TokenLimits } from './search.js';
 
 /** How a database is laid out; fixed when it is created. */
 export interface MysqlLayout {
   database: string;
   /** The binary NO PAD utf8mb4 collation of every string column. */
   collation: string;
-  /** InnoDB FULLTEXT token sizes at creation: search tokens are made to fit them (`_mysql-search.ts`). */
+  /** InnoDB FULLTEXT token sizes at creation: search tokens are made to fit them (`search.ts`). */
   tokens: TokenLimits;
 }
 
@@ -35,7 +35,7 @@ const COLLATIONS = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin'] as const;
 
 /**
  * The message columns an append takes from its JSON argument (one array per message, see
- * `MessageInput` in `_mysql-rows.ts`), as `JSON_TABLE` columns, and the table columns they fill.
+ * `MessageInput` in `rows.ts`), as `JSON_TABLE` columns, and the table columns they fill.
  * Version 1 of the append input: a later shape is a new migration replacing the procedure.
  */
 function messageInputColumns(layout: MysqlLayout): string {
@@ -169,7 +169,7 @@ export const MYSQL_MIGRATIONS: readonly Migration[] = [
   deleted_at DATETIME(3),
   -- updateMessage: compare-and-set on this counter, so a concurrent change is never overwritten
   version INT UNSIGNED NOT NULL DEFAULT 0,
-  -- the content's words as the store's search rule sees them, one FULLTEXT token each (_mysql-search.ts)
+  -- the content's words as the store's search rule sees them, one FULLTEXT token each (search.ts)
   term_count INT NOT NULL,
   search_text LONGTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   -- the message as JSON (all but id, conversationId, seq and deletedAt): what reads parse

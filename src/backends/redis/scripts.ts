@@ -1,13 +1,13 @@
 /**
  * The Lua scripts of the redis backend. Each runs atomically on the node that owns its keys; every
  * script but `APPEND` in single-node mode touches the keys of one conversation (one hash slot) or
- * one global key only, so all of them run on Redis Cluster. Stored formats are `_redis-keys.ts`'s.
+ * one global key only, so all of them run on Redis Cluster. Stored formats are `keys.ts`'s.
  *
  * Scripts that take a conversation's keys take them as KEYS in `CONVERSATION_KEY_ORDER`.
  * Replies never carry Lua `nil` inside tables (it would cut the table short): `false` instead.
  */
 import { createHash } from 'node:crypto';
-import type { ConversationKeys } from './_redis-keys.js';
+import type { ConversationKeys } from './keys.js';
 
 /** A script and its SHA-1, for EVALSHA. */
 export interface RedisScript {
@@ -123,7 +123,7 @@ end
 `;
 
 /**
- * One append call, atomically: the rules of `planAppend` in `_plan.ts` (the reference; this is the
+ * One append call, atomically: the rules of `planAppend` in `plan.ts` (the reference; this is the
  * same algorithm, kept in step with it), then seq, index, body, counters and participants.
  *
  * ARGV: mode (`single` | `cluster`), conversationId, now, expectedLastSeq (`''` = none), type,
@@ -172,7 +172,7 @@ local lastSeq = 0
 if exists then lastSeq = tonumber(meta[1]) or 0 end
 local hasRevoked = (not single) and redis.call('EXISTS', K.revoked) == 1
 
--- planAppend (_plan.ts), draft by draft.
+-- planAppend (plan.ts), draft by draft.
 local results, inserts, batchIds, batchExt, claims = {}, {}, {}, {}, {}
 local seq = lastSeq
 for i = 1, n do

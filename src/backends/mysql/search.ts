@@ -15,7 +15,7 @@
  * InnoDB treats `_` as a word character, so each term is exactly one indexed token.
  */
 import { createHash } from 'node:crypto';
-import { searchTerms } from '../text.js';
+import { searchTerms } from '../../text.js';
 
 /** The token sizes of the server when the schema was created; stored with the schema. */
 export interface TokenLimits {

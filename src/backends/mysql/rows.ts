@@ -6,12 +6,12 @@
  * the one-trip append) and `deletedAt` (set on a whole conversation by one UPDATE).
  *
  * Times are DATETIME(3) in UTC, written as `YYYY-MM-DD HH:MM:SS.mmm` and read as epoch milliseconds
- * (`TIMESTAMPDIFF`, see `_mysql-sql.ts`): no session time zone or driver date option can change what
- * comes back. Conversation rows map through the shared `_sql-rows.ts`.
+ * (`TIMESTAMPDIFF`, see `statements.ts`): no session time zone or driver date option can change what
+ * comes back. Conversation rows map through the shared `sql/rows.ts`.
  */
-import type { Message } from '../model.js';
-import { type SearchDocument, searchDocument, type TokenLimits } from './_mysql-search.js';
-import { isoTime } from './_sql-rows.js';
+import type { Message } from '../../model.js';
+import { isoTime } from '../sql/rows.js';
+import { type SearchDocument, searchDocument, type TokenLimits } from './search.js';
 
 /** What reads select of a `messages` row. @example const message = toMessage(row); */
 export interface MessageRow {
@@ -26,7 +26,7 @@ export interface MessageRow {
 
 /**
  * The values of one message as the append procedure and the general append path take them (one
- * JSON array per message, the order of `MESSAGE_INPUT` in `_mysql-sql.ts`), seq relative to a base.
+ * JSON array per message, the order of `MESSAGE_INPUT` in `statements.ts`), seq relative to a base.
  */
 export type MessageInput = [
   relativeSeq: number,

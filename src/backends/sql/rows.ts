@@ -9,8 +9,8 @@
  * the store produced, so a message comes back exactly as given; the flat columns (`media_url`,
  * `error_message`, `delivered_at`, …) are the old log's, for indexes and SQL users.
  */
-import type { Conversation, JsonObject, JsonValue, Media, Message, Participant, ParticipantKind } from '../model.js';
-import { searchTerms } from '../text.js';
+import type { Conversation, JsonObject, JsonValue, Media, Message, Participant, ParticipantKind } from '../../model.js';
+import { searchTerms } from '../../text.js';
 
 /** A time as an engine returns it: epoch milliseconds (a number, or a numeric string). */
 type StoredTime = number | string;

@@ -21,8 +21,8 @@ import type {
   MessageDraft,
   RangeQuery,
   SearchQuery,
-} from '../backend.js';
-import { ChatStoreError } from '../errors.js';
+} from '../../backend.js';
+import { ChatStoreError } from '../../errors.js';
 import type {
   AppendResult,
   Conversation,
@@ -32,17 +32,17 @@ import type {
   Message,
   Participant,
   Stats,
-} from '../model.js';
-import { lazyDriver } from './_driver.js';
-import { errorCode, toChatStoreError } from './_mysql-errors.js';
-import { datetime, datetimeOrNull, type MessageRow, messageBody, messageInput, toMessage } from './_mysql-rows.js';
-import { EXPECTED_LAST_SEQ_SIGNAL, type MysqlLayout, type MysqlMigrationPlan, migrate } from './_mysql-schema.js';
-import { booleanQuery, frequencyNeedle, searchDocument } from './_mysql-search.js';
-import { type MysqlSql, mysqlSql, type SearchShape } from './_mysql-sql.js';
-import { type AppendPlan, planAppend } from './_plan.js';
-import { appendFastThenUnderLock } from './_sql-append.js';
-import { type ConversationRow, type ParticipantTuple, toConversation } from './_sql-rows.js';
-import { type ConversationListShape, rangeShape, type ShapedSql } from './_sql-shapes.js';
+} from '../../model.js';
+import { type AppendPlan, planAppend } from '../../plan.js';
+import { lazyDriver } from '../lazy-driver.js';
+import { appendFastThenUnderLock } from '../sql/append.js';
+import { type ConversationRow, type ParticipantTuple, toConversation } from '../sql/rows.js';
+import { type ConversationListShape, rangeShape, type ShapedSql } from '../sql/shapes.js';
+import { errorCode, toChatStoreError } from './errors.js';
+import { datetime, datetimeOrNull, type MessageRow, messageBody, messageInput, toMessage } from './rows.js';
+import { EXPECTED_LAST_SEQ_SIGNAL, type MysqlLayout, type MysqlMigrationPlan, migrate } from './schema.js';
+import { booleanQuery, frequencyNeedle, searchDocument } from './search.js';
+import { type MysqlSql, mysqlSql, type SearchShape } from './statements.js';
 
 /** What `execute` and `query` resolve to: the rows (or a result header) and the fields. */
 export type MysqlResult = [unknown, unknown];
@@ -107,7 +107,7 @@ const URL_OPTIONS = ['database', 'poolSize'] as const;
 
 const NO_MATCHES = { byId: new Map<string, Message>(), byExternalId: new Map<string, Message>() };
 
-/** The driver, imported on first use (see `_driver.ts`). */
+/** The driver, imported on first use (see `lazy-driver.ts`). */
 const loadDriver = lazyDriver(
   () =>
     import('mysql2/promise').then((module) => ((module as { default?: MysqlDriver }).default ?? module) as MysqlDriver),

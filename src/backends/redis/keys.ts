@@ -1,6 +1,6 @@
 /**
  * The key layout of the redis backend and the format of a stored message. The Lua scripts in
- * `_redis-scripts.ts` read the same format; this file and those scripts change together.
+ * `scripts.ts` read the same format; this file and those scripts change together.
  *
  * Per conversation `c`, every key is `{prefix}{<tag>}:<part>`, where `<tag>` is `c` with `%`, `{`
  * and `}` percent-encoded: Redis Cluster hashes only the text between the first `{` and the next
@@ -29,7 +29,7 @@
  * | `p:<participantId>` | sorted set, by lex | conversations where the participant is a member or sent/received a message |
  * | `x:<externalId>` | sorted set, by lex | conversations holding a message with that externalId |
  */
-import type { Message } from '../model.js';
+import type { Message } from '../../model.js';
 
 /** The keys of one conversation, in the order the scripts take them as KEYS. */
 export interface ConversationKeys {

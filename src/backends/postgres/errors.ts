@@ -4,8 +4,8 @@
  * messages are redacted. ChatStoreErrors and anything else (a bug, a constraint the backend did not
  * expect) pass through unchanged.
  */
-import { ChatStoreError, redact } from '../errors.js';
-import { isNetworkError } from './_sql-errors.js';
+import { ChatStoreError, redact } from '../../errors.js';
+import { isNetworkError } from '../sql/errors.js';
 
 /** SQLSTATE classes and codes meaning "not now": connection, resources, shutdown, system, access. */
 const UNAVAILABLE_SQLSTATE = [

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CHANGED, OPTIMISTIC_ATTEMPTS, untilUnchanged } from '../src/backends/optimistic.js';
 import { commandDetector } from '../src/commands.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
 import { ChatStoreError, redact } from '../src/errors.js';
@@ -146,5 +147,26 @@ describe('message ids', () => {
     const first = newMessageId();
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(newMessageId() > first).toBe(true);
+  });
+});
+
+describe('untilUnchanged (the one optimistic update loop)', () => {
+  it('runs the step again while it reports CHANGED, then returns its value', async () => {
+    let calls = 0;
+    const value = await untilUnchanged('message m1', async () => (++calls < 3 ? CHANGED : 'stored'));
+    expect({ value, calls }).toEqual({ value: 'stored', calls: 3 });
+  });
+
+  it('gives up with CONFLICT naming the record after OPTIMISTIC_ATTEMPTS lost rounds', async () => {
+    let calls = 0;
+    const attempt = untilUnchanged('conversation c1', async () => {
+      calls++;
+      return CHANGED;
+    });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `conversation c1 kept changing; gave up after ${OPTIMISTIC_ATTEMPTS} attempts`,
+    });
+    expect(calls).toBe(OPTIMISTIC_ATTEMPTS);
   });
 });

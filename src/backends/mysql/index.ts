@@ -35,6 +35,7 @@ import type {
 } from '../../model.js';
 import { type AppendPlan, planAppend } from '../../plan.js';
 import { lazyDriver } from '../lazy-driver.js';
+import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { appendFastThenUnderLock } from '../sql/append.js';
 import { type ConversationRow, type ParticipantTuple, toConversation } from '../sql/rows.js';
 import { type ConversationListShape, rangeShape, type ShapedSql } from '../sql/shapes.js';
@@ -99,8 +100,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const APPEND_ATTEMPTS = 8;
 /** Attempts of one transaction that InnoDB chose as a deadlock victim. */
 const DEADLOCK_ATTEMPTS = 8;
-/** Read-compare-update rounds of one updateMessage before giving up (each lost one means a concurrent change). */
-const UPDATE_ATTEMPTS = 20;
 const MISSING_DRIVER_MESSAGE = 'the mysql backend needs mysql2: npm install mysql2';
 /** The URL parameters that are chatstore's (every other one goes to mysql2). */
 const URL_OPTIONS = ['database', 'poolSize'] as const;
@@ -549,8 +548,8 @@ function openBackend(pool: MysqlPool, ownsPool: boolean, layout: MysqlLayout): M
       );
     },
 
-    async updateMessage(id, change): Promise<Message | undefined> {
-      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+    updateMessage(id, change): Promise<Message | undefined> {
+      return untilUnchanged(`message ${id}`, async () => {
         const [row] = await rows<MessageRow & { version: number }>(sql.messageForUpdate, [id]);
         if (row === undefined) return undefined;
         const current = toMessage(row);
@@ -570,17 +569,15 @@ function openBackend(pool: MysqlPool, ownsPool: boolean, layout: MysqlLayout): M
           row.version,
         ])) as ResultHeader;
         // No row: someone changed (or removed) the message since it was read; read it again.
-        if (updated.affectedRows > 0) {
-          return toMessage({
-            conversation_id: current.conversationId,
-            seq: current.seq,
-            id: current.id,
-            body,
-            deleted_at: stored.deletedAt === undefined ? null : Date.parse(stored.deletedAt),
-          });
-        }
-      }
-      throw new ChatStoreError('UNAVAILABLE', `mysql: message ${id} keeps changing; try again`);
+        if (updated.affectedRows === 0) return CHANGED;
+        return toMessage({
+          conversation_id: current.conversationId,
+          seq: current.seq,
+          id: current.id,
+          body,
+          deleted_at: stored.deletedAt === undefined ? null : Date.parse(stored.deletedAt),
+        });
+      });
     },
 
     async removeMessage(id: string): Promise<boolean> {

@@ -35,6 +35,7 @@ import type {
 import { type AppendPlan, planAppend } from '../../plan.js';
 import { normalizeTime } from '../../validate.js';
 import { lazyDriver } from '../lazy-driver.js';
+import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { appendFastThenUnderLock } from '../sql/append.js';
 import {
   type ConversationRow,
@@ -140,8 +141,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_HISTORY = 1000;
 /** General-path attempts of one append before its last failure is reported. */
 const APPEND_ATTEMPTS = 8;
-/** Read-compare-update rounds of one updateMessage before giving up (each lost one means a concurrent change). */
-const UPDATE_ATTEMPTS = 20;
 const MISSING_DRIVER_MESSAGE = 'the postgres backend needs pg: npm install pg';
 
 /** The URL parameters that are chatstore's (every other one goes to the driver). */
@@ -553,8 +552,8 @@ function openBackend(
       );
     },
 
-    async updateMessage(id, change): Promise<Message | undefined> {
-      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+    updateMessage(id, change): Promise<Message | undefined> {
+      return untilUnchanged(`message ${id}`, async () => {
         const [row] = await rows<StoredMessageRow & { row_version: string }>(sql.messageForUpdate, [id]);
         if (row === undefined) return undefined;
         const current = fromStoredMessage(row);
@@ -587,9 +586,8 @@ function openBackend(
           JSON.stringify(messageBody(next)),
         ]);
         // No row: someone changed (or removed) the message since it was read; read it again.
-        if (updated !== undefined) return fromStoredMessage(updated);
-      }
-      throw new ChatStoreError('UNAVAILABLE', `postgres: message ${id} keeps changing; try again`);
+        return updated === undefined ? CHANGED : fromStoredMessage(updated);
+      });
     },
 
     async removeMessage(id: string): Promise<boolean> {

@@ -90,6 +90,7 @@ import type {
   Stats,
 } from '../../model.js';
 import { lazyDriver } from '../lazy-driver.js';
+import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { activityMember, decodeMessage, encodeMessage, redisKeys, SEPARATOR } from './keys.js';
 import {
   ADD_PARTICIPANTS,
@@ -148,8 +149,8 @@ const DEFAULT_PREFIX = 'chatstore:';
 /** No command waits longer than this: a server that stopped answering is UNAVAILABLE, never a hang. */
 const COMMAND_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 3_000;
-/** Compare-and-set retries of one update before giving up with CONFLICT. */
-const MAX_ATTEMPTS = 50;
+/** Compare-and-set rounds of one message-id claim before giving up with CONFLICT. */
+const MAX_CLAIM_ATTEMPTS = 50;
 /** Messages a soft delete of a conversation stamps per script call. */
 const SOFT_DELETE_STEP = 500;
 /** Conversations read per round trip by listings, stats and erasure. */
@@ -335,7 +336,7 @@ export async function redisBackend(options: RedisOptions = {}): Promise<Backend>
   /** Claims a message id for a conversation before a cluster append; returns the claim's generation. */
   const claim = async (conversationId: string, id: string): Promise<number> => {
     const key = keys.messageId(id);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
       const previous = (await client.call('SET', key, `1|${conversationId}`, 'NX', 'GET')) as string | null;
       if (previous === null) return 1;
       const { generation, owner } = parseClaim(previous);
@@ -525,7 +526,7 @@ export async function redisBackend(options: RedisOptions = {}): Promise<Backend>
     if (found === null) return undefined;
     const seq = Number(found[0]);
     let value = found[1];
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return untilUnchanged(`message ${id}`, async () => {
       const current = decodeMessage(conversationId, seq, value);
       const next = change(decodeMessage(conversationId, seq, value));
       if (next === undefined) return current;
@@ -537,8 +538,8 @@ export async function redisBackend(options: RedisOptions = {}): Promise<Backend>
       if (reply === null) return undefined;
       if (reply[0] === 'OK') return decodeMessage(conversationId, seq, updated);
       value = reply[1];
-    }
-    throw new ChatStoreError('CONFLICT', `message ${id} kept changing; gave up after ${MAX_ATTEMPTS} attempts`);
+      return CHANGED;
+    });
   };
 
   /** Hard-deletes a conversation and its index entries; what it removed, or undefined when missing. */
@@ -786,7 +787,7 @@ export async function redisBackend(options: RedisOptions = {}): Promise<Backend>
           if (read === null) return undefined;
         }
         const title = patch.title === undefined ? '' : patch.title === null ? '-' : `+${patch.title}`;
-        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        return untilUnchanged(`conversation ${id}`, async () => {
           const merged =
             patch.metadata === undefined || read === null
               ? ''
@@ -802,12 +803,8 @@ export async function redisBackend(options: RedisOptions = {}): Promise<Backend>
           if (reply === null) return undefined;
           if (reply[0] === 'OK') return toConversation(id, reply[1]);
           read = reply[1];
-          if (read === null) return undefined;
-        }
-        throw new ChatStoreError(
-          'CONFLICT',
-          `conversation ${id} kept changing; gave up after ${MAX_ATTEMPTS} attempts`,
-        );
+          return read === null ? undefined : CHANGED;
+        });
       }),
 
     addParticipants: (conversationId: string, participants: Participant[], now: string) =>

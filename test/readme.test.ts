@@ -22,24 +22,35 @@ function section(heading: string): { code: string; output: string } {
   return { code: pick('ts'), output: pick('text') };
 }
 
-it('runs the README API tour and prints exactly what the README shows', () => {
-  const { code, output } = section('API tour');
+/** Runs a README section's TypeScript as a user would (`npx tsx file.mts` inside the checkout) on a fresh SQLite file. */
+function runSection(heading: string, runs: number): void {
+  const { code, output } = section(heading);
   expect(code).toContain('openStore');
   const dir = mkdtempSync(join(tmpdir(), 'chatstore-readme-'));
   // Inside the package so that `import … from 'chatstore'` resolves to this package (self-reference).
   const file = join(root, `.readme-tour-${process.pid}.mts`);
   writeFileSync(file, code);
   try {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', file], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, CHATSTORE_URL: `sqlite://${join(dir, 'tour.db')}` },
-    });
-    expect(result.stderr).toBe('');
-    expect(result.stdout).toBe(output);
-    expect(result.status).toBe(0);
+    for (let run = 1; run <= runs; run++) {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', file], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, CHATSTORE_URL: `sqlite://${join(dir, 'tour.db')}` },
+      });
+      expect(result.stderr).toBe('');
+      expect(result.stdout, `run ${run}`).toBe(output);
+      expect(result.status).toBe(0);
+    }
   } finally {
     rmSync(file, { force: true });
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+it('runs the README API tour and prints exactly what the README shows', () => {
+  runSection('API tour', 1);
+});
+
+it('runs the README smallest program twice on one file and prints the same both times', () => {
+  runSection('The smallest program', 2);
 });

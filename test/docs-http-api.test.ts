@@ -16,13 +16,11 @@ afterEach(async () => {
   }
 });
 
-/** The `sh` blocks of the README's HTTP section, in order. */
+/** The `sh` blocks of docs/http-api.md, the HTTP API page, in order. */
 function shellBlocks(): string[] {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const start = readme.indexOf('\n## HTTP API\n');
-  expect(start).toBeGreaterThan(-1);
-  const end = readme.indexOf('\n## ', start + 1);
-  return [...readme.slice(start, end).matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+  const page = readFileSync(join(root, 'docs', 'http-api.md'), 'utf8');
+  expect(page.startsWith('# HTTP API\n')).toBe(true);
+  return [...page.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] as string);
 }
 
 async function freePort(): Promise<number> {
@@ -36,7 +34,7 @@ async function freePort(): Promise<number> {
 
 /** Starts `chatstore serve` the way `npm start` does, on a fresh SQLite file and a free port. */
 async function startServer(env: Record<string, string> = {}): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'chatstore-readme-http-'));
+  const dir = mkdtempSync(join(tmpdir(), 'chatstore-docs-http-api-'));
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(port)], {
     cwd: root,
@@ -55,7 +53,7 @@ async function startServer(env: Record<string, string> = {}): Promise<number> {
   throw new Error('the server did not become ready');
 }
 
-/** Runs a README block's curl commands as written, pointed at the test server, failing on any HTTP error. */
+/** Runs a docs block's curl commands as written, pointed at the test server, failing on any HTTP error. */
 function runCurls(block: string, port: number): string {
   const script = block
     .split('\n')
@@ -66,7 +64,7 @@ function runCurls(block: string, port: number): string {
   return execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8' });
 }
 
-it('runs the README curl examples against a keyless server, twice, storing each message once', async () => {
+it('runs the docs/http-api.md curl examples against a keyless server, twice, storing each message once', async () => {
   const [examples] = shellBlocks();
   expect(examples).toContain('curl');
   const port = await startServer();
@@ -81,7 +79,7 @@ it('runs the README curl examples against a keyless server, twice, storing each 
   expect(messages[1]).toMatchObject({ id: 'reply-7f3a', status: 'delivered' });
 });
 
-it('runs the README key examples against a server started with those keys', async () => {
+it('runs the docs/http-api.md key examples against a server started with those keys', async () => {
   const keyed = shellBlocks().find((block) => block.includes('CHATSTORE_API_KEYS='));
   const keys = /CHATSTORE_API_KEYS='([^']+)'/.exec(keyed ?? '')?.[1];
   expect(keys).toBeDefined();

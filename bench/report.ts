@@ -4,10 +4,37 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { BenchReport } from './runner.js';
-import { type Cell, type Column, count, type Row, type WorkloadResult } from './workload.js';
+import type { Contender } from './contender.js';
+import type { MachineInfo } from './harness.js';
+import type { TargetLine } from './targets.js';
+import { type Cell, type Column, count, type Row, type Sizes, type WorkloadResult } from './workload.js';
 
 /** Paths of the files a run wrote. */
+/** One contender as the report describes it. */
+export interface ContenderSummary {
+  name: string;
+  kind: Contender['kind'];
+  engine: string;
+  durabilityLabel: string;
+  durability: string;
+  cap?: string;
+}
+
+/** Everything a run measured; the JSON report is exactly this. */
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  quick: boolean;
+  command: string;
+  backends: string[];
+  machine: MachineInfo;
+  sizes: Sizes;
+  contenders: ContenderSummary[];
+  targets: TargetLine[];
+  workloads: WorkloadResult[];
+}
+
 export interface ReportFiles {
   markdown: string;
   json: string;

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Contender, WORKLOADS, type WorkloadId, type Workspace } from './contender.js';
+import { WORKLOADS, type WorkloadId, type Workspace } from './contender.js';
 import {
   connectRedis,
   DEFAULT_REDIS_URL,
@@ -25,9 +25,9 @@ import {
   type NaiveDesign,
   naiveContenders,
 } from './contenders/index.js';
-import { type MachineInfo, machineInfo, now } from './harness.js';
-import { type ReportFiles, writeReport } from './report.js';
-import { evaluateTargets, type TargetLine } from './targets.js';
+import { machineInfo, now } from './harness.js';
+import { type BenchReport, type ReportFiles, writeReport } from './report.js';
+import { evaluateTargets } from './targets.js';
 import type { Row, Sizes, WorkloadContext, WorkloadResult } from './workload.js';
 import { loadWorkloads } from './workloads/index.js';
 
@@ -85,6 +85,7 @@ export const QUICK_SIZES: Readonly<Sizes> = {
 const NAIVE_CAP_MS = { full: 20_000, quick: 5000 } as const;
 
 /** @example await runBench({ backends: ['memory'], quick: true, out: '/tmp/bench' }); */
+
 export interface BenchOptions {
   /** Backends to bench (default `['sqlite']`). */
   backends?: readonly string[];
@@ -101,31 +102,6 @@ export interface BenchOptions {
   redisUrl?: string;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
-}
-
-/** One contender as the report describes it. */
-export interface ContenderSummary {
-  name: string;
-  kind: Contender['kind'];
-  engine: string;
-  durabilityLabel: string;
-  durability: string;
-  cap?: string;
-}
-
-/** Everything a run measured; the JSON report is exactly this. */
-export interface BenchReport {
-  startedAt: string;
-  finishedAt: string;
-  durationSeconds: number;
-  quick: boolean;
-  command: string;
-  backends: string[];
-  machine: MachineInfo;
-  sizes: Sizes;
-  contenders: ContenderSummary[];
-  targets: TargetLine[];
-  workloads: WorkloadResult[];
 }
 
 /** @example const { report, files } = await runBench({ quick: true }); */

@@ -4,8 +4,7 @@
  * kinds of rule. A target whose numbers this run did not produce says so (met: null) instead of
  * passing. Printed, never asserted: no test depends on timing.
  */
-import type { BenchReport } from './runner.js';
-import type { Row } from './workload.js';
+import type { Row, WorkloadResult } from './workload.js';
 import { count } from './workload.js';
 
 /** @example { target: 'W1 FULL ≥ 0.7× raw', measured: '0.82×', met: true } */
@@ -168,14 +167,14 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
 };
 
 /** @example const lines = evaluateTargets(report); */
-export function evaluateTargets(report: Pick<BenchReport, 'workloads' | 'backends'>): TargetLine[] {
+export function evaluateTargets(report: { workloads: WorkloadResult[]; backends: string[] }): TargetLine[] {
   const measured = new Measured(report);
   return report.backends.flatMap((backend) => (TARGETS[backend] ?? []).map((target) => check(target, measured)));
 }
 
 /** The numbers of one run, looked up by workload, contender and row. */
 class Measured {
-  constructor(private readonly report: Pick<BenchReport, 'workloads'>) {}
+  constructor(private readonly report: { workloads: WorkloadResult[] }) {}
 
   rows(workload: string, contender: string): Row[] {
     const rows = this.report.workloads.find((w) => w.id === workload)?.rows ?? [];

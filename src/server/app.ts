@@ -20,11 +20,11 @@ import { errorHandlers, validationError } from './errors.js';
 import { type RequestLogger, silentLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { registerDocs } from './openapi.js';
-import type { RouteDeps } from './routes/_shared.js';
 import { type AdminOptions, registerAdminRoutes } from './routes/admin.js';
 import { registerConversationRoutes } from './routes/conversations.js';
 import { type HealthOptions, registerHealthRoutes } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import type { RouteDeps } from './routes/route-kit.js';
 import { registerStoreRoutes } from './routes/store.js';
 
 /** The default largest request body: a batch of a few hundred ordinary messages. */

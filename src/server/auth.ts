@@ -25,21 +25,12 @@ import type { MiddlewareHandler } from 'hono';
 import { ChatStoreError } from '../errors.js';
 import type { ServerEnv } from './env.js';
 import { permissionDenied, unauthenticated } from './errors.js';
+import { type Principal, SCOPES, type Scope } from './principal.js';
 
-/** @example const scope: Scope = 'write'; */
-export const SCOPES = ['read', 'write', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
-
-/** One configured key. @example const key: ApiKey = { key: 'k'.repeat(32), scopes: ['read'] }; */
+/** One configured key. */
 export interface ApiKey {
   key: string;
   scopes: Scope[];
-}
-
-/** The caller behind a request; `keyIndex` is the key's position in the configuration (for logs, never the key). */
-export interface Principal {
-  keyIndex: number;
-  scopes: ReadonlySet<Scope>;
 }
 
 const MIN_KEY_LENGTH = 16;

@@ -3,7 +3,7 @@
  * of `app.fetch`), so the app itself stays Web-standard: the Node edge passes the socket's remote
  * address, a test passes whatever it wants to `app.request(path, init, bindings)`.
  */
-import type { Principal } from './auth.js';
+import type { Principal } from './principal.js';
 
 /**
  * What the runtime edge tells the app about a request.

@@ -3,7 +3,7 @@
  * self-contained HTML page rendered on the server from the same document: no script, no CDN, so
  * it works on machines without internet access.
  */
-import type { App } from './routes/_shared.js';
+import type { App } from './routes/route-kit.js';
 
 type OpenApiDocument = ReturnType<App['getOpenAPI31Document']>;
 

@@ -10,7 +10,7 @@ import {
   ConversationRecordSchema,
   StorageStatsSchema,
 } from '../schemas.js';
-import { type App, access, errors, json, type RouteDeps } from './_shared.js';
+import { type App, access, errors, json, type RouteDeps } from './route-kit.js';
 
 /** Facts only the runtime edge knows. @example { storageBytes: async () => (await stat(file)).size } */
 export interface AdminOptions {

@@ -18,7 +18,7 @@ import {
   ParticipantParams,
   ParticipantsSchema,
 } from '../schemas.js';
-import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './_shared.js';
+import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
 
 const TAG = ['conversations'];
 

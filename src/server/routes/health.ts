@@ -1,7 +1,7 @@
 /** Liveness, readiness (which asks the engine) and Prometheus metrics. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { isChatStoreError } from '../../errors.js';
-import { type App, access, json, type RouteDeps } from './_shared.js';
+import { type App, access, json, type RouteDeps } from './route-kit.js';
 
 /** @example registerHealthRoutes(app, deps, { draining: () => shuttingDown }); */
 export interface HealthOptions {

@@ -33,7 +33,7 @@ import {
   RecentQuery,
   StatusBody,
 } from '../schemas.js';
-import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './_shared.js';
+import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
 
 const TAG = ['messages'];
 

@@ -11,7 +11,7 @@ import {
   StatsQuery,
   StatsSchema,
 } from '../schemas.js';
-import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './_shared.js';
+import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
 
 const LINES_PER_CHUNK = 200;
 

@@ -5,10 +5,11 @@
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { ChatStore } from '../../store.js';
-import { type Keyring, requireScope, type Scope } from '../auth.js';
+import { type Keyring, requireScope } from '../auth.js';
 import type { ServerEnv } from '../env.js';
 import type { RequestLogger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { Scope } from '../principal.js';
 import { ErrorSchema } from '../schemas.js';
 
 /** @example registerMessageRoutes(app, deps); */

@@ -1,0 +1,73 @@
+/**
+ * The layering rules of docs/ARCHITECTURE.md, checked on every `npm run lint` (and so by `npm test`).
+ * Type-only imports count: a type import is still a dependency a reader has to follow.
+ */
+const ENGINES = '(sqlite|postgres|mysql|redis)';
+const DRIVERS = 'node_modules/(pg|pg-[^/]+|mysql2|ioredis|better-sqlite3)/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import circles: a type two files share lives in the lower of them or in a small leaf file.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-cross-engine',
+      comment: "An engine's folder imports its own files, backends/sql (SQL engines) and the shared backend helpers; never another engine.",
+      severity: 'error',
+      from: { path: `^src/backends/${ENGINES}/` },
+      to: { path: `^src/backends/${ENGINES}/`, pathNot: '^src/backends/$1/' },
+    },
+    {
+      name: 'sql-is-engine-neutral',
+      comment: 'What the SQL engines share knows no engine.',
+      severity: 'error',
+      from: { path: '^src/backends/sql/' },
+      to: { path: `^src/backends/(${ENGINES.slice(1, -1)}|memory)` },
+    },
+    {
+      name: 'root-reaches-no-driver',
+      comment: 'The root import (chatstore) reaches no engine and no driver; engines load only through their subpath or openStore.',
+      severity: 'error',
+      from: { path: '^src/index\\.ts$' },
+      to: { path: [DRIVERS, '^src/backends/', '^src/open\\.ts$', '^src/server/', '^src/cli/'], reachable: true },
+    },
+    {
+      name: 'core-knows-no-engine',
+      comment: 'The core (store, contract, model, rules) imports no engine, server or CLI; only open.ts dispatches to engines.',
+      severity: 'error',
+      from: { path: '^src/[^/]+\\.ts$', pathNot: '^src/open\\.ts$' },
+      to: { path: ['^src/backends/', '^src/server/', '^src/cli/'] },
+    },
+    {
+      name: 'drivers-only-in-their-engine',
+      comment: 'A driver package is imported only inside its engine folder.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `^src/backends/${ENGINES}/` },
+      to: { path: DRIVERS },
+    },
+    {
+      name: 'server-knows-no-engine',
+      comment: 'The Hono app serves any ChatStore; it never imports an engine.',
+      severity: 'error',
+      from: { path: '^src/server/' },
+      to: { path: '^src/backends/' },
+    },
+    {
+      name: 'product-imports-no-test-or-bench',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+  },
+};

@@ -8,7 +8,7 @@ export interface CommandOptions {
   admin?: string[];
 }
 
-/** A detector built once per store. @example commandDetector({ admin: ['ban'] })('!ban @x') // { name: 'ban', admin: true } */
+/** A detector built once per store. */
 export type CommandDetector = (content: string) => Command | undefined;
 
 const NAME = /^[\p{L}\p{N}_-]{1,64}/u;
@@ -17,7 +17,6 @@ const BOT_HANDLE = /^@[A-Za-z0-9_]{1,64}/;
 /**
  * Builds the detector: a prefix, a name of letters, digits, `_` or `-`, an optional Telegram-style
  * `@botname`, then the end or whitespace. Names are lower-cased.
- * @example commandDetector()('/start@my_bot hello') // { name: 'start', admin: false }
  */
 export function commandDetector(options: CommandOptions = {}): CommandDetector {
   const prefixes = options.prefixes ?? ['/', '!'];

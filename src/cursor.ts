@@ -5,7 +5,7 @@
 import type { ConversationPosition, SearchPosition } from './backend.js';
 import { ChatStoreError } from './errors.js';
 
-/** Where a message page resumes. @example encodeCursor({ kind: 'page', conversationId: 'c', order: 'asc', seq: 50 }) */
+/** Where a message page resumes. */
 export interface PageCursor {
   kind: 'page';
   conversationId: string;
@@ -13,13 +13,11 @@ export interface PageCursor {
   seq: number;
 }
 
-/** @example encodeCursor({ kind: 'search', position: { score: 1.5, id: 'm1' } }) */
 export interface SearchCursor {
   kind: 'search';
   position: SearchPosition;
 }
 
-/** @example encodeCursor({ kind: 'conversations', position: { activityAt: '…', id: 'c' } }) */
 export interface ConversationsCursor {
   kind: 'conversations';
   position: ConversationPosition;
@@ -27,7 +25,6 @@ export interface ConversationsCursor {
 
 export type Cursor = PageCursor | SearchCursor | ConversationsCursor;
 
-/** @example const next = encodeCursor({ kind: 'page', conversationId: 'c', order: 'desc', seq: 951 }); */
 export function encodeCursor(cursor: Cursor): string {
   const compact =
     cursor.kind === 'page'
@@ -38,7 +35,6 @@ export function encodeCursor(cursor: Cursor): string {
   return base64UrlEncode(JSON.stringify(compact));
 }
 
-/** @example const at = decodeCursor(text, 'page'); at.seq; */
 export function decodeCursor<K extends Cursor['kind']>(text: string, kind: K): Extract<Cursor, { kind: K }> {
   const cursor = parse(text);
   if (cursor === undefined || cursor.kind !== kind) {

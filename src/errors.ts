@@ -1,5 +1,5 @@
 /**
- * The one error class of chatstore (DESIGN §7). The driver's error rides in `cause`; messages never
+ * The one error class of chatstore (errors in docs/api.md). The driver's error rides in `cause`; messages never
  * contain credentials.
  */
 

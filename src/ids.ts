@@ -4,7 +4,6 @@
  * RFC 9562 allows; order is what `seq` is for). Built from `crypto.randomUUID()`, which draws from a
  * pooled random buffer: a generator asking the OS for 16 random bytes per id costs more than the
  * rest of an append.
- * @example const id = newMessageId(); // '019a8f2e-7c1b-7d3e-9f00-4b1c2d3e4f50'
  */
 export function newMessageId(): string {
   const random = crypto.randomUUID(); // xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx

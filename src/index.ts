@@ -1,10 +1,6 @@
 /**
  * chatstore: a conversation store for messaging bots and AI assistants. This entry point imports no
  * backend; pick one with `openStore(url)` from `chatstore/open` or import it from its own subpath.
- * @example
- * import { ChatStore } from 'chatstore';
- * import { sqliteBackend } from 'chatstore/sqlite';
- * const store = new ChatStore(await sqliteBackend({ path: './data/chat.db' }));
  */
 
 export type * from './backend.js';

@@ -1,5 +1,5 @@
 /**
- * Size limits enforced at the store boundary (DESIGN §2); beyond them a call fails with
+ * Size limits enforced at the store boundary (docs/api.md); beyond them a call fails with
  * `INVALID_ARGUMENT` and stores nothing.
  * @example new ChatStore(backend, { limits: { maxContentBytes: 16 * 1024 } })
  */

@@ -20,7 +20,6 @@ export function applyMergePatch(target: JsonObject, patch: JsonObject): JsonObje
   return result;
 }
 
-/** @example isJsonObject({}) === true && isJsonObject([]) === false */
 export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

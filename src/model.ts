@@ -1,31 +1,27 @@
 /**
- * The data model of DESIGN §2. Every time is an ISO-8601 string in UTC with milliseconds
+ * The data model (docs/api.md). Every time is an ISO-8601 string in UTC with milliseconds
  * (`2026-11-22T02:15:06.123Z`); optional fields are absent, never `null`, so every backend
  * returns the same shape for the same input.
  */
 
-/** @example const role: Role = 'assistant'; */
 export const ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** @example const direction: Direction = 'incoming'; */
 export const DIRECTIONS = ['incoming', 'outgoing'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
-/** Outgoing lifecycle; see `nextStatus` for the forward-only rule. @example const s: MessageStatus = 'delivered'; */
+/** Outgoing lifecycle; see `nextStatus` for the forward-only rule. */
 export const MESSAGE_STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-/** @example const kind: ParticipantKind = 'bot'; */
 export const PARTICIPANT_KINDS = ['human', 'bot', 'ai', 'system'] as const;
 export type ParticipantKind = (typeof PARTICIPANT_KINDS)[number];
 
-/** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. @example const v: JsonValue = { a: [1, 'x', null] }; */
+/** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-/** @example const o: JsonObject = { plan: 'pro' }; */
 export type JsonObject = { [key: string]: JsonValue };
 
-/** An attachment, by reference only. @example const m: Media = { url: 'https://x/y.jpg', type: 'image' }; */
+/** An attachment, by reference only. */
 export interface Media {
   url: string;
   type: string;
@@ -35,7 +31,6 @@ export interface Media {
   providerId?: string;
 }
 
-/** @example const at: StatusTimes = { sent: '2026-01-01T00:00:00.000Z' }; */
 export interface StatusTimes {
   sent?: string;
   delivered?: string;
@@ -44,13 +39,12 @@ export interface StatusTimes {
   queued?: string;
 }
 
-/** @example const e: MessageError = { code: '131047', message: 'Re-engagement message' }; */
 export interface MessageError {
   code?: string;
   message: string;
 }
 
-/** A detected bot command (`/help`, `!ban`). @example const c: Command = { name: 'ban', admin: true }; */
+/** A detected bot command (`/help`, `!ban`). */
 export interface Command {
   name: string;
   admin: boolean;
@@ -106,7 +100,6 @@ export interface NewMessage {
   createdAt?: string | Date | number;
 }
 
-/** @example const p: Participant = { id: '+15550001', kind: 'human', joinedAt: new Date().toISOString() }; */
 export interface Participant {
   id: string;
   kind: ParticipantKind;
@@ -156,7 +149,6 @@ export interface ConversationPatch {
   metadata?: JsonObject;
 }
 
-/** @example const r: AppendResult = (await store.append('c', { role: 'user', content: 'x' }))[0]!; */
 export interface AppendResult {
   message: Message;
   duplicate: boolean;
@@ -178,7 +170,6 @@ export interface SearchHit {
   score: number;
 }
 
-/** @example const page: SearchPage = await store.search('refund'); */
 export interface SearchPage {
   hits: SearchHit[];
   next?: string;
@@ -216,7 +207,7 @@ export interface ErasureReceipt {
   erasedAt: string;
 }
 
-/** A `{ role, content }` pair ready for an LLM. @example const ctx: ContextMessage[] = await store.context('c'); */
+/** A `{ role, content }` pair ready for an LLM. */
 export interface ContextMessage {
   role: Role;
   content: string;

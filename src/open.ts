@@ -1,5 +1,5 @@
 /**
- * `openStore(url)`: one URL picks the engine (DESIGN §5). Each scheme loads its backend module
+ * `openStore(url)`: one URL picks the engine (docs/backends.md). Each scheme loads its backend module
  * lazily, so only the chosen engine's driver is ever imported.
  */
 import type { Backend } from './backend.js';

@@ -8,7 +8,6 @@ const WORD = /[\p{L}\p{N}\p{M}]+/gu;
  * The passage of `content` to show for a search hit: up to 16 words around the first match, every
  * matching word wrapped in `<mark>`…`</mark>`, `…` where text was cut. Built by the store from the
  * stored content, so every engine returns the same snippet. Content is not HTML-escaped.
- * @example searchSnippet('Hola, ¿tienen envío a Lima?', ['envio']) // 'Hola, ¿tienen <mark>envío</mark> a Lima?'
  */
 export function searchSnippet(content: string, queryTerms: readonly string[]): string {
   const words = [...content.matchAll(WORD)];

@@ -1,5 +1,5 @@
 /**
- * The forward-only status rule (DESIGN §4.4), in one place. Webhooks arrive out of order, so the
+ * The forward-only status rule (invariant 4 in docs/ARCHITECTURE.md), in one place. Webhooks arrive out of order, so the
  * stored status never goes back: `queued < sent < delivered < read`; `failed` is terminal except that
  * a later `delivered` or `read` proves the message arrived. Every reported time is kept in
  * `statusAt` (the first report of each status wins), whether or not the status moved.
@@ -24,10 +24,7 @@ export function nextStatus(current: MessageStatus | undefined, reported: Message
   return RANK[reported] > RANK[current] ? reported : current;
 }
 
-/**
- * The message after a status report at time `at`; `undefined` when nothing changes (a repeated report).
- * @example const updated = applyStatus(message, 'delivered', now);
- */
+/** The message after a status report at time `at`; `undefined` when nothing changes (a repeated report). */
 export function applyStatus(
   message: Message,
   reported: MessageStatus,

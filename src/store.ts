@@ -1,5 +1,5 @@
 /**
- * ChatStore: the one API over every engine (DESIGN §3). Validation, ids, normalization, command
+ * ChatStore: the one API over every engine (docs/api.md). Validation, ids, normalization, command
  * detection, the status rule, cursors and token budgets live here, once; the backend only stores
  * and finds.
  */

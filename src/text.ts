@@ -6,13 +6,12 @@
 /**
  * True when every engine stores `text` byte for byte: no NUL (PostgreSQL rejects it) and no lone
  * UTF-16 surrogate (not encodable as UTF-8).
- * @example isStorableText('héllo 👋') === true; isStorableText('a\u0000b') === false
  */
 export function isStorableText(text: string): boolean {
   return !text.includes('\u0000') && text.isWellFormed();
 }
 
-/** UTF-8 length of a well-formed string, without allocating. @example utf8Length('é') === 2 */
+/** UTF-8 length of a well-formed string, without allocating. */
 export function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {

@@ -1,5 +1,5 @@
 /**
- * Input validation at the store boundary (DESIGN §2, §4.7): schemas built once per store from its
+ * Input validation at the store boundary (docs/api.md; invariant 7 in docs/ARCHITECTURE.md): schemas built once per store from its
  * limits. Every failure is `ChatStoreError('INVALID_ARGUMENT')` with the path of the failing field.
  */
 import { z } from 'zod';
@@ -54,7 +54,6 @@ const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /**
  * Normalizes a time given as an ISO-8601 string (with a zone, or a bare date), a `Date` or epoch
  * milliseconds to `YYYY-MM-DDTHH:mm:ss.sssZ`; `undefined` when it is not one.
- * @example normalizeTime('2026-01-01T10:00:00+02:00') === '2026-01-01T08:00:00.000Z'
  */
 export function normalizeTime(value: unknown): string | undefined {
   let ms: number;
@@ -66,7 +65,7 @@ export function normalizeTime(value: unknown): string | undefined {
   return new Date(ms).toISOString();
 }
 
-/** The schemas and checks of one store. @example const v = validator(DEFAULT_LIMITS); v.messages(input); */
+/** The schemas and checks of one store. */
 export interface Validator {
   /** Validates one message or a batch; always returns a non-empty array. */
   messages(input: unknown): ValidMessage[];
@@ -84,7 +83,6 @@ export interface Validator {
   content(value: unknown, path: string): string;
 }
 
-/** @example const validate = validator({ ...DEFAULT_LIMITS, maxBatchSize: 100 }); */
 export function validator(limits: Limits): Validator {
   const text = z.string().refine(isStorableText, 'must not contain NUL characters or lone surrogates');
   const id = text
@@ -259,7 +257,6 @@ function joinPath(base: string, path: readonly PropertyKey[]): string {
   return result;
 }
 
-/** @example throw invalid('messages[0].content', 'must be a string'); */
 export function invalid(path: string, problem: string): ChatStoreError {
   return new ChatStoreError('INVALID_ARGUMENT', `${path} ${problem}`, { path });
 }

@@ -12,7 +12,7 @@ import { searchTerms, utf8Length } from '../src/text.js';
 import { approximateTokens } from '../src/tokens.js';
 import { normalizeTime } from '../src/validate.js';
 
-describe('nextStatus (forward-only, DESIGN §4.4)', () => {
+describe('nextStatus (forward-only, invariant 4 in docs/ARCHITECTURE.md)', () => {
   // Rows: current status; columns: reported status, in MESSAGE_STATUSES order.
   const table: Record<string, string[]> = {
     none: ['queued', 'sent', 'delivered', 'read', 'failed'],

@@ -1,5 +1,5 @@
 /**
- * Crash recovery (DESIGN §4.2, §4.7) on a PostgreSQL server of the test's own: 8 writers append,
+ * Crash recovery (invariants 2 and 7 in docs/ARCHITECTURE.md) on a PostgreSQL server of the test's own: 8 writers append,
  * the postmaster is killed with SIGKILL, the server is restarted. Calls in flight and calls made
  * while it is down fail with UNAVAILABLE (never another error, never a wrong answer); later calls
  * succeed on the same store, without reopening it; and every acknowledged message is stored,

@@ -1,5 +1,5 @@
 /**
- * Reads cost O(page), never O(history) (DESIGN §4.5): on 120,000 messages, the plans PostgreSQL
+ * Reads cost O(page), never O(history) (invariant 5 in docs/ARCHITECTURE.md): on 120,000 messages, the plans PostgreSQL
  * picks for the backend's own statements (recent, list, around, search, by sender, failed, with
  * media, and the lookups by id) are index scans, with the parameters' values (custom plans) and
  * without them (the generic plans prepared statements switch to), on both layouts.

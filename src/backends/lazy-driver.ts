@@ -6,10 +6,7 @@
  */
 import { ChatStoreError } from '../errors.js';
 
-/**
- * A loader that imports the driver once and shares the promise.
- * @example const loadDriver = lazyDriver(() => import('pg').then((m) => m.default), 'the postgres backend needs pg: npm install pg');
- */
+/** A loader that imports the driver once and shares the promise. */
 export function lazyDriver<T>(load: () => Promise<T>, missingMessage: string): () => Promise<T> {
   let driver: Promise<T> | undefined;
   return () => {
@@ -22,7 +19,7 @@ export function lazyDriver<T>(load: () => Promise<T>, missingMessage: string): (
   };
 }
 
-/** True when a dynamic `import()` failed because the package is not installed. @example isModuleNotFound(e) */
+/** True when a dynamic `import()` failed because the package is not installed. */
 export function isModuleNotFound(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';

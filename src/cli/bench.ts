@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { ChatStoreError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
-/** @example chatstore bench --backend memory,sqlite --quick --out /tmp/bench */
 export interface BenchOptions {
   /** Comma-separated backends (default sqlite). */
   backend?: string;

@@ -12,10 +12,7 @@ export interface CommandContext {
 /** Exit codes (sysexits-style) so scripts can tell bad input from an unreachable engine. */
 export const EXIT = { ok: 0, failure: 1, usage: 64, data: 65, unavailable: 69 } as const;
 
-/**
- * Opens the store, runs `work`, and always closes it.
- * @example await withStore(context, async (store) => store.stats());
- */
+/** Opens the store, runs `work`, and always closes it. */
 export async function withStore<T>(context: CommandContext, work: (store: ChatStore) => Promise<T>): Promise<T> {
   const store = await openStore(context.url);
   try {

@@ -4,7 +4,6 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type CommandContext, withStore } from './context.js';
 
-/** @example chatstore export --conversation +15550001 --out history.jsonl */
 export interface ExportOptions {
   conversation?: string;
   out?: string;

@@ -6,7 +6,6 @@ import type { NewMessage } from '../model.js';
 import type { ChatStore } from '../store.js';
 import { type CommandContext, withStore } from './context.js';
 
-/** @example chatstore import history.jsonl --conversation +15550001 */
 export interface ImportOptions {
   conversation?: string;
   batch?: string;

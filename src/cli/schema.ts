@@ -2,7 +2,6 @@ import { ChatStoreError } from '../errors.js';
 import { DEFAULT_URL, parseStoreUrl } from '../open.js';
 import type { CommandContext } from './context.js';
 
-/** @example chatstore schema --url postgres://app@db/chat --dry-run */
 export interface SchemaOptions {
   dryRun?: boolean;
 }
@@ -10,7 +9,6 @@ export interface SchemaOptions {
 /**
  * `chatstore schema`: brings a postgres schema up to date (what opening the store does) and prints
  * the SQL it ran; with `--dry-run`, prints the SQL that would run and changes nothing.
- * @example chatstore schema --url 'postgres://app@db/chat?schema=bots' --dry-run > upgrade.sql
  */
 export async function schema(context: CommandContext, options: SchemaOptions): Promise<void> {
   const url = parseStoreUrl(context.url ?? process.env.CHATSTORE_URL ?? DEFAULT_URL);

@@ -27,7 +27,6 @@ import { isLoopbackHost, parseApiKeys } from '../server/auth.js';
 import { type NodeServer, startNodeServer } from '../server/node.js';
 import type { CommandContext } from './context.js';
 
-/** @example chatstore serve --port 8080 --host 127.0.0.1 */
 export interface ServeOptions {
   port?: string;
   host?: string;

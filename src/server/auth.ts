@@ -36,10 +36,7 @@ export interface ApiKey {
 const MIN_KEY_LENGTH = 16;
 const KEY_TEXT = /^[A-Za-z0-9\-_.~+/=]+$/;
 
-/**
- * Parses the `CHATSTORE_API_KEYS` format; an empty text means no keys. Errors never repeat a key.
- * @example parseApiKeys('0123456789abcdef0123:read,write;fedcba98765432100123:admin')
- */
+/** Parses the `CHATSTORE_API_KEYS` format; an empty text means no keys. Errors never repeat a key. */
 export function parseApiKeys(text: string): ApiKey[] {
   const entries = text
     .split(/[;\n]/)
@@ -79,7 +76,6 @@ export interface Keyring {
   verify(presented: string): Promise<Principal | undefined>;
 }
 
-/** @example const keyring = createKeyring(parseApiKeys(process.env.CHATSTORE_API_KEYS ?? '')); */
 export function createKeyring(keys: readonly ApiKey[]): Keyring {
   const scopes = keys.map((entry) => effectiveScopes(entry.scopes));
   let digests: Promise<Uint8Array[]> | undefined;
@@ -98,10 +94,7 @@ export function createKeyring(keys: readonly ApiKey[]): Keyring {
   };
 }
 
-/**
- * Refuses non-loopback clients when no key is configured; does nothing otherwise.
- * @example app.use(loopbackOnly(keyring));
- */
+/** Refuses non-loopback clients when no key is configured; does nothing otherwise. */
 export function loopbackOnly(keyring: Keyring): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
     if (!keyring.enabled && !isLoopbackAddress(c.env?.remoteAddress)) {
@@ -116,7 +109,6 @@ export function loopbackOnly(keyring: Keyring): MiddlewareHandler<ServerEnv> {
 /**
  * Requires a key with `scope` (401 without a valid key, 403 when it lacks the scope). On a server
  * without keys every loopback caller has every scope.
- * @example app.use('/admin/*', requireScope(keyring, 'admin'));
  */
 export function requireScope(keyring: Keyring, scope: Scope): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
@@ -131,20 +123,14 @@ export function requireScope(keyring: Keyring, scope: Scope): MiddlewareHandler<
   };
 }
 
-/**
- * True for `127.0.0.0/8`, `::1` and IPv4-mapped loopback (`::ffff:127.0.0.1`).
- * @example isLoopbackAddress('::1') === true
- */
+/** True for `127.0.0.0/8`, `::1` and IPv4-mapped loopback (`::ffff:127.0.0.1`). */
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   const ip = address.toLowerCase().replace(/^::ffff:/, '');
   return ip === '::1' || ip === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip);
 }
 
-/**
- * True when binding to `host` only accepts loopback clients (`localhost`, `127.x.x.x`, `::1`).
- * @example isLoopbackHost('0.0.0.0') === false
- */
+/** True when binding to `host` only accepts loopback clients (`localhost`, `127.x.x.x`, `::1`). */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   return bare.toLowerCase() === 'localhost' || isLoopbackAddress(bare);

@@ -5,16 +5,12 @@
  */
 import type { Principal } from './principal.js';
 
-/**
- * What the runtime edge tells the app about a request.
- * @example await app.request('/healthz', {}, { remoteAddress: '127.0.0.1' });
- */
+/** What the runtime edge tells the app about a request. */
 export interface ServerBindings {
   /** The peer's IP address as the socket saw it (never from `X-Forwarded-For`). */
   remoteAddress?: string;
 }
 
-/** @example const app = new OpenAPIHono<ServerEnv>(); */
 export interface ServerEnv {
   Bindings: ServerBindings;
   Variables: {

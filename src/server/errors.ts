@@ -19,7 +19,7 @@ import type { ServerEnv } from './env.js';
 import type { RequestLogger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 
-/** Codes the HTTP layer adds to the store's own (`ERROR_CODES`). @example API_ERROR_STATUS.UNAUTHENTICATED === 401 */
+/** Codes the HTTP layer adds to the store's own (`ERROR_CODES`). */
 export const API_ERROR_STATUS = {
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
@@ -27,16 +27,16 @@ export const API_ERROR_STATUS = {
   INTERNAL: 500,
 } as const;
 
-/** Every `error.code` a client can see. @example if (body.error.code === 'CONFLICT') reload(); */
+/** Every `error.code` a client can see. */
 export type ApiErrorCode = ErrorCode | keyof typeof API_ERROR_STATUS;
 
-/** One failing field of a request. @example const issue: ApiIssue = { path: 'messages[0].role', message: 'Invalid option' }; */
+/** One failing field of a request. */
 export interface ApiIssue {
   path: string;
   message: string;
 }
 
-/** The body of every error response. @example const { error } = (await res.json()) as ApiErrorBody; */
+/** The body of every error response. */
 export interface ApiErrorBody {
   error: {
     code: ApiErrorCode;
@@ -52,7 +52,6 @@ export interface ApiErrorBody {
 /**
  * Turns a schema failure into the store's validation error, so both kinds of bad input leave the
  * same way. The `ZodError` rides in `cause`; the envelope lists its issues.
- * @example throw validationError(result.error);
  */
 export function validationError(error: ZodError): ChatStoreError {
   const issues = zodIssues(error);
@@ -64,12 +63,10 @@ export function validationError(error: ZodError): ChatStoreError {
   });
 }
 
-/** @example throw unauthenticated('missing API key'); */
 export function unauthenticated(message: string): HTTPException {
   return new HTTPException(401, { message });
 }
 
-/** @example throw permissionDenied('this key lacks the write scope'); */
 export function permissionDenied(message: string): HTTPException {
   return new HTTPException(403, { message });
 }
@@ -77,7 +74,6 @@ export function permissionDenied(message: string): HTTPException {
 /**
  * The app's `onError` and `notFound`: each builds the envelope, counts the error by code and logs
  * what is worth logging (never the request body or headers).
- * @example const errors = errorHandlers(metrics, logger); app.onError(errors.onError);
  */
 export function errorHandlers(
   metrics: ServerMetrics,

@@ -5,14 +5,14 @@
  * message content.
  */
 
-/** A pino-compatible logger. @example createApp(store, { logger: pino() }); */
+/** A pino-compatible logger. */
 export interface RequestLogger {
   info(fields: object, message?: string): void;
   warn(fields: object, message?: string): void;
   error(fields: object, message?: string): void;
 }
 
-/** Drops everything; the default when no logger is given. @example createApp(store, { logger: silentLogger }); */
+/** Drops everything; the default when no logger is given. */
 export const silentLogger: RequestLogger = {
   info() {},
   warn() {},

@@ -20,7 +20,6 @@ export interface RouteLatency {
   p99Ms: number;
 }
 
-/** @example metrics.appended.inc({ result: 'created' }, 3); */
 export interface ServerMetrics {
   readonly registry: Registry;
   /** `chatstore_http_request_duration_seconds{method,route,status}` */
@@ -41,11 +40,6 @@ export interface ServerMetrics {
   routeLatencies(): Promise<RouteLatency[]>;
 }
 
-/**
- * @example
- * const metrics = createMetrics();
- * const text = await metrics.registry.metrics();
- */
 export function createMetrics(registry: Registry = new Registry()): ServerMetrics {
   const requestDuration = new Histogram({
     name: 'chatstore_http_request_duration_seconds',

@@ -23,7 +23,6 @@ const INFO = {
 /**
  * Registers the security schemes, `/openapi.json` and `/docs`. The document is built once, on first
  * request, after every route has been registered.
- * @example registerDocs(app);
  */
 export function registerDocs(app: App): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -65,7 +64,6 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 /**
  * The document as one HTML page: operations grouped by tag, with scopes, parameters, bodies and
  * responses, then the schemas.
- * @example const html = renderDocs(app.getOpenAPI31Document({ openapi: '3.1.0', info }));
  */
 export function renderDocs(document: OpenApiDocument): string {
   const byTag = new Map<string, string[]>();

@@ -24,17 +24,16 @@ const pathId = (name: string, description: string, example: string) =>
     .min(1)
     .openapi({ param: { name, in: 'path' }, description, example });
 
-/** `{conversationId}` @example ConversationParams.parse({ conversationId: '+15550001' }) */
+/** `{conversationId}` */
 export const ConversationParams = z.object({
   conversationId: pathId('conversationId', 'the caller’s conversation id (phone number, chat id, …)', '+15550001'),
 });
 
-/** `{messageId}` @example MessageParams.parse({ messageId: 'm1' }) */
+/** `{messageId}` */
 export const MessageParams = z.object({
   messageId: pathId('messageId', 'a message id', '0190f5c2-7a1b-7cc3-9d2e-3b4c5d6e7f80'),
 });
 
-/** @example HardDeleteQuery.parse({ hard: 'true' }) */
 export const HardDeleteQuery = z.object({
   hard: Flag.optional().openapi({ description: '`true` removes it from the engine and search index for good' }),
 });
@@ -64,7 +63,7 @@ const StatusTimes = z.strictObject({
   failed: Time.optional(),
 });
 
-/** One message to append (DESIGN §2). @example NewMessageSchema.parse({ role: 'user', content: 'hi' }) */
+/** One message to append (docs/api.md). */
 export const NewMessageSchema = z
   .strictObject({
     id: z
@@ -100,7 +99,6 @@ const NewConversationAttributes = z.strictObject({
   participants: z.array(NewParticipant).optional(),
 });
 
-/** @example AppendBatchSchema.parse({ messages: [{ role: 'user', content: 'hi' }] }) */
 export const AppendBatchSchema = z
   .strictObject({
     messages: z.array(NewMessageSchema),
@@ -116,15 +114,13 @@ export const AppendBatchSchema = z
   })
   .openapi('AppendBatch');
 
-/** A single message, or a batch with options. @example AppendBody.parse({ role: 'user', content: 'hi' }) */
+/** A single message, or a batch with options. */
 export const AppendBody = z.union([AppendBatchSchema, NewMessageSchema]);
 
-/** @example AppendQuery.parse({ expectedLastSeq: '41' }) */
 export const AppendQuery = z.object({
   expectedLastSeq: Seq.optional().openapi({ description: 'CONFLICT unless the conversation is at this seq' }),
 });
 
-/** @example AppendHeaders.parse({ 'idempotency-key': 'evt_123' }) */
 export const AppendHeaders = z.object({
   'idempotency-key': z
     .string()
@@ -139,7 +135,6 @@ export const AppendHeaders = z.object({
     }),
 });
 
-/** @example EditBody.parse({ content: 'fixed' }) */
 export const EditBody = z
   .strictObject({
     content: z.string().optional(),
@@ -147,7 +142,6 @@ export const EditBody = z
   })
   .openapi('MessageEdit');
 
-/** @example StatusBody.parse({ status: 'delivered' }) */
 export const StatusBody = z
   .strictObject({
     status: z.enum(MESSAGE_STATUSES),
@@ -159,7 +153,6 @@ export const StatusBody = z
 
 // ---------------------------------------------------------------- reads
 
-/** @example ListQuery.parse({ limit: '50', order: 'desc' }) */
 export const ListQuery = z.object({
   before: Seq.optional().openapi({ description: 'only seqs below this one' }),
   after: Seq.optional().openapi({ description: 'only seqs above this one' }),
@@ -171,10 +164,8 @@ export const ListQuery = z.object({
   includeDeleted: Flag.optional(),
 });
 
-/** @example RecentQuery.parse({ n: '20' }) */
 export const RecentQuery = z.object({ n: PageSize.optional().openapi({ description: 'how many; default 20' }) });
 
-/** @example AroundQuery.parse({ seq: '42', before: '3' }) */
 export const AroundQuery = z.object({
   seq: Seq.optional().openapi({ description: 'the anchor by seq (give this or messageId)' }),
   messageId: z.string().optional().openapi({ description: 'the anchor by message id (give this or seq)' }),
@@ -183,23 +174,19 @@ export const AroundQuery = z.object({
   includeDeleted: Flag.optional(),
 });
 
-/** @example ContextQuery.parse({ maxTokens: '3000' }) */
 export const ContextQuery = z.object({
   maxMessages: PageSize.optional().openapi({ description: 'default 50' }),
   maxTokens: z.coerce.number().min(0).optional().openapi({ description: 'token budget (about 4 characters a token)' }),
 });
 
-/** @example ExternalIdParams.parse({ externalId: 'wamid.1' }) */
 export const ExternalIdParams = z.object({
   externalId: pathId('externalId', 'the provider’s message id', 'wamid.HBgM'),
 });
 
-/** @example ExternalIdQuery.parse({ conversationId: 'c' }) */
 export const ExternalIdQuery = z.object({
   conversationId: z.string().optional().openapi({ description: 'only this conversation' }),
 });
 
-/** @example SearchQuery.parse({ q: 'refund' }) */
 export const SearchQuery = z.object({
   q: z.string().min(1).openapi({ description: 'words that must all match', example: 'refund order' }),
   conversationId: z.string().optional(),
@@ -210,10 +197,8 @@ export const SearchQuery = z.object({
   cursor: z.string().optional(),
 });
 
-/** @example StatsQuery.parse({}) */
 export const StatsQuery = z.object({ conversationId: z.string().optional() });
 
-/** @example ExportQuery.parse({ conversationId: 'c' }) */
 export const ExportQuery = z.object({
   conversationId: z.string().optional(),
   from: z.string().optional(),
@@ -223,7 +208,6 @@ export const ExportQuery = z.object({
 
 // ---------------------------------------------------------------- conversations in
 
-/** @example ListConversationsQuery.parse({ participantId: '+15550001' }) */
 export const ListConversationsQuery = z.object({
   participantId: z.string().optional().openapi({ description: 'only conversations with this participant' }),
   type: z.string().optional(),
@@ -232,10 +216,8 @@ export const ListConversationsQuery = z.object({
   includeDeleted: Flag.optional(),
 });
 
-/** @example CreateConversationBody.parse({ id: 'group-1', type: 'group' }) */
 export const CreateConversationBody = NewConversationAttributes.extend({ id: z.string() }).openapi('NewConversation');
 
-/** @example ConversationPatchBody.parse({ metadata: { plan: 'pro' } }) */
 export const ConversationPatchBody = z
   .strictObject({
     type: z.string().optional(),
@@ -244,21 +226,18 @@ export const ConversationPatchBody = z
   })
   .openapi('ConversationPatch');
 
-/** @example AddParticipantsBody.parse({ participants: [{ id: 'u1' }] }) */
 export const AddParticipantsBody = z.strictObject({ participants: z.array(NewParticipant) });
 
-/** @example ParticipantParams.parse({ conversationId: 'g', participantId: 'u1' }) */
 export const ParticipantParams = z.object({
   conversationId: ConversationParams.shape.conversationId,
   participantId: pathId('participantId', 'a participant id', '+15550002'),
 });
 
-/** @example ErasureBody.parse({ subjectId: '+15550001' }) */
 export const ErasureBody = z.strictObject({ subjectId: z.string().openapi({ example: '+15550001' }) });
 
 // ---------------------------------------------------------------- out
 
-/** A stored message. @example MessageSchema.parse(message) */
+/** A stored message. */
 export const MessageSchema = z
   .object({
     id: z.string(),
@@ -296,7 +275,6 @@ const Participant = z
   .object({ id: z.string(), kind: z.enum(PARTICIPANT_KINDS), name: z.string().optional(), joinedAt: StoredTime })
   .openapi('Participant');
 
-/** @example ConversationSchema.parse(conversation) */
 export const ConversationSchema = z
   .object({
     id: z.string(),
@@ -313,15 +291,12 @@ export const ConversationSchema = z
   })
   .openapi('Conversation');
 
-/** @example AppendResultSchema.parse({ message, duplicate: false }) */
 export const AppendResultSchema = z.object({ message: MessageSchema, duplicate: z.boolean() }).openapi('AppendResult', {
   description: '`duplicate: true` when the message was stored already (same id or externalId)',
 });
 
-/** @example AppendResponse.parse({ results: [] }) */
 export const AppendResponse = z.union([z.object({ results: z.array(AppendResultSchema) }), AppendResultSchema]);
 
-/** @example MessagePageSchema.parse({ messages: [] }) */
 export const MessagePageSchema = z
   .object({
     messages: z.array(MessageSchema),
@@ -329,23 +304,18 @@ export const MessagePageSchema = z
   })
   .openapi('MessagePage');
 
-/** @example MessagesSchema.parse({ messages: [] }) */
 export const MessagesSchema = z.object({ messages: z.array(MessageSchema) }).openapi('Messages');
 
-/** @example ContextSchema.parse({ messages: [{ role: 'user', content: 'hi' }] }) */
 export const ContextSchema = z
   .object({ messages: z.array(z.object({ role: z.enum(ROLES), content: z.string() })) })
   .openapi('ContextWindow');
 
-/** @example ConversationPageSchema.parse({ conversations: [] }) */
 export const ConversationPageSchema = z
   .object({ conversations: z.array(ConversationSchema), next: z.string().optional() })
   .openapi('ConversationPage');
 
-/** @example ParticipantsSchema.parse({ participants: [] }) */
 export const ParticipantsSchema = z.object({ participants: z.array(Participant) });
 
-/** @example SearchPageSchema.parse({ hits: [] }) */
 export const SearchPageSchema = z
   .object({
     hits: z.array(
@@ -359,7 +329,6 @@ export const SearchPageSchema = z
   })
   .openapi('SearchPage');
 
-/** @example StatsSchema.parse(await store.stats()) */
 export const StatsSchema = z
   .object({
     total: z.number().int(),
@@ -375,10 +344,8 @@ export const StatsSchema = z
   })
   .openapi('Stats');
 
-/** @example DeletedSchema.parse({ deleted: true }) */
 export const DeletedSchema = z.object({ deleted: z.literal(true), hard: z.boolean() });
 
-/** @example ErasureReceiptSchema.parse(receipt) */
 export const ErasureReceiptSchema = z
   .object({
     subjectId: z.string(),
@@ -389,7 +356,6 @@ export const ErasureReceiptSchema = z
   })
   .openapi('ErasureReceipt');
 
-/** @example ErrorSchema.parse({ error: { code: 'NOT_FOUND', message: '…', requestId: 'r' } }) */
 export const ErrorSchema = z
   .object({
     error: z.object({
@@ -406,7 +372,6 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-/** @example RouteLatencySchema.parse({ method: 'GET', route: '/healthz', count: 1, errors: 0 }) */
 export const RouteLatencySchema = z.object({
   method: z.string(),
   route: z.string(),
@@ -417,7 +382,6 @@ export const RouteLatencySchema = z.object({
   p99Ms: z.number(),
 });
 
-/** @example StorageStatsSchema.shape.backend */
 export const StorageStatsSchema = z
   .object({
     backend: z.string(),
@@ -433,7 +397,6 @@ export const StorageStatsSchema = z
   })
   .openapi('StorageStats');
 
-/** @example ConversationRecordSchema.shape.lastMessages */
 export const ConversationRecordSchema = z
   .object({
     conversation: ConversationSchema,
@@ -443,7 +406,6 @@ export const ConversationRecordSchema = z
   })
   .openapi('ConversationRecord');
 
-/** @example AdminConversationQuery.parse({ last: '50' }) */
 export const AdminConversationQuery = z.object({
   last: PageSize.optional().openapi({ description: 'how many of the last messages; default 20' }),
 });

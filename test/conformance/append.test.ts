@@ -1,4 +1,4 @@
-/** append: shapes, seqs, idempotency, atomic batches and optimistic concurrency (DESIGN §3, §4.1-3, §4.6). */
+/** append: shapes, seqs, idempotency, atomic batches and optimistic concurrency (docs/api.md; invariants 1–3 and 6 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
 import type { Message } from '../../src/model.js';
 import { backends } from './backends.js';

@@ -1,5 +1,5 @@
 /**
- * The one list of backends the conformance suite runs (DESIGN §4). Adding an engine is adding one
+ * The one list of backends the conformance suite runs (the invariants in docs/ARCHITECTURE.md). Adding an engine is adding one
  * entry to ALL_BACKENDS. `CHATSTORE_BACKENDS=memory,sqlite` narrows the list; an unknown name fails
  * loudly instead of silently running nothing.
  */

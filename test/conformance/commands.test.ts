@@ -1,4 +1,4 @@
-/** Bot command detection on incoming messages (DESIGN §2 `command`). */
+/** Bot command detection on incoming messages (docs/api.md, bot commands). */
 import { describe, expect, test } from 'vitest';
 import type { Command, NewMessage } from '../../src/model.js';
 import type { ChatStore } from '../../src/store.js';

@@ -1,4 +1,4 @@
-/** Concurrent writers: nothing lost, nothing stored twice, each writer's order kept (DESIGN §4.1-3). */
+/** Concurrent writers: nothing lost, nothing stored twice, each writer's order kept (invariants 1–3 in docs/ARCHITECTURE.md). */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';

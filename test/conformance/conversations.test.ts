@@ -1,4 +1,4 @@
-/** Conversations: created by append or explicitly, counters, participants, metadata, listing (DESIGN §2, §3). */
+/** Conversations: created by append or explicitly, counters, participants, metadata, listing (docs/api.md). */
 import { describe, expect, test } from 'vitest';
 import type { Conversation } from '../../src/model.js';
 import { backends } from './backends.js';

@@ -1,4 +1,4 @@
-/** Soft and hard deletes of messages and conversations, and GDPR erasure (DESIGN §3, §4.8). */
+/** Soft and hard deletes of messages and conversations, and GDPR erasure (docs/api.md; invariant 8 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
 import type { Message } from '../../src/model.js';
 import type { ChatStore } from '../../src/store.js';

@@ -1,6 +1,6 @@
 /**
  * Property: random sequences of operations give the same results on the backend as on a small
- * reference model of the semantics written here (DESIGN §3-4). The model is deliberately naive
+ * reference model of the semantics written here (docs/api.md and the invariants in docs/ARCHITECTURE.md). The model is deliberately naive
  * (arrays and linear scans) and shares no code with the store or any backend. Then a scripted
  * workload over most of the API must give every other backend the memory backend's answers (§4.6).
  */
@@ -156,7 +156,7 @@ class ModelError extends Error {
 
 const RANK: Record<Exclude<MessageStatus, 'failed'>, number> = { queued: 0, sent: 1, delivered: 2, read: 3 };
 
-/** The status after `reported` arrives on a message in `current` (DESIGN §4.4, written from the prose). */
+/** The status after `reported` arrives on a message in `current` (invariant 4 in docs/ARCHITECTURE.md, written from the prose). */
 function forward(current: MessageStatus | undefined, reported: MessageStatus): MessageStatus {
   if (current === undefined || current === reported) return reported;
   if (current === 'failed') return reported === 'delivered' || reported === 'read' ? reported : 'failed';

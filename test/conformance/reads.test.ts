@@ -1,4 +1,4 @@
-/** Reads: list with cursors, recent, around and context (DESIGN §3, §4.5). */
+/** Reads: list with cursors, recent, around and context (docs/api.md; invariant 5 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
 import type { ContextMessage, Message, NewMessage } from '../../src/model.js';
 import type { ChatStore } from '../../src/store.js';

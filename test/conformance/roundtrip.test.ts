@@ -1,4 +1,4 @@
-/** Every field comes back exactly as given, through every read path; edits; a closed store (DESIGN §2, §4.6-7). */
+/** Every field comes back exactly as given, through every read path; edits; a closed store (docs/api.md; invariants 6–7 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
 import type { JsonObject, JsonValue, Message, NewMessage } from '../../src/model.js';
 import type { ChatStore } from '../../src/store.js';

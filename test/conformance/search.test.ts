@@ -1,4 +1,4 @@
-/** Full-text search on the engine's own index (DESIGN §3 `search`, §4.8). */
+/** Full-text search on the engine's own index (`search` in docs/api.md; invariant 8 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
 import type { Message, SearchHit } from '../../src/model.js';
 import type { ChatStore, SearchOptions } from '../../src/store.js';

@@ -1,4 +1,4 @@
-/** stats: counts per conversation and for the whole store (DESIGN §3). */
+/** stats: counts per conversation and for the whole store (docs/api.md). */
 import { describe, expect, test } from 'vitest';
 import type { Stats } from '../../src/model.js';
 import { backends } from './backends.js';

@@ -1,4 +1,4 @@
-/** updateStatus: forward-only, every reported time kept, found by id or externalId (DESIGN §4.4). */
+/** updateStatus: forward-only, every reported time kept, found by id or externalId (invariant 4 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
 import type { Message, MessageStatus } from '../../src/model.js';
 import { backends } from './backends.js';

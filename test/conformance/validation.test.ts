@@ -1,4 +1,4 @@
-/** Bad input is INVALID_ARGUMENT with the failing field's path, and stores nothing (DESIGN §2 limits, §4.7). */
+/** Bad input is INVALID_ARGUMENT with the failing field's path, and stores nothing (limits in docs/api.md; invariant 7 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
 import type { NewMessage } from '../../src/model.js';
 import type { ChatStore } from '../../src/store.js';

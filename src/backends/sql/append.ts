@@ -19,7 +19,6 @@ export interface SqlAppendSteps {
   toError: (error: unknown) => unknown;
 }
 
-/** @example return appendFastThenUnderLock({ inOneTrip, underLock, retryable, attempts: 8, toError }); */
 export async function appendFastThenUnderLock(steps: SqlAppendSteps): Promise<AppendResult[]> {
   if (steps.inOneTrip !== undefined) {
     try {

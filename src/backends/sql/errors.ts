@@ -22,7 +22,6 @@ const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
 /**
  * True for a Node network error (by `code`), on the error or on any error in its `errors`
  * (an `AggregateError` from trying several addresses, `localhost` as ::1 and 127.0.0.1).
- * @example isNetworkError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) === true
  */
 export function isNetworkError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

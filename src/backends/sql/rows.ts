@@ -5,7 +5,7 @@
  * reads a message back from its body and three columns (`fromStoredMessage`), every time as epoch
  * milliseconds.
  *
- * Optional fields are NULL in the engine and absent in the model (DESIGN §4.6). The body is the JSON
+ * Optional fields are NULL in the engine and absent in the model (invariant 6 in docs/ARCHITECTURE.md). The body is the JSON
  * the store produced, so a message comes back exactly as given; the flat columns (`media_url`,
  * `error_message`, `delivered_at`, …) are the old log's, for indexes and SQL users.
  */
@@ -20,7 +20,6 @@ type StoredTime = number | string;
  * (an engine binds them as JSON text, `JSON.stringify`). `search_text` is the content's
  * words as the store's search rule sees them, space-separated: the engine's full-text index is
  * built from it, so matching is the same on every engine.
- * @example const values = messageColumns(message);
  */
 export interface MessageColumns {
   id: string;
@@ -71,13 +70,11 @@ export interface StoredMessageRow {
   deleted_at: StoredTime | null;
 }
 
-/** @example insert({ ...columns, body: messageBody(message) }); */
 export function messageBody(message: Message): MessageBody {
   const { conversationId: _conversation, seq: _seq, deletedAt: _deleted, ...body } = message;
   return body;
 }
 
-/** @example const message = fromStoredMessage(row); */
 export function fromStoredMessage(row: StoredMessageRow): Message {
   const body = parsed(row.body);
   return {
@@ -88,15 +85,11 @@ export function fromStoredMessage(row: StoredMessageRow): Message {
   };
 }
 
-/**
- * The words of a text as the full-text index stores them (`searchTerms`, space-separated).
- * @example searchText('Café, RÉSUMÉ!') === 'cafe resume'
- */
+/** The words of a text as the full-text index stores them (`searchTerms`, space-separated). */
 export function searchText(content: string): string {
   return searchTerms(content).join(' ');
 }
 
-/** @example const row = messageColumns(message); insert(row); */
 export function messageColumns(message: Message): MessageColumns {
   const first = message.media?.[0];
   return {
@@ -153,7 +146,6 @@ export interface ConversationRow {
 /** A participant as a JSON array: `[id, kind, name, joinedAt (epoch ms)]`. */
 export type ParticipantTuple = [string, string, string | null, number];
 
-/** @example const conversation = toConversation(row); */
 export function toConversation(row: ConversationRow): Conversation {
   const participants = parsed<ParticipantTuple[]>(row.participants).map(
     ([id, kind, name, joinedAt]): Participant => ({
@@ -178,10 +170,7 @@ export function toConversation(row: ConversationRow): Conversation {
   };
 }
 
-/**
- * Participants as the values to insert, times as ISO strings.
- * @example JSON.stringify(participantColumns(request.participants))
- */
+/** Participants as the values to insert, times as ISO strings. */
 export function participantColumns(
   participants: readonly Participant[],
 ): { participant_id: string; kind: string; name: string | null; joined_at: string }[] {
@@ -193,7 +182,7 @@ export function participantColumns(
   }));
 }
 
-/** Epoch milliseconds as the model's ISO time (`YYYY-MM-DDTHH:mm:ss.sssZ`). @example isoTime(0) === '1970-01-01T00:00:00.000Z' */
+/** Epoch milliseconds as the model's ISO time (`YYYY-MM-DDTHH:mm:ss.sssZ`). */
 export function isoTime(value: StoredTime): string {
   return new Date(Math.round(Number(value))).toISOString();
 }

@@ -36,7 +36,7 @@ export interface ShapedSql {
   params: string[];
 }
 
-/** The shape of a range query. @example rangeShape({ order: 'desc', limit: 20, includeDeleted: false }) */
+/** The shape of a range query. */
 export function rangeShape(range: RangeQuery): RangeShape {
   return {
     order: range.order,
@@ -49,7 +49,6 @@ export function rangeShape(range: RangeQuery): RangeShape {
 /**
  * Collects a statement's parameter names as it is built; `param(name)` returns the placeholder:
  * `$1, $2, …` (postgres) or `?` (mysql).
- * @example const { params, param } = paramList('?'); const where = `id = ${param('id')}`;
  */
 export function paramList(style: '$n' | '?'): { params: string[]; param: (name: string) => string } {
   const params: string[] = [];

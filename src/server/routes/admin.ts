@@ -12,7 +12,7 @@ import {
 } from '../schemas.js';
 import { type App, access, errors, json, type RouteDeps } from './route-kit.js';
 
-/** Facts only the runtime edge knows. @example { storageBytes: async () => (await stat(file)).size } */
+/** Facts only the runtime edge knows. */
 export interface AdminOptions {
   /** The engine's on-disk size in bytes, when the edge can tell (a SQLite file, say). */
   storageBytes?: () => Promise<number | undefined>;
@@ -22,7 +22,6 @@ export interface AdminOptions {
 
 const DEFAULT_LAST = 20;
 
-/** @example registerAdminRoutes(app, deps, { storeUrl: 'sqlite://./data/chatstore.db' }); */
 export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOptions): void {
   const { store, metrics, keyring } = deps;
   const admin = access(keyring, 'admin');

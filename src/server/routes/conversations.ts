@@ -22,7 +22,6 @@ import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from '
 
 const TAG = ['conversations'];
 
-/** @example registerConversationRoutes(app, deps); */
 export function registerConversationRoutes(app: App, deps: RouteDeps): void {
   const { store, metrics, keyring } = deps;
   const read = access(keyring, 'read');

@@ -3,7 +3,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { isChatStoreError } from '../../errors.js';
 import { type App, access, json, type RouteDeps } from './route-kit.js';
 
-/** @example registerHealthRoutes(app, deps, { draining: () => shuttingDown }); */
 export interface HealthOptions {
   /** True once the server is shutting down: `/readyz` then answers 503 so balancers move on. */
   draining?: () => boolean;
@@ -23,7 +22,6 @@ const Readiness = z
 // Any id will do: the probe is a point read that must reach the engine, whatever it finds.
 const PROBE_ID = 'chatstore-readiness-probe';
 
-/** @example registerHealthRoutes(app, deps, {}); */
 export function registerHealthRoutes(app: App, deps: RouteDeps, options: HealthOptions): void {
   const { store, metrics, keyring } = deps;
   const timeoutMs = options.readinessTimeoutMs ?? 2000;

@@ -45,7 +45,6 @@ const TAG = ['messages'];
  * idempotency then does the rest: a retry returns the stored message with `duplicate: true` and
  * status 200 (201 when anything new was stored). Message ids are global, so a key reused in
  * another conversation is a 409 CONFLICT.
- * @example registerMessageRoutes(app, deps);
  */
 export function registerMessageRoutes(app: App, deps: RouteDeps): void {
   const { store, metrics, keyring } = deps;

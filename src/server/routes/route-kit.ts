@@ -12,7 +12,6 @@ import type { ServerMetrics } from '../metrics.js';
 import type { Scope } from '../principal.js';
 import { ErrorSchema } from '../schemas.js';
 
-/** @example registerMessageRoutes(app, deps); */
 export interface RouteDeps {
   store: ChatStore;
   keyring: Keyring;
@@ -26,7 +25,6 @@ export type App = OpenAPIHono<ServerEnv>;
 /**
  * The access part of a route definition: the scope check runs before the request is validated (so
  * a caller without a key learns nothing from a 400), and the document lists the scope.
- * @example createRoute({ ...access(deps.keyring, 'read'), method: 'get', path: '/v1/stats', responses })
  */
 export function access(
   keyring: Keyring,
@@ -38,7 +36,6 @@ export function access(
   };
 }
 
-/** @example responses: { 200: json(MessageSchema, 'the message') } */
 export function json<T extends z.ZodType>(
   schema: T,
   description: string,
@@ -46,7 +43,6 @@ export function json<T extends z.ZodType>(
   return { description, content: { 'application/json': { schema } } };
 }
 
-/** @example body: jsonBody(EditBody) */
 export function jsonBody<T extends z.ZodType>(
   schema: T,
   description?: string,
@@ -72,10 +68,7 @@ const ERROR_DESCRIPTIONS = {
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 type ErrorResponse = ReturnType<typeof json<typeof ErrorSchema>>;
 
-/**
- * The error responses of a route: 400, 401, 403 and 503 always, plus the ones given.
- * @example responses: { 200: json(MessageSchema, 'ok'), ...errors(404) }
- */
+/** The error responses of a route: 400, 401, 403 and 503 always, plus the ones given. */
 export function errors<S extends ErrorStatus>(...extra: S[]): Record<S | 400 | 401 | 403 | 503, ErrorResponse> {
   const statuses = [...new Set<ErrorStatus>([400, 401, 403, ...extra, 503])].sort((a, b) => a - b);
   return Object.fromEntries(
@@ -83,7 +76,7 @@ export function errors<S extends ErrorStatus>(...extra: S[]): Record<S | 400 | 4
   ) as Record<S | 400 | 401 | 403 | 503, ErrorResponse>;
 }
 
-/** `'true'` → true; anything else → false. @example flag(query.includeDeleted) */
+/** `'true'` → true; anything else → false. */
 export function flag(value: 'true' | 'false' | undefined): boolean {
   return value === 'true';
 }

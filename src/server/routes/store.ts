@@ -15,7 +15,6 @@ import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from '
 
 const LINES_PER_CHUNK = 200;
 
-/** @example registerStoreRoutes(app, deps); */
 export function registerStoreRoutes(app: App, deps: RouteDeps): void {
   const { store, metrics, keyring, logger } = deps;
 

@@ -93,7 +93,7 @@ const SURFACE: Record<string, string[]> = {
   ],
   './open': ['DEFAULT_URL', 'openBackend', 'openStore', 'parseStoreUrl', 'SCHEMES', 'StoreUrl'],
   './memory': ['memoryBackend'],
-  './sqlite': ['sqliteBackend', 'SqliteOptions'],
+  './sqlite': ['sqliteBackend', 'SqliteOptions', 'sqliteUrlOptions'],
   './redis': ['redisBackend', 'RedisClient', 'RedisOptions', 'redisUrlOptions'],
   './postgres': [
     'HistoryOptions',

@@ -4,13 +4,13 @@
  * kept in step with deletes. The API in general is the conformance suite's job.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { type SqliteOptions, sqliteBackend } from '../src/backends/sqlite/index.js';
+import { type SqliteOptions, sqliteBackend, sqliteUrlOptions } from '../src/backends/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../src/backends/sqlite/schema.js';
 import { conversationListSql, SQLITE_SQL } from '../src/backends/sqlite/statements.js';
 import { ChatStoreError, type ErrorCode } from '../src/errors.js';
@@ -117,6 +117,55 @@ describe('sqlite pragmas', () => {
     const inMemory = await openStore({ path: ':memory:' });
     await inMemory.append('c1', { role: 'user', content: 'hi' });
     expect((await inMemory.recent('c1')).map((m) => m.content)).toEqual(['hi']);
+  });
+
+  test('storageBytes is the file with its WAL and shared memory; in memory the engine cannot tell', async () => {
+    const path = dbFile('sized.db');
+    const store = await openStore({ path });
+    await store.append('c1', { role: 'user', content: 'x'.repeat(10_000) });
+    const onDisk = [path, `${path}-wal`, `${path}-shm`]
+      .map((file) => (existsSync(file) ? statSync(file).size : 0))
+      .reduce((sum, size) => sum + size, 0);
+    expect(await store.storageBytes()).toBe(onDisk);
+    expect(onDisk).toBeGreaterThan(10_000);
+
+    const inMemory = await openStore({ path: ':memory:' });
+    expect(await inMemory.storageBytes()).toBeUndefined();
+  });
+});
+
+describe('sqlite store URLs', () => {
+  test('the location is the path (empty: in memory); durability and busyTimeoutMs come from the query', () => {
+    expect(sqliteUrlOptions('./data/chat.db', new URLSearchParams('durability=normal&busyTimeoutMs=250'))).toEqual({
+      path: './data/chat.db',
+      durability: 'normal',
+      busyTimeoutMs: 250,
+    });
+    expect(sqliteUrlOptions('/var/lib/chat.db', new URLSearchParams())).toEqual({
+      path: '/var/lib/chat.db',
+      durability: 'full',
+    });
+    expect(sqliteUrlOptions('', new URLSearchParams('busyTimeoutMs=0'))).toEqual({
+      path: ':memory:',
+      durability: 'full',
+      busyTimeoutMs: 0,
+    });
+  });
+
+  test.each([
+    ['durability=fast', "sqlite durability must be 'full' or 'normal'"],
+    ['busyTimeoutMs=-1', 'busyTimeoutMs must be a non-negative integer'],
+    ['busyTimeoutMs=1.5', 'busyTimeoutMs must be a non-negative integer'],
+    ['busyTimeoutMs=soon', 'busyTimeoutMs must be a non-negative integer'],
+  ])('%s is INVALID_ARGUMENT at the url', (query, message) => {
+    let error: unknown;
+    try {
+      sqliteUrlOptions('./chat.db', new URLSearchParams(query));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ChatStoreError);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message, path: 'url' });
   });
 });
 

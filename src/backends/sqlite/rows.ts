@@ -5,7 +5,7 @@
  */
 import type { Conversation, Message, Participant, ParticipantKind } from '../../model.js';
 
-/** What reads select of a `messages` row: the message as JSON. @example const message = toMessage(row); */
+/** What reads select of a `messages` row: the message as JSON. */
 export interface MessageRow {
   body: string;
 }
@@ -29,7 +29,7 @@ export interface MessageParams {
   body: string;
 }
 
-/** A `conversations` row. @example const c = toConversation(row, participantRows); */
+/** A `conversations` row. */
 export interface ConversationRow {
   id: string;
   type: string;
@@ -44,7 +44,7 @@ export interface ConversationRow {
   deleted_at: string | null;
 }
 
-/** A `participants` row. @example const p = toParticipant(row); */
+/** A `participants` row. */
 export interface ParticipantRow {
   conversation_id: string;
   participant_id: string;
@@ -53,12 +53,12 @@ export interface ParticipantRow {
   joined_at: string;
 }
 
-/** @example const message = toMessage(db.prepare('SELECT body FROM messages WHERE id = ?').get(id) as MessageRow); */
+/** The message a row holds: its body, parsed. */
 export function toMessage(row: MessageRow): Message {
   return JSON.parse(row.body) as Message;
 }
 
-/** The one place the queried columns are derived from a message. @example insertMessage.run(messageParams(m)); */
+/** The one place the queried columns are derived from a message. */
 export function messageParams(message: Message): MessageParams {
   return {
     conversation_id: message.conversationId,
@@ -79,7 +79,7 @@ export function messageParams(message: Message): MessageParams {
   };
 }
 
-/** @example const p = toParticipant({ conversation_id: 'c', participant_id: 'u', kind: 'human', name: null, joined_at: now }); */
+/** A participant as the model has it: a NULL name comes back absent. */
 export function toParticipant(row: ParticipantRow): Participant {
   return {
     id: row.participant_id,
@@ -89,7 +89,7 @@ export function toParticipant(row: ParticipantRow): Participant {
   };
 }
 
-/** `participants` must be this conversation's rows, ordered by joined_at then id. @example toConversation(row, []) */
+/** `participants` must be this conversation's rows, ordered by joined_at then id. */
 export function toConversation(row: ConversationRow, participants: ParticipantRow[]): Conversation {
   return {
     id: row.id,

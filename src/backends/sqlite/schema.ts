@@ -8,10 +8,7 @@ import type Database from 'better-sqlite3';
 import { ChatStoreError } from '../../errors.js';
 import { searchTerms } from '../../text.js';
 
-/**
- * Migration `i` takes a file from schema version `i` to `i + 1`.
- * @example const latest = SQLITE_MIGRATIONS.length;
- */
+/** Migration `i` takes a file from schema version `i` to `i + 1`. */
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE conversations (
@@ -112,10 +109,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/**
- * Brings the file's schema up to date; `UNSUPPORTED` when a newer release wrote it.
- * @example migrateSqlite(new Database('chat.db'));
- */
+/** Brings the file's schema up to date; `UNSUPPORTED` when a newer release wrote it. */
 export function migrateSqlite(db: Database.Database): void {
   // Used by SQLITE_SQL.indexPending; registered on every connection the backend opens.
   db.function('chatstore_search_terms', { deterministic: true }, (content: unknown) =>

@@ -1,13 +1,10 @@
 /**
  * Every SQL statement of the sqlite backend, in one place so that the indexes they need (see
- * `schema.ts`) can be checked against them. `sqlite.ts` prepares each once per connection.
+ * `schema.ts`) can be checked against them. `prepared.ts` prepares each once per connection.
  */
 import type { MessageRow } from './rows.js';
 
-/**
- * The fixed statements of the sqlite backend.
- * @example db.prepare(`EXPLAIN QUERY PLAN ${SQLITE_SQL.rangeDesc}`)
- */
+/** The fixed statements of the sqlite backend. */
 export const SQLITE_SQL = {
   conversation: 'SELECT * FROM conversations WHERE id = ?',
   participants: 'SELECT * FROM participants WHERE conversation_id = ? ORDER BY joined_at, participant_id',
@@ -110,7 +107,6 @@ export interface ConversationListShape {
 /**
  * A listing is built per shape (and cached by the caller) rather than with `:x IS NULL OR …`
  * clauses, which would keep SQLite from starting the index scan at the cursor.
- * @example db.prepare(conversationListSql({ participant: false, type: false, after: true, includeDeleted: false }))
  */
 export function conversationListSql(shape: ConversationListShape): string {
   const where: string[] = [];
@@ -140,7 +136,6 @@ export interface RangeShape {
 /**
  * A range read is built per shape (and cached by the caller): generic `:x IS NULL OR …` clauses
  * cost more per row than the whole rest of the hot last-20 read.
- * @example db.prepare(rangeSql({ order: 'desc', includeDeleted: false, from: false, to: false }))
  */
 export function rangeSql(shape: RangeShape): string {
   const where = ['conversation_id = :conversationId', 'seq > :afterSeq', 'seq < :beforeSeq'];
@@ -197,6 +192,15 @@ export interface RangeParams {
   beforeSeq: number;
   from?: string;
   to?: string;
+  limit: number;
+}
+
+/** Bound values of a conversation listing (a shape may leave some unused). */
+export interface ListParams {
+  participantId: string | null;
+  type: string | null;
+  afterActivityAt: string | null;
+  afterId: string | null;
   limit: number;
 }
 

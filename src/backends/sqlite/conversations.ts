@@ -1,0 +1,154 @@
+/**
+ * Conversations and their participants: read one, list by activity, create, patch, add and remove
+ * participants, soft and hard delete.
+ */
+
+import type Database from 'better-sqlite3';
+import type { Backend, ConversationQuery, CreateConversationRequest } from '../../backend.js';
+import { ChatStoreError } from '../../errors.js';
+import type { Conversation, ConversationPatch, Participant } from '../../model.js';
+import type { SqliteContext } from './context.js';
+import type { SqliteStatements } from './prepared.js';
+import { type ConversationRow, type ParticipantRow, toConversation } from './rows.js';
+import { type ConversationListShape, conversationListSql, type ListParams } from './statements.js';
+
+type ConversationOperations = Pick<
+  Backend,
+  | 'getConversation'
+  | 'listConversations'
+  | 'createConversation'
+  | 'updateConversation'
+  | 'addParticipants'
+  | 'removeParticipant'
+  | 'deleteConversation'
+>;
+
+/** A conversation with its participants, read inside the caller's transaction or snapshot. */
+export function loadConversation(sql: SqliteStatements, id: string): Conversation | undefined {
+  const row = sql.conversation.get(id);
+  return row === undefined ? undefined : toConversation(row, sql.participants.all(id));
+}
+
+/** Adds the participants not present yet; existing entries are left as they are. */
+export function addParticipantRows(sql: SqliteStatements, conversationId: string, participants: Participant[]): void {
+  for (const participant of participants) {
+    sql.insertParticipant.run({
+      conversationId,
+      id: participant.id,
+      kind: participant.kind,
+      name: participant.name ?? null,
+      joinedAt: participant.joinedAt,
+    });
+  }
+}
+
+export function conversationOperations(ctx: SqliteContext): ConversationOperations {
+  const { sql, snapshot, write } = ctx;
+  const listing = listingStatements(ctx.db);
+  return {
+    async getConversation(id: string): Promise<Conversation | undefined> {
+      return snapshot(() => loadConversation(sql, id));
+    },
+
+    async listConversations(query: ConversationQuery): Promise<Conversation[]> {
+      return snapshot(() => {
+        const rows = listing({
+          participant: query.participantId !== undefined,
+          type: query.type !== undefined,
+          after: query.after !== undefined,
+          includeDeleted: query.includeDeleted,
+        }).all({
+          participantId: query.participantId ?? null,
+          type: query.type ?? null,
+          afterActivityAt: query.after?.activityAt ?? null,
+          afterId: query.after?.id ?? null,
+          limit: query.limit,
+        });
+        const participants = new Map<string, ParticipantRow[]>();
+        for (const row of sql.participantsOfMany.all(JSON.stringify(rows.map((conversation) => conversation.id)))) {
+          const list = participants.get(row.conversation_id);
+          if (list === undefined) participants.set(row.conversation_id, [row]);
+          else list.push(row);
+        }
+        return rows.map((row) => toConversation(row, participants.get(row.id) ?? []));
+      });
+    },
+
+    async createConversation(request: CreateConversationRequest): Promise<Conversation> {
+      return write(() => {
+        const inserted = sql.insertConversation.run({
+          id: request.id,
+          type: request.type,
+          title: request.title ?? null,
+          metadata: JSON.stringify(request.metadata),
+          now: request.now,
+        }).changes;
+        if (inserted === 0) throw new ChatStoreError('CONFLICT', `conversation ${request.id} already exists`);
+        addParticipantRows(sql, request.id, request.participants);
+        return loadConversation(sql, request.id) as Conversation;
+      });
+    },
+
+    async updateConversation(id: string, patch: ConversationPatch, now: string): Promise<Conversation | undefined> {
+      return write(() => {
+        const updated = sql.updateConversation.run({
+          id,
+          type: patch.type ?? null,
+          setTitle: patch.title === undefined ? 0 : 1,
+          title: patch.title ?? null,
+          // json_patch is RFC 7396, applied in the engine: concurrent patches never overwrite each other.
+          patch: patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
+          now,
+        }).changes;
+        return updated === 0 ? undefined : loadConversation(sql, id);
+      });
+    },
+
+    async addParticipants(conversationId: string, participants: Participant[], now: string) {
+      return write(() => {
+        if (sql.touchConversation.run({ id: conversationId, now }).changes === 0) return undefined;
+        addParticipantRows(sql, conversationId, participants);
+        return loadConversation(sql, conversationId);
+      });
+    },
+
+    async removeParticipant(conversationId: string, participantId: string, now: string) {
+      return write(() => {
+        if (sql.touchConversation.run({ id: conversationId, now }).changes === 0) return undefined;
+        sql.removeParticipant.run(conversationId, participantId);
+        return loadConversation(sql, conversationId);
+      });
+    },
+
+    async deleteConversation(id: string, options: { hard: boolean; now: string }): Promise<boolean> {
+      return write(() => {
+        if (sql.conversation.get(id) === undefined) return false;
+        if (options.hard) {
+          sql.deleteMessagesOf.run(id);
+          sql.deleteParticipantsOf.run(id);
+          sql.deleteConversation.run(id);
+        } else {
+          sql.softDeleteConversation.run({ id, now: options.now });
+          sql.softDeleteMessagesOf.run({ id, now: options.now });
+        }
+        return true;
+      });
+    },
+  };
+}
+
+/** The listing statement of each shape, prepared on first use and kept for the connection's life. */
+function listingStatements(
+  db: Database.Database,
+): (shape: ConversationListShape) => Database.Statement<[ListParams], ConversationRow> {
+  const listings = new Map<string, Database.Statement<[ListParams], ConversationRow>>();
+  return (shape) => {
+    const text = conversationListSql(shape);
+    let statement = listings.get(text);
+    if (statement === undefined) {
+      statement = db.prepare<ListParams, ConversationRow>(text);
+      listings.set(text, statement);
+    }
+    return statement;
+  };
+}

@@ -1,0 +1,76 @@
+/** Store-wide upkeep: counts, erasure of one subject, and the stable scan of conversation ids for export. */
+import { stat } from 'node:fs/promises';
+import type { Backend, ErasureCounts } from '../../backend.js';
+import type { Stats } from '../../model.js';
+import type { SqliteContext } from './context.js';
+import type { SqliteStatements } from './prepared.js';
+import type { StatsRow } from './statements.js';
+
+export function maintenanceOperations({
+  db,
+  sql,
+  read,
+  write,
+}: SqliteContext): Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds' | 'storageBytes'> {
+  return {
+    /** The database file plus its WAL and shared-memory files; undefined in memory. */
+    async storageBytes(): Promise<number | undefined> {
+      if (db.memory) return undefined;
+      const sizes = await Promise.all(
+        [db.name, `${db.name}-wal`, `${db.name}-shm`].map((file) =>
+          stat(file).then(
+            (found) => found.size,
+            () => 0,
+          ),
+        ),
+      );
+      return sizes.reduce((sum, size) => sum + size, 0);
+    },
+
+    async stats(conversationId?: string): Promise<Stats> {
+      return read(() => {
+        const row = (
+          conversationId === undefined ? sql.statsOfAll.get() : sql.statsOfOne.get({ id: conversationId })
+        ) as StatsRow;
+        return {
+          total: row.total,
+          incoming: row.incoming,
+          outgoing: row.outgoing,
+          withMedia: row.withMedia,
+          commands: row.commands,
+          adminCommands: row.adminCommands,
+          failed: row.failed,
+          deleted: row.deleted,
+          byRole: { user: row.user, assistant: row.assistant, system: row.system, tool: row.tool },
+          conversations: row.conversations,
+        };
+      });
+    },
+
+    async eraseSubject(subjectId: string): Promise<ErasureCounts> {
+      return write(() => eraseSubjectNow(sql, subjectId));
+    },
+
+    async conversationIds(after: string | undefined, limit: number): Promise<string[]> {
+      return read(() => sql.conversationIds.all(after ?? '', limit).map((row) => row.id));
+    },
+  };
+}
+
+function eraseSubjectNow(sql: SqliteStatements, subjectId: string): ErasureCounts {
+  // participantEntriesRemoved counts the subject's own entries in every conversation, including a
+  // conversation deleted below because it is named after the subject; the other members of that
+  // conversation are not the subject's entries and are not counted.
+  const participantEntriesRemoved = sql.deleteParticipantEverywhere.run(subjectId).changes;
+  let messagesDeleted = 0;
+  const conversationsDeleted: string[] = [];
+  if (sql.conversation.get(subjectId) !== undefined) {
+    messagesDeleted += sql.deleteMessagesOf.run(subjectId).changes;
+    sql.deleteParticipantsOf.run(subjectId);
+    sql.deleteConversation.run(subjectId);
+    conversationsDeleted.push(subjectId);
+  }
+  sql.uncountMessagesOfSubject.run({ subjectId });
+  messagesDeleted += sql.deleteMessagesOfSubject.run({ subjectId }).changes;
+  return { messagesDeleted, conversationsDeleted, participantEntriesRemoved };
+}

@@ -44,15 +44,13 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
 const UNAVAILABLE_MESSAGES =
   /Pool is closed|connection is in closed state|Connection lost|server has gone away|Queue limit reached|Too many connections/i;
 
-/** The driver's error code (`ER_DUP_ENTRY`, `ECONNREFUSED`…), if there is one. @example errorCode(e) === 'ER_LOCK_DEADLOCK' */
+/** The driver's error code (`ER_DUP_ENTRY`, `ECONNREFUSED`…), if there is one. */
 export function errorCode(error: unknown): string | undefined {
   const code = (error instanceof ChatStoreError ? error.cause : error) as { code?: unknown } | null | undefined;
   return typeof code?.code === 'string' ? code.code : undefined;
 }
 
-/**
- * @example throw toChatStoreError(error);
- */
+/** A driver or server error as a chatstore error (see above); anything else is returned unchanged. */
 export function toChatStoreError(error: unknown): unknown {
   if (error instanceof ChatStoreError || !(error instanceof Error)) return error;
   const code = errorCode(error);

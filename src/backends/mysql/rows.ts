@@ -9,11 +9,11 @@
  * (`TIMESTAMPDIFF`, see `statements.ts`): no session time zone or driver date option can change what
  * comes back. Conversation rows map through the shared `sql/rows.ts`.
  */
-import type { Message } from '../../model.js';
+import type { JsonValue, Message, Participant } from '../../model.js';
 import { isoTime } from '../sql/rows.js';
 import { type SearchDocument, searchDocument, type TokenLimits } from './search.js';
 
-/** What reads select of a `messages` row. @example const message = toMessage(row); */
+/** What reads select of a `messages` row. */
 export interface MessageRow {
   conversation_id: string;
   seq: number | string;
@@ -47,7 +47,7 @@ export type MessageInput = [
   body: string,
 ];
 
-/** An ISO time as a DATETIME(3) literal. @example datetime('2026-01-02T03:04:05.678Z') === '2026-01-02 03:04:05.678' */
+/** An ISO time as a DATETIME(3) literal (`YYYY-MM-DD HH:MM:SS.mmm`, UTC). */
 export function datetime(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
@@ -63,7 +63,7 @@ export function messageBody(message: Message): string {
   return JSON.stringify(fields);
 }
 
-/** @example const input = messageInput(message, message.seq - base, limits); */
+/** A message as a `MessageInput`, its seq relative to the base the statement adds. */
 export function messageInput(message: Message, relativeSeq: number, limits: TokenLimits): MessageInput {
   const document: SearchDocument = searchDocument(message.content, limits);
   return [
@@ -86,7 +86,17 @@ export function messageInput(message: Message, relativeSeq: number, limits: Toke
   ];
 }
 
-/** @example const message = toMessage(row); */
+/**
+ * Participants as the append procedure and `insertParticipants` take them (`[id, kind, name, joinedAt]`
+ * arrays, see `insertParticipantsSql`); NULL when there are none.
+ */
+export function participantsJson(participants: readonly Participant[]): string | null {
+  return participants.length === 0
+    ? null
+    : JSON.stringify(participants.map((p): JsonValue[] => [p.id, p.kind, p.name ?? null, datetime(p.joinedAt)]));
+}
+
+/** A `messages` row as a message. */
 export function toMessage(row: MessageRow): Message {
   const message: Message = {
     id: row.id,

@@ -25,7 +25,7 @@ export interface MysqlLayout {
 
 type Migration = (layout: MysqlLayout) => string[];
 
-/** A quoted identifier. @example ident('chat`store') === '`chat``store`' */
+/** A quoted identifier (backticks inside it doubled). */
 export function ident(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
 }
@@ -82,7 +82,6 @@ const INSERTED_COLUMNS = [
 
 /**
  * `INSERT … SELECT` of messages from a JSON argument, seqs `base + rel_seq`.
- * @example insertMessagesSql(layout, '?', '?', '?') // conversation, base, messages JSON
  */
 export function insertMessagesSql(layout: MysqlLayout, conversation: string, base: string, input: string): string {
   const d = ident(layout.database);
@@ -95,7 +94,6 @@ export function insertMessagesSql(layout: MysqlLayout, conversation: string, bas
  * Missing participants from a JSON argument (`[id, kind, name, joinedAt]` arrays); present ones stay
  * as they are. `ON DUPLICATE KEY UPDATE` with no change instead of `INSERT IGNORE`, which would also
  * turn real errors into warnings.
- * @example insertParticipantsSql(layout, '?', '?')
  */
 export function insertParticipantsSql(layout: MysqlLayout, conversation: string, input: string): string {
   const d = ident(layout.database);
@@ -112,7 +110,6 @@ export const EXPECTED_LAST_SEQ_SIGNAL = 'chatstore: expectedLastSeq does not hol
 
 /**
  * Migration `i` takes a database from version `i` to `i + 1`.
- * @example const latest = MYSQL_MIGRATIONS.length;
  */
 export const MYSQL_MIGRATIONS: readonly Migration[] = [
   (layout) => {
@@ -261,7 +258,6 @@ const LOCK_TIMEOUT_SECONDS = 60;
  * Plans and applies the missing migrations under the database's named lock; with `dryRun`, plans
  * only and changes nothing. Throws `UNSUPPORTED` when a newer release wrote the database or when
  * the server's FULLTEXT token sizes no longer fit the ones it was created with.
- * @example const plan = await migrate(connection, 'chatstore', { dryRun: true });
  */
 export async function migrate(
   connection: MysqlQueryable,

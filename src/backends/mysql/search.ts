@@ -13,6 +13,8 @@
  *
  * The three forms never collide (`_` never appears in a term; hex has no `x`), tokens are ASCII, and
  * InnoDB treats `_` as a word character, so each term is exactly one indexed token.
+ *
+ * The search operation itself is in `search-query.ts`.
  */
 import { createHash } from 'node:crypto';
 import { searchTerms } from '../../text.js';
@@ -29,7 +31,6 @@ const SEPARATOR = '  ';
 
 /**
  * The one indexed token of a search term.
- * @example searchToken('a', { min: 3, max: 84 }) === 'a__'
  */
 export function searchToken(term: string, limits: TokenLimits): string {
   let token = PLAIN_TERM.test(term) ? `${term}_` : `_${Buffer.from(term, 'utf8').toString('hex')}`;
@@ -50,7 +51,6 @@ export interface SearchDocument {
 
 /**
  * The indexed text of a message's content, and its number of terms (BM25's document length).
- * @example searchDocument('Hi, Ana!', { min: 3, max: 84 }) // { text: 'hi_  ana_', termCount: 2 }
  */
 export function searchDocument(content: string, limits: TokenLimits): SearchDocument {
   const terms = searchTerms(content);
@@ -59,7 +59,6 @@ export function searchDocument(content: string, limits: TokenLimits): SearchDocu
 
 /**
  * A boolean-mode query in which every term is required.
- * @example booleanQuery(['refund', 'a'], limits) === '+refund_ +a__'
  */
 export function booleanQuery(terms: readonly string[], limits: TokenLimits): string {
   return terms.map((term) => `+${searchToken(term, limits)}`).join(' ');
@@ -67,7 +66,6 @@ export function booleanQuery(terms: readonly string[], limits: TokenLimits): str
 
 /**
  * The needle whose occurrences in `CONCAT(' ', search_text, ' ')` are the term's frequency.
- * @example frequencyNeedle('refund', limits) === ' refund_ '
  */
 export function frequencyNeedle(term: string, limits: TokenLimits): string {
   return ` ${searchToken(term, limits)} `;

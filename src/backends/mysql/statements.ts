@@ -22,12 +22,10 @@ export interface SearchShape extends CommonSearchShape {
   terms: number;
 }
 
-/** The statements of one database. @example const sql = mysqlSql(layout); await pool.execute(sql.message, [id]); */
+/** The statements of one database. */
 export type MysqlSql = ReturnType<typeof mysqlSql>;
 
-/**
- * @example const sql = mysqlSql({ database: 'chatstore', collation: 'utf8mb4_nopad_bin', tokens: { min: 3, max: 84 } });
- */
+/** Builds every statement for one layout (its database, collation and FULLTEXT token sizes). */
 export function mysqlSql(layout: MysqlLayout) {
   const d = ident(layout.database);
   const idList = (param: string) =>

@@ -1,0 +1,64 @@
+/**
+ * Whole-store work: counts (`stats`), erasure of one subject everywhere (`eraseSubject`) and the
+ * stable scan of conversation ids that export walks (`conversationIds`).
+ */
+import type { Backend, ErasureCounts } from '../../backend.js';
+import type { Stats } from '../../model.js';
+import type { MysqlContext, ResultHeader } from './context.js';
+
+type MaintenanceOperations = Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds'>;
+
+export function maintenanceOperations(ctx: MysqlContext): MaintenanceOperations {
+  const { sql, rows } = ctx;
+  return {
+    async stats(conversationId?: string): Promise<Stats> {
+      const [row] =
+        conversationId === undefined
+          ? await rows<Record<string, string | number | null>>(sql.statsOfAll)
+          : await rows<Record<string, string | number | null>>(sql.statsOfOne, [conversationId, conversationId]);
+      const count = (name: string): number => Number(row?.[name] ?? 0);
+      return {
+        total: count('total'),
+        incoming: count('incoming'),
+        outgoing: count('outgoing'),
+        withMedia: count('with_media'),
+        commands: count('commands'),
+        adminCommands: count('admin_commands'),
+        failed: count('failed'),
+        deleted: count('deleted'),
+        byRole: { user: count('user'), assistant: count('assistant'), system: count('system'), tool: count('tool') },
+        conversations: count('conversations'),
+      };
+    },
+
+    async eraseSubject(subjectId: string): Promise<ErasureCounts> {
+      return ctx.transaction(async (run) => {
+        // The subject's own entries in every conversation, the one named after them included.
+        const participantEntriesRemoved = ((await run(sql.deleteParticipantEverywhere, [subjectId])) as ResultHeader)
+          .affectedRows;
+        let messagesDeleted = 0;
+        const conversationsDeleted: string[] = [];
+        if (await ctx.lock(run, subjectId)) {
+          messagesDeleted += ((await run(sql.deleteMessagesOf, [subjectId])) as ResultHeader).affectedRows;
+          await run(sql.deleteParticipantsOf, [subjectId]);
+          await run(sql.deleteConversation, [subjectId]);
+          conversationsDeleted.push(subjectId);
+        }
+        // Locked (gaps included) so that what is counted is exactly what is deleted.
+        const owners = (await run(sql.lockMessagesOfSubject, [subjectId, subjectId])) as { conversation_id: string }[];
+        const perConversation = new Map<string, number>();
+        for (const { conversation_id: id } of owners) perConversation.set(id, (perConversation.get(id) ?? 0) + 1);
+        messagesDeleted += ((await run(sql.deleteMessagesOfSubject, [subjectId, subjectId])) as ResultHeader)
+          .affectedRows;
+        for (const [id, n] of perConversation) await run(sql.uncount, [n, id]);
+        return { messagesDeleted, conversationsDeleted, participantEntriesRemoved };
+      });
+    },
+
+    async conversationIds(after: string | undefined, limit: number): Promise<string[]> {
+      return (await rows<{ conversation_id: string }>(sql.conversationIds, [after ?? '', limit])).map(
+        (row) => row.conversation_id,
+      );
+    },
+  };
+}

@@ -149,6 +149,8 @@ export interface Backend {
   eraseSubject(subjectId: string, now: string): Promise<ErasureCounts>;
   /** Conversation ids in ascending order, strictly after `after`: a stable scan for export. */
   conversationIds(after: string | undefined, limit: number): Promise<string[]>;
+  /** Bytes the engine's storage takes, where the engine can tell cheaply (optional: admin statistics only). */
+  storageBytes?(): Promise<number | undefined>;
 
   close(): Promise<void>;
 }

@@ -21,40 +21,33 @@ type BackendLoader = (url: StoreUrl) => Promise<Backend>;
 const LOADERS: Readonly<Record<string, BackendLoader>> = {
   memory: async () => (await import('./backends/memory.js')).memoryBackend(),
   sqlite: async (url) => {
-    const durability = url.params.get('durability') ?? 'full';
-    if (durability !== 'full' && durability !== 'normal') {
-      throw new ChatStoreError('INVALID_ARGUMENT', "sqlite durability must be 'full' or 'normal'", { path: 'url' });
-    }
-    const busyTimeout = url.params.get('busyTimeoutMs');
-    const { sqliteBackend } = await import('./backends/sqlite/index.js');
-    return sqliteBackend({
-      path: url.location === '' ? ':memory:' : url.location,
-      durability,
-      ...(busyTimeout === null ? {} : { busyTimeoutMs: positiveInteger(busyTimeout, 'busyTimeoutMs') }),
-    });
+    const { sqliteBackend, sqliteUrlOptions } = await import('./backends/sqlite/index.js');
+    return sqliteBackend(sqliteUrlOptions(url.location, url.params));
   },
-  postgres: async (url) => {
-    const { postgresBackend, postgresUrlOptions } = await import('./backends/postgres/index.js');
-    return postgresBackend(postgresUrlOptions(url.location, url.params));
-  },
-  mysql: async (url) => {
-    const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql/index.js');
-    return mysqlBackend(mysqlUrlOptions(url.location, url.params));
-  },
+  postgres: (url) => loadPostgres(url),
+  // libpq accepts both spellings, and so do the URLs users copy from their provider.
+  postgresql: (url) => loadPostgres(url),
+  mysql: (url) => loadMysql(url),
   // MariaDB speaks the same protocol and runs the same backend.
-  mariadb: async (url) => {
-    const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql/index.js');
-    return mysqlBackend(mysqlUrlOptions(url.location, url.params));
-  },
-  redis: async (url) => {
-    const { redisBackend, redisUrlOptions } = await import('./backends/redis/index.js');
-    return redisBackend(redisUrlOptions('redis', url.location, url.params));
-  },
-  'redis+cluster': async (url) => {
-    const { redisBackend, redisUrlOptions } = await import('./backends/redis/index.js');
-    return redisBackend(redisUrlOptions('redis+cluster', url.location, url.params));
-  },
+  mariadb: (url) => loadMysql(url),
+  redis: (url) => loadRedis('redis', url),
+  'redis+cluster': (url) => loadRedis('redis+cluster', url),
 };
+
+async function loadPostgres(url: StoreUrl): Promise<Backend> {
+  const { postgresBackend, postgresUrlOptions } = await import('./backends/postgres/index.js');
+  return postgresBackend(postgresUrlOptions(url.location, url.params));
+}
+
+async function loadMysql(url: StoreUrl): Promise<Backend> {
+  const { mysqlBackend, mysqlUrlOptions } = await import('./backends/mysql/index.js');
+  return mysqlBackend(mysqlUrlOptions(url.location, url.params));
+}
+
+async function loadRedis(scheme: 'redis' | 'redis+cluster', url: StoreUrl): Promise<Backend> {
+  const { redisBackend, redisUrlOptions } = await import('./backends/redis/index.js');
+  return redisBackend(redisUrlOptions(scheme, url.location, url.params));
+}
 
 /** The schemes `openStore` understands. @example SCHEMES.includes('sqlite') */
 export const SCHEMES: readonly string[] = Object.keys(LOADERS);
@@ -105,12 +98,4 @@ export async function openBackend(url: string): Promise<Backend> {
 export async function openStore(url?: string, options: ChatStoreOptions = {}): Promise<ChatStore> {
   const chosen = url ?? process.env.CHATSTORE_URL ?? DEFAULT_URL;
   return new ChatStore(await openBackend(chosen), options);
-}
-
-function positiveInteger(text: string, name: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ChatStoreError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { path: 'url' });
-  }
-  return value;
 }

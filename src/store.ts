@@ -170,6 +170,12 @@ export class ChatStore {
     return this.#backend.name;
   }
 
+  /** Bytes the engine's storage takes (SQLite: the file with its WAL), or undefined when the engine cannot tell. */
+  async storageBytes(): Promise<number | undefined> {
+    this.#open();
+    return this.#backend.storageBytes?.();
+  }
+
   /** The limits this store enforces. */
   get limits(): Readonly<Limits> {
     return this.#limits;

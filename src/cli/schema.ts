@@ -12,7 +12,7 @@ export interface SchemaOptions {
  */
 export async function schema(context: CommandContext, options: SchemaOptions): Promise<void> {
   const url = parseStoreUrl(context.url ?? process.env.CHATSTORE_URL ?? DEFAULT_URL);
-  if (url.scheme !== 'postgres') {
+  if (url.scheme !== 'postgres' && url.scheme !== 'postgresql') {
     throw new ChatStoreError(
       'UNSUPPORTED',
       `chatstore schema manages postgres:// stores; a ${url.scheme}:// store brings its schema up to date when opened`,

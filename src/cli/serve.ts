@@ -16,12 +16,11 @@
  * non-loopback clients. Logs are JSON lines (pino) on stdout; they never contain keys or message
  * content.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ChatStoreError, redact } from '../errors.js';
-import { DEFAULT_URL, openStore, parseStoreUrl } from '../open.js';
+import { DEFAULT_URL, openStore } from '../open.js';
 import { createApp, DEFAULT_MAX_BODY_BYTES } from '../server/app.js';
 import { isLoopbackHost, parseApiKeys } from '../server/auth.js';
 import { type NodeServer, startNodeServer } from '../server/node.js';
@@ -70,8 +69,6 @@ export async function serve(
     },
     context.stdout,
   );
-  const sqliteFile = sqlitePath(url);
-  if (sqliteFile !== undefined) await mkdir(dirname(sqliteFile), { recursive: true });
   const store = await openStore(url);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -84,7 +81,7 @@ export async function serve(
     registry,
     storeUrl: url,
     draining: () => server?.draining ?? false,
-    ...(sqliteFile === undefined ? {} : { storageBytes: () => fileBytes(sqliteFile) }),
+    storageBytes: () => store.storageBytes(),
   });
   try {
     server = await startNodeServer(app, { port, host, shutdownTimeoutMs });
@@ -168,24 +165,4 @@ function integer(text: string | undefined, fallback: number, name: string, max =
     });
   }
   return value;
-}
-
-/** The database file of a `sqlite://` URL; undefined for other engines and in-memory SQLite. */
-function sqlitePath(url: string): string | undefined {
-  const parsed = parseStoreUrl(url);
-  if (parsed.scheme !== 'sqlite' || parsed.location === '' || parsed.location === ':memory:') return undefined;
-  return parsed.location;
-}
-
-/** The database file plus its WAL and shared-memory files. */
-async function fileBytes(path: string): Promise<number | undefined> {
-  const sizes = await Promise.all(
-    [path, `${path}-wal`, `${path}-shm`].map((file) =>
-      stat(file).then(
-        (s) => s.size,
-        () => 0,
-      ),
-    ),
-  );
-  return sizes.reduce((sum, size) => sum + size, 0);
 }

@@ -17,9 +17,9 @@
  * | `parts` | hash | participant id → participant JSON |
  * | `people` | sorted set, by lex | `<participantId>\0<seq>` for the sender and the recipient of every message (erasure) |
  * | `revoked` | hash | message id → the newest claim generation taken away from this conversation (cluster claims) |
- * | `unindexed` | hash | outbox: global index entries a cluster append made true and has not yet added (see redis.ts) |
+ * | `unindexed` | hash | outbox: global index entries a cluster append made true and has not yet added (see global-index.ts) |
  *
- * Global keys, one slot each (cross-slot indexes, kept as redis.ts explains):
+ * Global keys, one slot each (cross-slot indexes, kept as global-index.ts explains):
  *
  * | key | type | holds |
  * |---|---|---|
@@ -58,9 +58,7 @@ export interface RedisKeys {
 /** Separates fields inside stored values and index members: the store rejects NUL in every text. */
 export const SEPARATOR = '\u0000';
 
-/**
- * @example redisKeys('chatstore:').conversation('+1555').live === 'chatstore:{+1555}:live'
- */
+/** The key names of one store: a conversation's keys are `<prefix>{<tag>}:<part>` (see above). */
 export function redisKeys(prefix: string): RedisKeys {
   return {
     prefix,
@@ -86,12 +84,12 @@ export function redisKeys(prefix: string): RedisKeys {
   };
 }
 
-/** `{id}` with `%`, `{` and `}` percent-encoded, so the tag can never end early. @example hashTag('a}b') === '{a%7Db}' */
+/** `{id}` with `%`, `{` and `}` percent-encoded, so the tag can never end early. */
 export function hashTag(conversationId: string): string {
   return `{${conversationId.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)}}`;
 }
 
-/** The activity index member of a conversation. @example activityMember('2026-01-01T00:00:00.000Z', 'c') */
+/** The activity index member of a conversation. */
 export function activityMember(activityAt: string, conversationId: string): string {
   return `${activityAt}${SEPARATOR}${conversationId}`;
 }
@@ -113,7 +111,6 @@ function statsFlags(message: Omit<Message, 'seq' | 'conversationId'>): string {
  * externalId, senderId, recipientId (empty when absent), separated by NUL. The id makes every
  * member unique; `conversationId` and `seq` come from the key and the score. Lua's cjson is not
  * used anywhere: it would round numbers (9007199254740991) and turn `[]` into `{}`.
- * @example const value = encodeMessage(draft);
  */
 export function encodeMessage(
   message: Omit<Message, 'seq' | 'conversationId'> & { seq?: number; conversationId?: string },
@@ -141,7 +138,7 @@ export function encodeMessage(
   ].join(SEPARATOR);
 }
 
-/** @example const message = decodeMessage('c', 3, value); */
+/** The message a stored value holds (see `encodeMessage`); `conversationId` and `seq` come from the key and the score. */
 export function decodeMessage(conversationId: string, seq: number, value: string): Message {
   // Read on every page of every read: plain slicing and assignments, no intermediate objects.
   const end1 = value.indexOf(SEPARATOR);

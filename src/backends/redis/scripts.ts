@@ -29,7 +29,7 @@ export const CONVERSATION_KEY_ORDER: readonly (keyof ConversationKeys)[] = [
   'unindexed',
 ];
 
-/** @example conversationKeyList(keys.conversation('c')) */
+/** The keys of one conversation as a script's KEYS, in `CONVERSATION_KEY_ORDER`. */
 export function conversationKeyList(keys: ConversationKeys): string[] {
   return CONVERSATION_KEY_ORDER.map((name) => keys[name]);
 }

@@ -121,6 +121,27 @@ describe('chatstore CLI', () => {
     expect(unknown.stderr).not.toContain('secret');
   });
 
+  it('refuses bad CHATSTORE_API_KEYS at startup without echoing any character of a key', () => {
+    const result = run(['serve', '--port', '0'], {
+      env: { CHATSTORE_API_KEYS: 'bot-0123456789abcdef:read,ops-fedcba9876543210' },
+    });
+    expect(result).toStrictEqual({
+      code: 64,
+      stdout: '',
+      stderr: 'chatstore: INVALID_ARGUMENT: CHATSTORE_API_KEYS entry 1: scope 2 is not one of read, write, admin\n',
+    });
+  });
+
+  it('serve --cors-origin takes exact origins only, refused before anything is opened', () => {
+    const result = run(['serve', '--port', '0', '--cors-origin', 'https://app.example.com', '--cors-origin', '*']);
+    expect(result).toStrictEqual({
+      code: 64,
+      stdout: '',
+      stderr:
+        'chatstore: INVALID_ARGUMENT: cors-origin "*" is not an origin (http or https, a host, a port only if not the default, no path: as a browser sends it)\n',
+    });
+  });
+
   it('shows usage for an unknown command with a non-zero exit code', () => {
     const result = run(['frobnicate']);
     expect(result.code).not.toBe(0);

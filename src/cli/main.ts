@@ -50,6 +50,11 @@ program
   .option('-H, --host <host>', 'address to bind (default: $HOST or 127.0.0.1)')
   .option('--max-body <bytes>', 'largest request body (default: $CHATSTORE_MAX_BODY_BYTES or 4 MiB)')
   .option('--shutdown-timeout <ms>', 'wait this long for in-flight requests on SIGTERM (default: 10000)')
+  .option(
+    '--cors-origin <origin>',
+    'let browser pages from this origin call the API; repeatable (default: $CHATSTORE_CORS_ORIGINS, comma-separated, or none)',
+    (origin: string, earlier: string[] = []) => [...earlier, origin],
+  )
   .addHelpText('after', '\nAPI keys: CHATSTORE_API_KEYS="<key>:read,write;<key>:admin" (none: loopback only)')
   .action(async (options) => (await import('./serve.js')).serve(context(), options));
 

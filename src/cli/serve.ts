@@ -10,11 +10,12 @@
  * | | `CHATSTORE_API_KEYS` (or a file named by `CHATSTORE_API_KEYS_FILE`) | none: loopback only |
  * | `--max-body <bytes>` | `CHATSTORE_MAX_BODY_BYTES` | 4 MiB |
  * | `--shutdown-timeout <ms>` | `CHATSTORE_SHUTDOWN_TIMEOUT_MS` | 10000 |
+ * | `--cors-origin <origin>` (repeatable) | `CHATSTORE_CORS_ORIGINS` (comma-separated) | none: no CORS |
  * | | `LOG_LEVEL` | `info` |
  *
  * Without API keys the server refuses to bind a non-loopback address, and the app refuses
- * non-loopback clients. Logs are JSON lines (pino) on stdout; they never contain keys or message
- * content.
+ * non-loopback clients and non-loopback `Host` names. Logs are JSON lines (pino) on stdout; they
+ * never contain keys, message content or a store URL's secrets (`redact`).
  */
 import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
@@ -31,6 +32,8 @@ export interface ServeOptions {
   host?: string;
   maxBody?: string;
   shutdownTimeout?: string;
+  /** `--cors-origin`, each possibly a comma-separated list; none given: `CHATSTORE_CORS_ORIGINS`. */
+  corsOrigin?: string[];
 }
 
 const DEFAULT_PORT = 8080;
@@ -52,6 +55,8 @@ export async function serve(
     DEFAULT_SHUTDOWN_TIMEOUT_MS,
     'shutdown-timeout',
   );
+  const flagOrigins = options.corsOrigin ?? [];
+  const corsOrigins = origins(flagOrigins.length > 0 ? flagOrigins.join(',') : (env.CHATSTORE_CORS_ORIGINS ?? ''));
   const apiKeys = parseApiKeys(await apiKeyText(env));
   if (apiKeys.length === 0 && !isLoopbackHost(host)) {
     throw new ChatStoreError(
@@ -79,6 +84,7 @@ export async function serve(
     maxBodyBytes,
     logger,
     registry,
+    corsOrigins,
     storeUrl: url,
     draining: () => server?.draining ?? false,
     storageBytes: () => store.storageBytes(),
@@ -96,6 +102,7 @@ export async function serve(
       store: redact(url),
       backend: store.backendName,
       auth: apiKeys.length === 0 ? 'off (loopback clients only)' : `${apiKeys.length} API key(s)`,
+      cors: corsOrigins.length === 0 ? 'off' : corsOrigins,
       maxBodyBytes,
     },
     'chatstore listening',
@@ -154,6 +161,36 @@ async function apiKeyText(env: NodeJS.ProcessEnv): Promise<string> {
       cause,
     });
   }
+}
+
+/**
+ * CORS origins from a comma-separated list: each exactly as a browser sends `Origin`
+ * (`https://app.example.com`, `http://localhost:3000`): a scheme, a host, a port only when it is not
+ * the default one, no path. `*` is refused: the API serves personal data.
+ */
+function origins(text: string): string[] {
+  const list = text
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    const web = parsed !== undefined && (parsed.protocol === 'https:' || parsed.protocol === 'http:');
+    if (!web || parsed?.origin !== origin) {
+      const hint = web && parsed !== undefined ? `; write it as ${parsed.origin}` : '';
+      throw new ChatStoreError(
+        'INVALID_ARGUMENT',
+        `cors-origin "${origin}" is not an origin (http or https, a host, a port only if not the default, no path: as a browser sends it)${hint}`,
+        { path: 'cors-origin' },
+      );
+    }
+  }
+  return [...new Set(list)];
 }
 
 function integer(text: string | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {

@@ -3,12 +3,14 @@
  * imports Node: the Node listener (`node.ts`) is a thin edge, and the same app can run inside a
  * Cloudflare Worker. Runtime facts (the client's address) arrive as bindings; see `ServerBindings`.
  *
- * Request pipeline: request id → timing, access log and metrics → loopback rule (keyless servers) →
- * body size limit → per-route scope check → schema validation → handler → one `onError`.
+ * Request pipeline: response headers (`nosniff`, `no-store`) → request id → timing, access log and
+ * metrics → CORS (only when origins are configured) → loopback rule (keyless servers: loopback
+ * clients, loopback `Host`) → body size limit → per-route scope check → path ids checked → body read
+ * (an upload cut short is the client's `REQUEST_ABORTED`) → schema validation → handler → one `onError`.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import type { Registry } from 'prom-client';
@@ -16,7 +18,7 @@ import { ChatStoreError } from '../errors.js';
 import type { ChatStore } from '../store.js';
 import { type ApiKey, createKeyring, loopbackOnly } from './auth.js';
 import type { ServerEnv } from './env.js';
-import { errorHandlers, validationError } from './errors.js';
+import { errorHandlers, RequestAbortedError, validationError } from './errors.js';
 import { type RequestLogger, silentLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { registerDocs } from './openapi.js';
@@ -46,7 +48,18 @@ export interface AppOptions extends AdminOptions, HealthOptions {
   logger?: RequestLogger;
   /** The prom-client registry to register metrics on. Default: a fresh one for this app. */
   registry?: Registry;
+  /**
+   * Browser origins allowed to call the API (CORS), exactly as a browser sends them
+   * (`https://app.example.com`, `http://localhost:3000`). Default: none, and no CORS header at all.
+   */
+  corsOrigins?: readonly string[];
 }
+
+/** Request headers a browser page may send, and response headers it may read, when CORS is on. */
+const CORS_ALLOW_HEADERS = ['Authorization', 'X-Api-Key', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'];
+const CORS_EXPOSE_HEADERS = ['X-Request-Id', 'Location', 'WWW-Authenticate'];
+/** Responses a cache may keep: the documents. Everything else (data, errors, probes) is `no-store`. */
+const CACHEABLE_PATHS = new Set(['/docs', '/openapi.json']);
 
 /**
  * @example
@@ -70,6 +83,7 @@ export function createApp(store: ChatStore, options: AppOptions = {}): OpenAPIHo
   app.onError(onError);
   app.notFound(notFound);
 
+  app.use(responseHeaders());
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }));
   app.use(async (c, next) => {
     const started = performance.now();
@@ -91,6 +105,19 @@ export function createApp(store: ChatStore, options: AppOptions = {}): OpenAPIHo
       'request',
     );
   });
+  const corsOrigins = options.corsOrigins ?? [];
+  if (corsOrigins.length > 0) {
+    // Before the key check: a preflight carries no key. It answers with the CORS headers only.
+    app.use(
+      cors({
+        origin: [...corsOrigins],
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        allowHeaders: CORS_ALLOW_HEADERS,
+        exposeHeaders: CORS_EXPOSE_HEADERS,
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(loopbackOnly(keyring));
   app.use(limitBody(maxBodyBytes));
 
@@ -104,16 +131,27 @@ export function createApp(store: ChatStore, options: AppOptions = {}): OpenAPIHo
 }
 
 /**
+ * `X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` on every response
+ * but the documents (`/docs`, `/openapi.json`): data, errors and probes are never kept by a cache.
+ */
+function responseHeaders(): MiddlewareHandler<ServerEnv> {
+  return async (c, next) => {
+    await next();
+    const headers = c.res.headers;
+    headers.set('X-Content-Type-Options', 'nosniff');
+    if (!CACHEABLE_PATHS.has(c.req.path) || c.res.status >= 400) headers.set('Cache-Control', 'no-store');
+  };
+}
+
+/**
  * 413 for bodies over `maxBytes`. A declared Content-Length is checked without touching the body;
- * only chunked bodies are counted as they stream (hono's `bodyLimit`). Reading `request.body` on
- * every request would make the Node adapter build a full `Request`, which costs more than a whole
- * `GET recent`.
+ * only chunked bodies are counted as they stream. Reading `request.body` on every request would
+ * make the Node adapter build a full `Request`, which costs more than a whole `GET recent`.
  */
 function limitBody(maxBytes: number): MiddlewareHandler<ServerEnv> {
   const tooLarge = () => {
     throw new ChatStoreError('PAYLOAD_TOO_LARGE', `the request body must be at most ${maxBytes} bytes`);
   };
-  const counting = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
   return async (c, next) => {
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
@@ -122,7 +160,31 @@ function limitBody(maxBytes: number): MiddlewareHandler<ServerEnv> {
       if (Number(length) > maxBytes) tooLarge();
       return next();
     }
-    return counting(c, next);
+    const body = c.req.raw.body;
+    if (body === null) return next();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = body.getReader();
+    for (;;) {
+      const read = await reader.read().catch((cause: unknown) => {
+        throw new RequestAbortedError(cause);
+      });
+      if (read.done) break;
+      size += read.value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        tooLarge();
+      }
+      chunks.push(read.value);
+    }
+    const whole = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      whole.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    c.req.raw = new Request(c.req.raw, { body: whole });
+    return next();
   };
 }
 

@@ -19,7 +19,11 @@
  *
  * Without keys the app serves loopback clients only (`127.0.0.0/8`, `::1`): the peer address comes
  * from the runtime edge (`ServerBindings.remoteAddress`, the socket's address; `X-Forwarded-For` is
- * never trusted), and a request whose address is unknown is refused.
+ * never trusted), and a request whose address is unknown is refused. It also serves only requests
+ * whose `Host` header names a loopback host (`localhost`, `127.x.x.x`, `[::1]`, any port): a web page
+ * on `attacker.example` whose name was rebound to 127.0.0.1 (DNS rebinding) reaches the socket from
+ * loopback, but its browser still sends `Host: attacker.example`. With keys the Host header is not
+ * checked: a rebinding page does not have a key, and deployments behind proxies use any host name.
  */
 import type { MiddlewareHandler } from 'hono';
 import { ChatStoreError } from '../errors.js';
@@ -36,7 +40,10 @@ export interface ApiKey {
 const MIN_KEY_LENGTH = 16;
 const KEY_TEXT = /^[A-Za-z0-9\-_.~+/=]+$/;
 
-/** Parses the `CHATSTORE_API_KEYS` format; an empty text means no keys. Errors never repeat a key. */
+/**
+ * Parses the `CHATSTORE_API_KEYS` format; an empty text means no keys. Errors name the entry number
+ * and the problem, never any character of a key or of the text around it.
+ */
 export function parseApiKeys(text: string): ApiKey[] {
   const entries = text
     .split(/[;\n]/)
@@ -59,11 +66,12 @@ export function parseApiKeys(text: string): ApiKey[] {
       .map((scope) => scope.trim())
       .filter((scope) => scope !== '');
     if (scopes.length === 0) throw badKeys(`${where} needs at least one scope (read, write, admin)`);
-    for (const scope of scopes) {
+    scopes.forEach((scope, position) => {
+      // Never echoed: a key written after a ',' instead of a ';' reads as a scope.
       if (!(SCOPES as readonly string[]).includes(scope)) {
-        throw badKeys(`${where} has an unknown scope "${scope.slice(0, 20)}" (known: ${SCOPES.join(', ')})`);
+        throw badKeys(`${where}: scope ${position + 1} is not one of ${SCOPES.join(', ')}`);
       }
-    }
+    });
     return { key, scopes: [...new Set(scopes)] as Scope[] };
   });
 }
@@ -94,16 +102,41 @@ export function createKeyring(keys: readonly ApiKey[]): Keyring {
   };
 }
 
-/** Refuses non-loopback clients when no key is configured; does nothing otherwise. */
+/**
+ * When no key is configured, refuses non-loopback clients and requests whose `Host` is not a
+ * loopback name (DNS rebinding); does nothing otherwise.
+ */
 export function loopbackOnly(keyring: Keyring): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
-    if (!keyring.enabled && !isLoopbackAddress(c.env?.remoteAddress)) {
-      throw permissionDenied(
-        'this server has no API keys configured and serves loopback clients only; set CHATSTORE_API_KEYS to allow others',
-      );
+    if (!keyring.enabled) {
+      if (!isLoopbackAddress(c.env?.remoteAddress)) {
+        throw permissionDenied(
+          'this server has no API keys configured and serves loopback clients only; set CHATSTORE_API_KEYS to allow others',
+        );
+      }
+      // A browser always sends Host; an in-process request (`app.request('/path')`, a Worker's
+      // fetch) may not, and then its URL names the host.
+      if (!isLoopbackHostHeader(c.req.header('host') ?? new URL(c.req.url).host)) {
+        throw permissionDenied(
+          'this server has no API keys configured and serves requests for a loopback host name only (Host: localhost, 127.0.0.1 or [::1], with any port); set CHATSTORE_API_KEYS to serve other host names',
+        );
+      }
     }
     await next();
   };
+}
+
+/**
+ * True for a `Host` header naming this machine by a loopback name: `localhost`, a `127.x.x.x`
+ * literal or `[::1]`, each with an optional port, in any case. An empty value is false.
+ */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  const match = /^(localhost|\d{1,3}(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i.exec(host ?? '');
+  const name = match?.[1];
+  if (name === undefined) return false;
+  if (!/^\d/.test(name)) return true;
+  const octets = name.split('.').map(Number);
+  return octets[0] === 127 && octets.every((octet) => octet <= 255);
 }
 
 /**
@@ -140,8 +173,13 @@ function effectiveScopes(scopes: readonly Scope[]): ReadonlySet<Scope> {
   return new Set<Scope>(scopes.includes('admin') ? SCOPES : scopes);
 }
 
+/**
+ * The key a request presents: a Bearer token when `Authorization` uses that scheme (even when it is
+ * malformed: then there is none), else `X-Api-Key`. Another scheme (`Basic` for a proxy in front,
+ * say) does not hide the `X-Api-Key` header.
+ */
 function presentedKey(authorization: string | undefined, apiKeyHeader: string | undefined): string | undefined {
-  if (authorization !== undefined) {
+  if (authorization !== undefined && /^Bearer(?:[ \t]|$)/i.test(authorization)) {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
     return match?.[1];
   }

@@ -7,20 +7,24 @@
  * { "error": { "code": "INVALID_ARGUMENT", "message": "limit: …", "path": "limit", "issues": […], "requestId": "…" } }
  * ```
  *
- * Status codes come from `HTTP_STATUS` for store codes; the few codes only HTTP has are listed in
- * `API_ERROR_STATUS`. Unknown errors become a bare 500 `INTERNAL` whose details go to the log only.
+ * Status codes come from `HTTP_STATUS` for store codes (a `StatusError` carries another one: 422 for
+ * a reused `Idempotency-Key`); the few codes only HTTP has are listed in `API_ERROR_STATUS`. A
+ * request body the client stopped sending is its fault: 400 `REQUEST_ABORTED`, logged at info.
+ * Unknown errors become a bare 500 `INTERNAL` whose details go to the log only.
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import { ChatStoreError, type ErrorCode, HTTP_STATUS, redact } from '../errors.js';
+import { ChatStoreError, type ChatStoreErrorOptions, type ErrorCode, HTTP_STATUS, redact } from '../errors.js';
 import type { ServerEnv } from './env.js';
 import type { RequestLogger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** Codes the HTTP layer adds to the store's own (`ERROR_CODES`). */
 export const API_ERROR_STATUS = {
+  /** The client closed the connection (or its upload failed) before the whole body arrived. */
+  REQUEST_ABORTED: 400,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -63,6 +67,29 @@ export function validationError(error: ZodError): ChatStoreError {
   });
 }
 
+/**
+ * A store error answered with another status than `HTTP_STATUS` gives its code: the code stays one
+ * clients know, the status says what HTTP says for the case (422 for an `Idempotency-Key` reused
+ * with another payload, as the IETF Idempotency-Key draft asks).
+ */
+export class StatusError extends ChatStoreError {
+  readonly status: number;
+
+  constructor(status: number, code: ErrorCode, message: string, options: ChatStoreErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'StatusError';
+    this.status = status;
+  }
+}
+
+/** Reading the request body failed: the client went away, or its upload broke, mid-body. */
+export class RequestAbortedError extends Error {
+  constructor(cause: unknown) {
+    super('the request body ended early: the client closed the connection before sending all of it', { cause });
+    this.name = 'RequestAbortedError';
+  }
+}
+
 export function unauthenticated(message: string): HTTPException {
   return new HTTPException(401, { message });
 }
@@ -92,8 +119,13 @@ export function errorHandlers(
   };
   return {
     onError(error, c) {
+      if (error instanceof RequestAbortedError) {
+        // The client's doing, not a failure of the server: no error log, a client-error code.
+        logger.info({ requestId: c.get('requestId'), method: c.req.method }, 'client aborted the request');
+        return respond(c, 400, { code: 'REQUEST_ABORTED', message: error.message });
+      }
       if (error instanceof ChatStoreError) {
-        const status = HTTP_STATUS[error.code];
+        const status = error instanceof StatusError ? error.status : HTTP_STATUS[error.code];
         if (status >= 500) logFailure(logger, c, error);
         const issues = error.cause instanceof ZodError ? zodIssues(error.cause) : undefined;
         return respond(c, status, {

@@ -6,8 +6,13 @@
  * `Connection: close` so clients do not reuse the socket; close keep-alive connections that sit idle
  * (every `IDLE_SWEEP_MS`, so a connection accepted just before has time to deliver its request);
  * after `shutdownTimeoutMs`, cut whatever is still open.
+ *
+ * `Connection: close` is decided when the response head is written (`writeHead`, which every
+ * answer goes through), not when the request arrives: a request already in flight when shutdown
+ * starts, an answer @hono/node-server writes itself (a request it cannot parse), and a `Response`
+ * that names its own `Connection` header all say `close` while the server drains.
  */
-import type { Server } from 'node:http';
+import { type OutgoingHttpHeader, type OutgoingHttpHeaders, type Server, ServerResponse } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import type { ServerBindings } from './env.js';
@@ -51,11 +56,30 @@ export interface NodeServer {
 export async function startNodeServer(app: FetchApp, options: NodeServerOptions): Promise<NodeServer> {
   let draining = false;
   let closing: Promise<void> | undefined;
+  /** A response that says `Connection: close` whenever its head is written while the server drains. */
+  class DrainingResponse extends ServerResponse {
+    override writeHead(
+      statusCode: number,
+      reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+      headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+    ): this {
+      if (!draining) return super.writeHead(statusCode, reason as string, headers);
+      // Connection headers given here would override the one set below: drop them.
+      const given = typeof reason === 'string' ? headers : reason;
+      const kept = withoutConnectionHeaders(given);
+      this.removeHeader('Keep-Alive');
+      this.setHeader('Connection', 'close');
+      this.shouldKeepAlive = false;
+      return typeof reason === 'string'
+        ? super.writeHead(statusCode, reason, kept)
+        : super.writeHead(statusCode, kept as OutgoingHttpHeaders);
+    }
+  }
   const server = createAdaptorServer({
     hostname: options.host,
+    serverOptions: { ServerResponse: DrainingResponse as typeof ServerResponse },
     fetch: (request: Request, env: unknown) => {
-      const { incoming, outgoing } = env as HttpBindings;
-      if (draining) outgoing.setHeader('Connection', 'close');
+      const { incoming } = env as HttpBindings;
       // A getter: the address is only looked up when the app asks (keyless servers).
       return app.fetch(request, {
         get remoteAddress() {
@@ -103,4 +127,24 @@ export async function startNodeServer(app: FetchApp, options: NodeServerOptions)
       http.closeAllConnections();
     },
   };
+}
+
+/** Response headers without `Connection` and `Keep-Alive`, in the object or flat-array form Node takes. */
+function withoutConnectionHeaders(
+  headers: OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined,
+): OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined {
+  const hopByHop = (name: unknown) => typeof name === 'string' && /^(connection|keep-alive)$/i.test(name);
+  if (headers === undefined) return undefined;
+  if (!Array.isArray(headers)) {
+    return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop(name)));
+  }
+  // [[name, value], …] or [name, value, name, value, …]
+  if (headers.every((entry) => Array.isArray(entry))) {
+    return (headers as unknown as [string, OutgoingHttpHeader][]).filter(([name]) => !hopByHop(name)) as never;
+  }
+  const kept: OutgoingHttpHeader[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!hopByHop(headers[i])) kept.push(headers[i] as OutgoingHttpHeader, headers[i + 1] as OutgoingHttpHeader);
+  }
+  return kept;
 }

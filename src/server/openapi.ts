@@ -1,7 +1,8 @@
 /**
  * `/openapi.json` (OpenAPI 3.1, generated from the schemas that validate requests) and `/docs`, a
  * self-contained HTML page rendered on the server from the same document: no script, no CDN, so
- * it works on machines without internet access.
+ * it works on machines without internet access. Its Content-Security-Policy allows exactly that:
+ * its one inline `<style>` (by hash) and nothing else, from nowhere.
  */
 import type { App } from './routes/route-kit.js';
 
@@ -14,9 +15,9 @@ const INFO = {
   description: [
     'A conversation store for messaging bots and AI assistants: every message in order, exactly once.',
     '',
-    'Authentication: send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Scopes are `read`, `write` and `admin` (admin implies read and write). A server started without keys serves loopback clients only and needs no key.',
+    'Authentication: send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>` (used when `Authorization` carries another scheme). Scopes are `read`, `write` and `admin` (admin implies read and write). A server started without keys needs no key and serves loopback clients only, for a loopback `Host` only (`localhost`, `127.x.x.x`, `[::1]`), against DNS rebinding.',
     '',
-    'Errors: every failure is `{ "error": { "code", "message", "path"?, "issues"?, "requestId" } }`; `requestId` matches the `X-Request-Id` response header and the server log.',
+    'Errors: every failure is `{ "error": { "code", "message", "path"?, "issues"?, "requestId" } }`; `requestId` matches the `X-Request-Id` response header and the server log. An `Idempotency-Key` reused with another payload is 422 `CONFLICT`; a body the client stopped sending is 400 `REQUEST_ABORTED`.',
   ].join('\n'),
 };
 
@@ -38,15 +39,28 @@ export function registerDocs(app: App): void {
   });
   let document: OpenApiDocument | undefined;
   let page: string | undefined;
+  let policy: Promise<string> | undefined;
   const build = (): OpenApiDocument => {
     document ??= app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO });
     return document;
   };
   app.get('/openapi.json', (c) => c.json(build()));
-  app.get('/docs', (c) => {
+  app.get('/docs', async (c) => {
     page ??= renderDocs(build());
-    return c.html(page);
+    policy ??= docsPolicy();
+    return c.html(page, 200, { 'Content-Security-Policy': await policy });
   });
+}
+
+/**
+ * The page loads nothing: no script, image, font or frame, from this origin or any other. Its only
+ * need is its inline style sheet, allowed by hash rather than `'unsafe-inline'`. Links (to
+ * `/openapi.json` and within the page) are navigation, which the policy does not govern.
+ */
+async function docsPolicy(): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(STYLE)));
+  const hash = btoa(String.fromCharCode(...digest));
+  return `default-src 'none'; style-src 'sha256-${hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 }
 
 interface Operation {
@@ -60,6 +74,20 @@ interface Operation {
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/** The page's one style sheet; the Content-Security-Policy allows it by its hash. */
+const STYLE = `
+body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #d0d7de;padding-bottom:.3rem;margin-top:2.5rem;text-transform:capitalize}
+.op{border:1px solid #d0d7de;border-radius:6px;margin:1rem 0;padding:.6rem 1rem}
+.method{display:inline-block;min-width:4.2rem;font-weight:700;text-transform:uppercase}
+.get{color:#0969da}.post{color:#1a7f37}.patch,.put{color:#9a6700}.delete{color:#cf222e}
+code,pre{font:13px ui-monospace,monospace;background:#f6f8fa;border-radius:4px}code{padding:.1rem .3rem}
+pre{padding:.6rem;overflow:auto}table{border-collapse:collapse;width:100%;margin:.4rem 0}
+td,th{border-top:1px solid #eaeef2;padding:.25rem .4rem;text-align:left;vertical-align:top}
+.scope{font-size:12px;background:#ddf4ff;border-radius:10px;padding:.05rem .5rem;margin-left:.5rem}
+.muted{color:#59636e}
+`;
 
 /**
  * The document as one HTML page: operations grouped by tag, with scopes, parameters, bodies and
@@ -95,18 +123,7 @@ export function renderDocs(document: OpenApiDocument): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(document.info.title)}</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1b1f24}
-h1{margin-bottom:.2rem}h2{border-bottom:1px solid #d0d7de;padding-bottom:.3rem;margin-top:2.5rem;text-transform:capitalize}
-.op{border:1px solid #d0d7de;border-radius:6px;margin:1rem 0;padding:.6rem 1rem}
-.method{display:inline-block;min-width:4.2rem;font-weight:700;text-transform:uppercase}
-.get{color:#0969da}.post{color:#1a7f37}.patch,.put{color:#9a6700}.delete{color:#cf222e}
-code,pre{font:13px ui-monospace,monospace;background:#f6f8fa;border-radius:4px}code{padding:.1rem .3rem}
-pre{padding:.6rem;overflow:auto}table{border-collapse:collapse;width:100%;margin:.4rem 0}
-td,th{border-top:1px solid #eaeef2;padding:.25rem .4rem;text-align:left;vertical-align:top}
-.scope{font-size:12px;background:#ddf4ff;border-radius:10px;padding:.05rem .5rem;margin-left:.5rem}
-.muted{color:#59636e}
-</style></head><body>
+<style>${STYLE}</style></head><body>
 <h1>${escapeHtml(document.info.title)}</h1>
 <p class="muted">OpenAPI ${escapeHtml(document.openapi)} · version ${escapeHtml(document.info.version)} · <a href="/openapi.json">openapi.json</a></p>
 ${paragraphs(document.info.description ?? '')}

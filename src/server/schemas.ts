@@ -130,7 +130,7 @@ export const AppendHeaders = z.object({
     .optional()
     .openapi({
       description:
-        'becomes the message id when the body has none (a batch: `<key>:<index>`); a retry with the same key returns the stored message with `duplicate: true`',
+        'becomes the message id when the body has none (a batch: `<key>:<index>`); a retry with the same key and the same payload returns the stored message with `duplicate: true`; another payload under a used key is 422 CONFLICT and stores nothing',
       example: 'evt_01HZX3',
     }),
 });
@@ -361,11 +361,14 @@ export const ErrorSchema = z
     error: z.object({
       code: z.string().openapi({
         description:
-          'INVALID_ARGUMENT, NOT_FOUND, CONFLICT, PAYLOAD_TOO_LARGE, UNAVAILABLE, MISSING_DRIVER, UNSUPPORTED, UNAUTHENTICATED, PERMISSION_DENIED, UNSUPPORTED_MEDIA_TYPE or INTERNAL',
+          'INVALID_ARGUMENT, NOT_FOUND, CONFLICT, PAYLOAD_TOO_LARGE, UNAVAILABLE, MISSING_DRIVER, UNSUPPORTED, REQUEST_ABORTED, UNAUTHENTICATED, PERMISSION_DENIED, UNSUPPORTED_MEDIA_TYPE or INTERNAL',
         example: 'INVALID_ARGUMENT',
       }),
       message: z.string(),
-      path: z.string().optional().openapi({ description: 'the failing field', example: 'messages[2].content' }),
+      path: z.string().optional().openapi({
+        description: 'the failing field (or parameter, or header such as `idempotency-key`)',
+        example: 'messages[2].content',
+      }),
       issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
       requestId: z.string(),
     }),

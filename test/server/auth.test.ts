@@ -21,7 +21,13 @@ describe('parseApiKeys', () => {
   test.each([
     [KEY_A, 'CHATSTORE_API_KEYS entry 1 needs scopes: <key>:read,write'],
     [`${KEY_A}:`, 'CHATSTORE_API_KEYS entry 1 needs at least one scope (read, write, admin)'],
-    [`${KEY_A}:read,root`, 'CHATSTORE_API_KEYS entry 1 has an unknown scope "root" (known: read, write, admin)'],
+    [`${KEY_A}:read,root`, 'CHATSTORE_API_KEYS entry 1: scope 2 is not one of read, write, admin'],
+    // a second key written after a comma instead of a semicolon reads as a scope: never echoed
+    [`${KEY_A}:read,${KEY_B}`, 'CHATSTORE_API_KEYS entry 1: scope 2 is not one of read, write, admin'],
+    [
+      `${KEY_A}:read\n${KEY_B}:admin,sk-live-0123456789`,
+      'CHATSTORE_API_KEYS entry 2: scope 2 is not one of read, write, admin',
+    ],
     ['short-secret:read', 'CHATSTORE_API_KEYS entry 1: a key is at least 16 characters of A-Z a-z 0-9 - _ . ~ + / ='],
     [
       `${KEY_A}:read;${'x y'.repeat(9)}:read`,
@@ -40,7 +46,10 @@ describe('parseApiKeys', () => {
       code: 'INVALID_ARGUMENT',
       message,
     });
-    expect(message).not.toContain('short-secret');
+    // Nothing of a key, nor of the text around it, is repeated.
+    for (const secret of ['short-secret', KEY_A.slice(0, 6), KEY_B.slice(0, 6), 'sk-live', 'root', 'x y']) {
+      expect((caught as ChatStoreError).message).not.toContain(secret);
+    }
   });
 });
 
@@ -92,6 +101,77 @@ describe('a server without keys', () => {
       headers: { 'x-forwarded-for': '127.0.0.1' },
     });
     expect(forwarded.status).toBe(403);
+  });
+});
+
+describe('a server without keys: the Host header (DNS rebinding)', () => {
+  const refused = envelope(
+    'PERMISSION_DENIED',
+    'this server has no API keys configured and serves requests for a loopback host name only (Host: localhost, 127.0.0.1 or [::1], with any port); set CHATSTORE_API_KEYS to serve other host names',
+  );
+
+  test('loopback host names are served, with or without a port, in any case', async () => {
+    const { call } = testApp();
+    for (const host of [
+      'localhost',
+      'LocalHost:8080',
+      '127.0.0.1',
+      '127.0.0.1:80',
+      '127.8.9.10:65535',
+      '[::1]',
+      '[::1]:8080',
+    ]) {
+      expect((await call('GET', '/v1/stats', { headers: { host } })).status, host).toBe(200);
+    }
+  });
+
+  test('any other host name is refused, even from a loopback socket: a rebinding page reads and writes nothing', async () => {
+    const { call, store } = testApp();
+    await store.append('c1', { role: 'user', content: 'private' });
+    for (const host of [
+      'attacker.example',
+      'attacker.example:8080',
+      'localhost.attacker.example',
+      'localhost.',
+      '127.0.0.1.nip.io',
+      '127.0.0.256',
+      '0.0.0.0:8080',
+      '10.0.0.1',
+      '[::2]',
+      '::1',
+      'localhost:http',
+      'localhost:8080@attacker.example',
+      '',
+    ]) {
+      const exported = await call('GET', '/v1/export', { headers: { host } });
+      expect([exported.status, exported.body], JSON.stringify(host)).toStrictEqual([403, refused]);
+      const appended = await call('POST', '/v1/conversations/c1/messages', {
+        headers: { host },
+        body: { role: 'user', content: 'injected' },
+      });
+      expect(appended.status, JSON.stringify(host)).toBe(403);
+    }
+    expect((await store.recent('c1')).map((m) => m.content)).toStrictEqual(['private']);
+  });
+
+  test('without a Host header the request URL names the host (in-process requests)', async () => {
+    const { app } = testApp();
+    const refusedUrl = await app.request(
+      'http://attacker.example/v1/export',
+      { headers: { 'x-request-id': REQUEST_ID } },
+      { remoteAddress: '127.0.0.1' },
+    );
+    expect([refusedUrl.status, await refusedUrl.json()]).toStrictEqual([403, refused]);
+    const local = await app.request('/v1/stats', {}, { remoteAddress: '127.0.0.1' });
+    expect(local.status).toBe(200);
+  });
+
+  test('with keys the Host header is not checked: the key is the secret a rebinding page lacks', async () => {
+    const { call } = testApp({ apiKeys: API_KEYS });
+    for (const host of ['chat.example.com', 'attacker.example', '10.0.0.1:8080']) {
+      expect((await call('GET', '/v1/stats', { headers: { host }, key: READ_KEY })).status, host).toBe(200);
+      expect((await call('GET', '/v1/stats', { headers: { host } })).status, host).toBe(401);
+    }
   });
 });
 
@@ -156,6 +236,34 @@ describe('a server with keys', () => {
     ).toBe(200);
     expect((await call('GET', '/v1/stats', { headers: { 'x-api-key': READ_KEY }, remoteAddress })).status).toBe(200);
     expect((await call('GET', '/v1/stats', { headers: { authorization: `Basic ${READ_KEY}` } })).status).toBe(401);
+  });
+
+  test('X-Api-Key counts when Authorization carries another scheme; a Bearer token is what is checked', async () => {
+    const { call } = testApp({ apiKeys: API_KEYS });
+    const basic = { authorization: `Basic ${btoa('proxy-user:proxy-password')}` };
+    const withKey = await call('GET', '/v1/stats', { headers: { ...basic, 'x-api-key': READ_KEY } });
+    expect(withKey.status).toBe(200);
+    const digest = await call('GET', '/v1/stats', {
+      headers: { authorization: 'Digest username="u", response="r"', 'x-api-key': READ_KEY },
+    });
+    expect(digest.status).toBe(200);
+    const basicOnly = await call('GET', '/v1/stats', { headers: basic });
+    expect([basicOnly.status, basicOnly.body]).toStrictEqual([
+      401,
+      envelope('UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key>)'),
+    ]);
+    const wrongBearer = await call('GET', '/v1/stats', {
+      headers: { authorization: `Bearer ${READ_KEY}-wrong`, 'x-api-key': READ_KEY },
+    });
+    expect([wrongBearer.status, wrongBearer.body]).toStrictEqual([
+      401,
+      envelope('UNAUTHENTICATED', 'the API key is not valid'),
+    ]);
+    const scoped = await call('POST', '/v1/erasures', {
+      headers: { ...basic, 'x-api-key': READ_KEY },
+      body: { subjectId: 'nobody' },
+    });
+    expect(scoped.status).toBe(403);
   });
 
   test('authentication comes before validation: no key, no 400', async () => {

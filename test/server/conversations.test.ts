@@ -161,7 +161,7 @@ test('the store is the one given: writes through the API are visible to other us
   const { createApp } = await import('../../src/server/app.js');
   const app = createApp(store);
   await store.append('c1', { role: 'user', content: 'direct' });
-  const res = await app.request('/v1/conversations/c1', {}, { remoteAddress: '::1' });
+  const res = await app.request('/v1/conversations/c1', { headers: { host: '[::1]:8080' } }, { remoteAddress: '::1' });
   expect(((await res.json()) as { lastSeq: number }).lastSeq).toBe(1);
   await store.close();
 });

@@ -122,7 +122,11 @@ describe('request ids', () => {
   test('a sane X-Request-Id is echoed; a missing or odd one is replaced by a generated one', async () => {
     const { app } = testApp();
     const local = { remoteAddress: '127.0.0.1' };
-    const echoed = await app.request('/v2/nothing', { headers: { 'x-request-id': 'abc-123' } }, local);
+    const echoed = await app.request(
+      '/v2/nothing',
+      { headers: { host: 'localhost', 'x-request-id': 'abc-123' } },
+      local,
+    );
     expect(echoed.headers.get('x-request-id')).toBe('abc-123');
     expect(((await echoed.json()) as ApiErrorBody).error.requestId).toBe('abc-123');
 
@@ -131,7 +135,7 @@ describe('request ids', () => {
       { 'x-request-id': 'has spaces and <script>' },
       { 'x-request-id': 'x'.repeat(129) },
     ] as Record<string, string>[]) {
-      const res = await app.request('/v2/nothing', { headers }, local);
+      const res = await app.request('/v2/nothing', { headers: { host: 'localhost', ...headers } }, local);
       const id = res.headers.get('x-request-id');
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(((await res.json()) as ApiErrorBody).error.requestId).toBe(id);

@@ -29,6 +29,7 @@ export interface CallOptions {
   body?: unknown;
   /** Sent as is (no JSON encoding, no content type). */
   rawBody?: string | ReadableStream<Uint8Array>;
+  /** Extra request headers; `host` defaults to `localhost`. */
   headers?: Record<string, string>;
   /** Sent as `Authorization: Bearer <key>`. */
   key?: string;
@@ -81,7 +82,8 @@ export function testApp(
     store,
     logs,
     async call(method, path, call = {}) {
-      const headers: Record<string, string> = { 'x-request-id': REQUEST_ID };
+      // A browser or curl names the host it called; keyless servers answer loopback names only.
+      const headers: Record<string, string> = { host: 'localhost', 'x-request-id': REQUEST_ID };
       if (call.body !== undefined) headers['content-type'] = 'application/json';
       if (call.key !== undefined) headers.authorization = `Bearer ${call.key}`;
       Object.assign(headers, call.headers);

@@ -116,6 +116,106 @@ describe('POST /v1/conversations/:id/messages', () => {
     expect(res.body.participants.map((p: { id: string }) => p.id).sort()).toEqual(['bot', 'u1']);
   });
 
+  test('a key reused with the same payload, as the store normalizes it, is a duplicate as before', async () => {
+    const { call, store } = testApp();
+    const headers = { 'idempotency-key': 'evt_2' };
+    const body = {
+      role: 'user',
+      content: 'hi',
+      senderId: 'u1',
+      metadata: { a: 1, b: { c: [1, 2] } },
+      createdAt: '2026-01-01T10:00:00+02:00',
+    };
+    expect((await call('POST', '/v1/conversations/c1/messages', { body, headers })).status).toBe(201);
+    // Defaults spelled out, another spelling of the same instant, keys in another order, a later status.
+    const same = {
+      direction: 'incoming',
+      content: 'hi',
+      metadata: { b: { c: [1, 2] }, a: 1 },
+      senderId: 'u1',
+      createdAt: '2026-01-01T08:00:00Z',
+      media: [],
+      status: 'read',
+    };
+    const retry = await call('POST', '/v1/conversations/c1/messages', { body: same, headers });
+    expect([retry.status, retry.body.duplicate, retry.body.message.id]).toStrictEqual([200, true, 'evt_2']);
+    expect(await store.recent('c1', 10)).toHaveLength(1);
+  });
+
+  test.each([
+    ['content', { role: 'user', content: 'bye' }],
+    ['role', { role: 'assistant', content: 'hi' }],
+    ['direction', { direction: 'outgoing', role: 'user', content: 'hi' }],
+    ['senderId', { role: 'user', content: 'hi', senderId: 'u2' }],
+    ['recipientId', { role: 'user', content: 'hi', recipientId: 'bot' }],
+    ['parts', { role: 'user', content: 'hi', parts: [{ type: 'text', text: 'hi' }] }],
+    ['media', { role: 'user', content: 'hi', media: [{ url: 'https://x.example/a.png', type: 'image' }] }],
+    ['metadata', { role: 'user', content: 'hi', metadata: { a: 2 } }],
+    ['replyTo', { role: 'user', content: 'hi', replyTo: 'm0' }],
+    ['externalId', { role: 'user', content: 'hi', externalId: 'wamid.X' }],
+    ['createdAt', { role: 'user', content: 'hi', createdAt: '2026-01-01T00:00:00Z' }],
+  ])('a key reused with another %s is 422 and stores nothing', async (field, body) => {
+    const { call, store } = testApp();
+    const headers = { 'idempotency-key': 'evt_3' };
+    const first = await call('POST', '/v1/conversations/c1/messages', {
+      body: { role: 'user', content: 'hi', metadata: { a: 1 } },
+      headers,
+    });
+    expect(first.status).toBe(201);
+    const before = await store.recent('c1', 10);
+    const reused = await call('POST', '/v1/conversations/c1/messages', {
+      body: field === 'metadata' ? body : { ...body, metadata: { a: 1 } },
+      headers,
+    });
+    expect([reused.status, reused.body]).toStrictEqual([
+      422,
+      envelope(
+        'CONFLICT',
+        `Idempotency-Key evt_3 was used for another payload (${field} differs from the stored message evt_3); send a new key for a new message`,
+        { path: 'idempotency-key' },
+      ),
+    ]);
+    expect(await store.recent('c1', 10)).toStrictEqual(before);
+    expect((await store.getConversation('c1'))?.lastSeq).toBe(1);
+  });
+
+  test('a batch under a used key must repeat the batch: a changed or added message is 422, and nothing of it is stored', async () => {
+    const { call, store } = testApp();
+    const headers = { 'idempotency-key': 'batch_1' };
+    const messages = [
+      { role: 'user', content: 'a' },
+      { role: 'assistant', content: 'b' },
+    ];
+    expect((await call('POST', '/v1/conversations/c1/messages', { body: { messages }, headers })).status).toBe(201);
+    const same = await call('POST', '/v1/conversations/c1/messages', { body: { messages }, headers });
+    expect([same.status, same.body.results.map((r: { duplicate: boolean }) => r.duplicate)]).toStrictEqual([
+      200,
+      [true, true],
+    ]);
+    const changed = await call('POST', '/v1/conversations/c1/messages', {
+      body: { messages: [messages[0], { role: 'assistant', content: 'B' }] },
+      headers,
+    });
+    expect([changed.status, changed.body.error.code, changed.body.error.message]).toStrictEqual([
+      422,
+      'CONFLICT',
+      'Idempotency-Key batch_1 was used for another payload (content differs from the stored message batch_1:1); send a new key for a new message',
+    ]);
+    const added = await call('POST', '/v1/conversations/c1/messages', {
+      body: { messages: [...messages, { role: 'user', content: 'c' }] },
+      headers,
+    });
+    expect([added.status, added.body.error.code, added.body.error.message]).toStrictEqual([
+      422,
+      'CONFLICT',
+      'Idempotency-Key batch_1 was used for another payload (message batch_1:2 is not stored); send a new key for a new message',
+    ]);
+    expect((await store.recent('c1', 10)).map((m) => [m.id, m.content])).toStrictEqual([
+      ['batch_1:0', 'a'],
+      ['batch_1:1', 'b'],
+    ]);
+  });
+
   test('a key reused in another conversation is a conflict, since message ids are global', async () => {
     const { call } = testApp();
     const headers = { 'idempotency-key': 'evt_9' };

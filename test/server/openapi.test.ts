@@ -63,6 +63,7 @@ describe('/openapi.json', () => {
       '409',
       '413',
       '415',
+      '422',
       '503',
     ]);
     const refused = await call('POST', '/v1/conversations/c1/messages', { body: { role: 'user', colour: 'red' } });

@@ -34,6 +34,23 @@ describe('health', () => {
     ]);
   });
 
+  test('/readyz (public) never shows a credential from an engine failure', async () => {
+    const failing = {
+      ...memoryBackend(),
+      getConversation: () =>
+        Promise.reject(new Error('connect ECONNREFUSED redis://:hunter2@cache:6379/0?password=x2')),
+    };
+    const { call } = testApp({}, { backend: failing });
+    expect(await call('GET', '/readyz').then((r) => [r.status, r.body])).toStrictEqual([
+      503,
+      {
+        status: 'unavailable',
+        backend: 'memory',
+        reason: 'connect ECONNREFUSED redis://:***@cache:6379/0?password=***',
+      },
+    ]);
+  });
+
   test('/readyz is 503 while draining, so balancers stop sending', async () => {
     let draining = false;
     const { call } = testApp({ draining: () => draining });
@@ -142,6 +159,17 @@ describe('admin', () => {
       ],
       uptimeSeconds: expect.any(Number),
     });
+  });
+
+  test('GET /admin/storage/stats shows the store URL with the one redaction rule: no password, no secret parameter', async () => {
+    const storeUrl =
+      'postgres://app:p@ss/w0rd@db:5432/chat?sslpassword=s3cr3t&sslmode=require&password=hunter2&sslkey=/etc/chat/key.pem';
+    const { call } = testApp({ storeUrl });
+    const res = await call('GET', '/admin/storage/stats');
+    expect(res.body.store).toBe(
+      'postgres://app:***@db:5432/chat?sslpassword=***&sslmode=require&password=***&sslkey=***',
+    );
+    for (const secret of ['p@ss', 'w0rd', 's3cr3t', 'hunter2', 'key.pem']) expect(res.text).not.toContain(secret);
   });
 
   test('storage size is null when the edge cannot tell, or fails to', async () => {

@@ -2,6 +2,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { serve } from '../../src/cli/serve.js';
@@ -54,5 +55,111 @@ test.each([
   [{}, { CHATSTORE_API_KEYS_FILE: '/nonexistent/keys' }, 'CHATSTORE_API_KEYS_FILE'],
 ])('%j with env %j is refused at %s', async (options, env, path) => {
   expect(await refusal(options, env)).toMatchObject({ code: 'INVALID_ARGUMENT', path });
+  expect(await readdir(dir)).toStrictEqual([]);
+});
+
+test('API key errors name the entry and the problem, never any character of a key', async () => {
+  const keys = 'bot-0123456789abcdef:read,ops-fedcba9876543210;ci-key-0123456789abcdef:write,admn';
+  expect(await refusal({}, { CHATSTORE_API_KEYS: keys })).toStrictEqual({
+    code: 'INVALID_ARGUMENT',
+    path: 'CHATSTORE_API_KEYS',
+    message: 'CHATSTORE_API_KEYS entry 1: scope 2 is not one of read, write, admin',
+  });
+  expect(await readdir(dir)).toStrictEqual([]);
+});
+
+/**
+ * Runs `serve` in this process until `work` is done, then stops it as SIGTERM does; resolves with
+ * every log line. `work` gets the 'chatstore listening' line.
+ */
+async function serving(
+  url: string,
+  options: Parameters<typeof serve>[1],
+  env: NodeJS.ProcessEnv,
+  work: (listening: Record<string, unknown>) => Promise<void>,
+): Promise<Record<string, unknown>[]> {
+  const stdout = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  const listening = new Promise<Record<string, unknown>>((resolve) => {
+    createInterface({ input: stdout }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      lines.push(entry);
+      if (entry.msg === 'chatstore listening') resolve(entry);
+    });
+  });
+  const running = serve({ url, stdout, stderr: new PassThrough() }, options, env);
+  try {
+    const started = await Promise.race([listening, running.then((): Record<string, unknown> => ({}))]);
+    await work(started);
+  } finally {
+    process.emit('SIGTERM', 'SIGTERM');
+    await running;
+  }
+  expect(lines.map((line) => line.msg)).toContain('chatstore stopped');
+  return lines;
+}
+
+test('the startup log and the admin page show the store URL with every secret hidden', async () => {
+  // The memory engine ignores its location and parameters: the URL is only shown.
+  const url = 'memory://app:p@ss@w0rd@db:5432/chat?password=hunter2&sslkey=/etc/chat/key.pem&sslmode=require';
+  const redacted = 'memory://app:***@db:5432/chat?password=***&sslkey=***&sslmode=require';
+  const lines = await serving(url, { port: '0' }, {}, async (started) => {
+    expect(started.store).toBe(redacted);
+    const stats = (await (await fetch(`${started.url}/admin/storage/stats`)).json()) as { store: string };
+    expect(stats.store).toBe(redacted);
+  });
+  const text = JSON.stringify(lines);
+  for (const secret of ['hunter2', 'w0rd', 'p@ss', 'key.pem']) expect(text).not.toContain(secret);
+});
+
+test('CORS origins come from --cors-origin (repeatable, comma-separated), else CHATSTORE_CORS_ORIGINS; none by default', async () => {
+  const allowedBy = async (base: string, origin: string) =>
+    (await fetch(`${base}/v1/stats`, { headers: { origin } })).headers.get('access-control-allow-origin');
+  await serving('memory://', { port: '0' }, {}, async (started) => {
+    expect(started.cors).toBe('off');
+    expect(await allowedBy(started.url as string, 'http://localhost:3000')).toBeNull();
+  });
+  const env = { CHATSTORE_CORS_ORIGINS: 'http://localhost:3000, https://app.example.com' };
+  await serving('memory://', { port: '0' }, env, async (started) => {
+    expect(started.cors).toStrictEqual(['http://localhost:3000', 'https://app.example.com']);
+    expect(await allowedBy(started.url as string, 'http://localhost:3000')).toBe('http://localhost:3000');
+    expect(await allowedBy(started.url as string, 'https://evil.example')).toBeNull();
+  });
+  const flags = { port: '0', corsOrigin: ['https://a.example,https://b.example:8443', 'https://c.example'] };
+  await serving('memory://', flags, env, async (started) => {
+    expect(started.cors).toStrictEqual(['https://a.example', 'https://b.example:8443', 'https://c.example']);
+    expect(await allowedBy(started.url as string, 'https://b.example:8443')).toBe('https://b.example:8443');
+    expect(await allowedBy(started.url as string, 'http://localhost:3000')).toBeNull();
+  });
+});
+
+test.each([
+  [
+    { corsOrigin: ['*'] },
+    {},
+    'cors-origin "*" is not an origin (http or https, a host, a port only if not the default, no path: as a browser sends it)',
+  ],
+  [
+    {},
+    { CHATSTORE_CORS_ORIGINS: 'https://app.example.com/' },
+    'cors-origin "https://app.example.com/" is not an origin (http or https, a host, a port only if not the default, no path: as a browser sends it); write it as https://app.example.com',
+  ],
+  [
+    { corsOrigin: ['https://App.example.com:443'] },
+    {},
+    'cors-origin "https://App.example.com:443" is not an origin (http or https, a host, a port only if not the default, no path: as a browser sends it); write it as https://app.example.com',
+  ],
+  [
+    {},
+    { CHATSTORE_CORS_ORIGINS: 'app.example.com' },
+    'cors-origin "app.example.com" is not an origin (http or https, a host, a port only if not the default, no path: as a browser sends it)',
+  ],
+  [
+    {},
+    { CHATSTORE_CORS_ORIGINS: 'ftp://files.example' },
+    'cors-origin "ftp://files.example" is not an origin (http or https, a host, a port only if not the default, no path: as a browser sends it)',
+  ],
+])('CORS origin %j %j is refused before anything is opened', async (options, env, message) => {
+  expect(await refusal(options, env)).toStrictEqual({ code: 'INVALID_ARGUMENT', path: 'cors-origin', message });
   expect(await readdir(dir)).toStrictEqual([]);
 });

@@ -1,6 +1,6 @@
 /** Liveness, readiness (which asks the engine) and Prometheus metrics. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { isChatStoreError } from '../../errors.js';
+import { isChatStoreError, redact } from '../../errors.js';
 import { type App, access, json, type RouteDeps } from './route-kit.js';
 
 export interface HealthOptions {
@@ -59,7 +59,12 @@ export function registerHealthRoutes(app: App, deps: RouteDeps, options: HealthO
         await Promise.race([metrics.timeStore('ping', () => store.getConversation(PROBE_ID)), timeout]);
         return c.json({ status: 'ok' as const, backend }, 200);
       } catch (error) {
-        const reason = isChatStoreError(error) ? error.code : error instanceof Error ? error.message : 'unknown';
+        // A public route: a driver message may name the store URL.
+        const reason = isChatStoreError(error)
+          ? error.code
+          : error instanceof Error
+            ? redact(error.message)
+            : 'unknown';
         return c.json({ status: 'unavailable' as const, backend, reason }, 503);
       } finally {
         clearTimeout(timer);

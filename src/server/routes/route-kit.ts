@@ -4,9 +4,11 @@
  */
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { ChatStoreError } from '../../errors.js';
 import type { ChatStore } from '../../store.js';
 import { type Keyring, requireScope } from '../auth.js';
 import type { ServerEnv } from '../env.js';
+import { RequestAbortedError } from '../errors.js';
 import type { RequestLogger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Scope } from '../principal.js';
@@ -24,17 +26,66 @@ export type App = OpenAPIHono<ServerEnv>;
 
 /**
  * The access part of a route definition: the scope check runs before the request is validated (so
- * a caller without a key learns nothing from a 400), and the document lists the scope.
+ * a caller without a key learns nothing from a 400), and the document lists the scope. After it,
+ * before validation: path ids must be well-formed percent-encoding, and the body is read whole.
  */
 export function access(
   keyring: Keyring,
   scope: Scope,
-): { security: Record<string, string[]>[]; middleware: MiddlewareHandler<ServerEnv> } {
+): { security: Record<string, string[]>[]; middleware: MiddlewareHandler<ServerEnv>[] } {
   return {
     security: [{ bearerAuth: [scope] }, { apiKeyHeader: [scope] }],
-    middleware: requireScope(keyring, scope),
+    middleware: [requireScope(keyring, scope), strictPathParams, readBody],
   };
 }
+
+/**
+ * 400 for a path parameter whose percent-encoding is broken (`x%zz`, a truncated `%E0%A4%A`, an
+ * overlong `%C0%AF`, an encoded lone surrogate `%ED%A0%80`). The router decodes what it can and
+ * keeps the rest as written, which would make `x%zz` an id; so each parameter's raw segment of the
+ * request URL must decode as UTF-8, strictly.
+ */
+const strictPathParams: MiddlewareHandler<ServerEnv> = async (c, next) => {
+  const pattern = c.req.routePath.split('/');
+  const segments = rawPath(c.req.url).split('/');
+  pattern.forEach((part, index) => {
+    if (!part.startsWith(':')) return;
+    const segment = segments[index] ?? '';
+    if (!segment.includes('%')) return;
+    try {
+      decodeURIComponent(segment);
+    } catch {
+      const name = part.slice(1);
+      throw new ChatStoreError('INVALID_ARGUMENT', `${name}: is not valid percent-encoded UTF-8`, { path: name });
+    }
+  });
+  await next();
+};
+
+/** The path of a URL as sent, escapes undecoded. */
+function rawPath(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+}
+
+/**
+ * Reads the request body whole before validation, so that a body the client stopped sending (it
+ * closed the connection mid-upload) is told apart from malformed JSON: `RequestAbortedError`, a
+ * client error. The validators then parse the cached text.
+ */
+const readBody: MiddlewareHandler<ServerEnv> = async (c, next) => {
+  const method = c.req.method;
+  if (method !== 'GET' && method !== 'HEAD') {
+    try {
+      await c.req.text();
+    } catch (cause) {
+      throw new RequestAbortedError(cause);
+    }
+  }
+  await next();
+};
 
 export function json<T extends z.ZodType>(
   schema: T,
@@ -55,13 +106,14 @@ export function jsonBody<T extends z.ZodType>(
 }
 
 const ERROR_DESCRIPTIONS = {
-  400: 'invalid input (INVALID_ARGUMENT); `path` names the failing field',
+  400: 'invalid input (INVALID_ARGUMENT); `path` names the failing field. REQUEST_ABORTED: the body ended early',
   401: 'missing or unknown API key (UNAUTHENTICATED)',
-  403: 'the key lacks the scope, or a keyless server was called from another machine (PERMISSION_DENIED)',
+  403: 'the key lacks the scope, or a keyless server was called from another machine or by a host name other than localhost, 127.0.0.1 or [::1] (PERMISSION_DENIED)',
   404: 'no such resource (NOT_FOUND)',
   409: 'a conflict with stored data (CONFLICT)',
   413: 'the body is larger than the server accepts (PAYLOAD_TOO_LARGE)',
   415: 'the body is not JSON (UNSUPPORTED_MEDIA_TYPE)',
+  422: 'the Idempotency-Key was used before for a different payload; nothing was stored (CONFLICT)',
   503: 'the engine is unreachable (UNAVAILABLE)',
 } as const;
 

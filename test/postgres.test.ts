@@ -109,6 +109,16 @@ describe('postgres options and URLs', () => {
     }
   });
 
+  test('postgresql:// opens the same engine as postgres://, as libpq accepts both', async () => {
+    const schema = schemaOfTest();
+    const url = storeUrl(schema);
+    expect(url.startsWith('postgres://')).toBe(true);
+    const backend = (await openBackend(url.replace(/^postgres:/, 'postgresql:'))) as PostgresBackend;
+    closers.push(() => backend.close());
+    expect(backend.name).toBe('postgres');
+    expect(backend.layout.schema).toBe(schema);
+  });
+
   test('openStore URLs carry schema, partitioning and text search configuration; the rest goes to the driver', async () => {
     expect(
       postgresUrlOptions(

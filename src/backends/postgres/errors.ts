@@ -25,15 +25,13 @@ const UNAVAILABLE_SQLSTATE = [
 const UNAVAILABLE_MESSAGES =
   /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Cannot use a pool after calling end|Client was closed|the database system is (starting up|shutting down|in recovery mode)/i;
 
-/** The SQLSTATE of a server error, if it is one. @example sqlState(e) === '23505' */
+/** The SQLSTATE of a server error, if it is one. */
 export function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
-/**
- * @example throw toChatStoreError(error);
- */
+/** An error of `pg` or of the server as a chatstore error, as above; anything else unchanged. */
 export function toChatStoreError(error: unknown): unknown {
   if (error instanceof ChatStoreError || !(error instanceof Error)) return error;
   const state = sqlState(error);

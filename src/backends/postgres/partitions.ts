@@ -8,15 +8,9 @@
  * Retention drops whole partitions: no row-by-row DELETE of the big table, no vacuum debt.
  */
 import { ChatStoreError } from '../../errors.js';
-import {
-  ident,
-  inTransaction,
-  lockSchema,
-  type PgCheckedOut,
-  type PgLayout,
-  type PgQueryable,
-  partmanInstall,
-} from './schema.js';
+import { lockSchema, partmanInstall } from './migrate.js';
+import { ident, type PgLayout } from './schema.js';
+import { inTransaction, type PgCheckedOut, type PgQueryable } from './transaction.js';
 
 /** One partition of `messages` and its range (ISO times; `from` inclusive, `to` exclusive). */
 export interface PgPartition {
@@ -49,7 +43,7 @@ export interface PgPartitions {
 
 const PREMAKE_MONTHS = 3;
 
-/** `YYYY-MM` of an ISO time. @example monthOf('2026-01-31T23:59:59.999Z') === '2026-01' */
+/** `YYYY-MM` of an ISO time. */
 export function monthOf(time: string): string {
   return time.slice(0, 7);
 }
@@ -76,7 +70,8 @@ function monthsAround(now: Date, before: number, after: number): string[] {
 }
 
 /**
- * @example const partitions = pgPartitions(pool, layout); await partitions.ensureFor([message.createdAt]);
+ * The partition manager of one `monthly` schema. At open it makes the months around `now` (when
+ * the store makes partitions) or finds pg_partman's install (when pg_partman does).
  */
 export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now = new Date()): Promise<PgPartitions> {
   const s = ident(layout.schema);
@@ -92,79 +87,20 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
     });
   };
 
-  const list = async (client: PgQueryable): Promise<PgPartition[]> => {
-    const { rows } = await client.query(
-      `SELECT c.relname AS name,
-         (extract(epoch FROM (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz) * 1000)::float8 AS from_ms,
-         (extract(epoch FROM (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz) * 1000)::float8 AS to_ms
-       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = to_regclass($1)`,
-      [`${s}.messages`],
-    );
-    return rows
-      .filter((row) => row.from_ms !== null && row.to_ms !== null)
-      .map((row) => ({
-        name: String(row.name),
-        from: new Date(Number(row.from_ms)).toISOString(),
-        to: new Date(Number(row.to_ms)).toISOString(),
-      }))
-      .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
-  };
-
-  /** The partition table of `month`: the store's own, or pg_partman's (its name, its registry). */
-  const createTable = async (client: PgQueryable, month: string, from: string, to: string): Promise<void> => {
-    if (partman === undefined) {
-      const partition = `${s}.${ident(`messages_y${month.replace('-', 'm')}`)}`;
-      await client.query(
-        `CREATE TABLE ${partition} PARTITION OF ${s}.messages FOR VALUES FROM ('${from}') TO ('${to}')`,
-      );
-      return;
-    }
-    await client.query(`SELECT ${partman}.create_partition_time($1, ARRAY[$2::timestamptz])`, [
-      `${layout.schema}.messages`,
-      from,
-    ]);
-  };
-
-  const create = async (client: PgQueryable, month: string): Promise<void> => {
-    const from = `${month}-01T00:00:00.000Z`;
-    const to = nextMonthStart(month);
-    const { rows } = await client.query(
-      `SELECT EXISTS (SELECT 1 FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2) AS moving`,
-      [from, to],
-    );
-    if (rows[0]?.moving !== true) {
-      await createTable(client, month, from, to);
-      return;
-    }
-    // Rows of this month already sit in the default partition: move them into the new one.
-    const { rows: columns } = await client.query(
-      `SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS list FROM pg_attribute
-       WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attgenerated = ''`,
-      [`${s}.messages`],
-    );
-    const list = String(columns[0]?.list);
-    await client.query(`ALTER TABLE ${s}.messages DETACH PARTITION ${s}.messages_default`);
-    await createTable(client, month, from, to);
-    await client.query(
-      `INSERT INTO ${s}.messages (${list}) SELECT ${list} FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2`,
-      [from, to],
-    );
-    await client.query(`DELETE FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2`, [from, to]);
-    await client.query(`ALTER TABLE ${s}.messages ATTACH PARTITION ${s}.messages_default DEFAULT`);
-  };
-
   const ensureMonths = async (months: readonly string[]): Promise<void> => {
     const missing = [...new Set(months)].filter((month) => !known.has(month));
     if (missing.length === 0) return;
     await withClient(async (client) => {
-      const existing = new Set((await list(client)).map((partition) => monthOf(partition.from)));
+      const existing = new Set((await listPartitions(client, s)).map((partition) => monthOf(partition.from)));
+      const target: PartitionTarget = { s, schema: layout.schema, partman };
       for (const month of missing) {
-        if (!existing.has(month)) await create(client, month);
+        if (!existing.has(month)) await createPartition(target, client, month);
       }
     });
     for (const month of missing) known.add(month);
   };
+
+  const list = (): Promise<PgPartition[]> => withClient((client) => listPartitions(client, s));
 
   if (layout.partitionManager === 'pg_partman') {
     const client = await pool.connect();
@@ -188,11 +124,11 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
       await ensureMonths(times.map(monthOf));
     },
 
-    list: () => withClient(list),
+    list,
 
     async dropBefore(before) {
       const result: PartitionDrop = { dropped: [], messagesDeleted: 0 };
-      const candidates = (await withClient(list)).filter((partition) => partition.to <= before);
+      const candidates = (await list()).filter((partition) => partition.to <= before);
       for (const candidate of candidates) {
         await withClient(async (client) => {
           const partition = `${s}.${ident(candidate.name)}`;
@@ -223,7 +159,78 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
   };
 }
 
-/** The error for retention on a schema without partitions. @example throw notPartitioned('chatstore'); */
+/** Where partitions are made: the quoted and plain schema name, and pg_partman's quoted schema when it makes them. */
+interface PartitionTarget {
+  s: string;
+  schema: string;
+  partman: string | undefined;
+}
+
+/** The partitions of `<schema>.messages` with a range, oldest first. */
+async function listPartitions(client: PgQueryable, s: string): Promise<PgPartition[]> {
+  const { rows } = await client.query(
+    `SELECT c.relname AS name,
+         (extract(epoch FROM (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz) * 1000)::float8 AS from_ms,
+         (extract(epoch FROM (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz) * 1000)::float8 AS to_ms
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = to_regclass($1)`,
+    [`${s}.messages`],
+  );
+  return rows
+    .filter((row) => row.from_ms !== null && row.to_ms !== null)
+    .map((row) => ({
+      name: String(row.name),
+      from: new Date(Number(row.from_ms)).toISOString(),
+      to: new Date(Number(row.to_ms)).toISOString(),
+    }))
+    .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+}
+
+/** The partition table of `month`: the store's own, or pg_partman's (its name, its registry). */
+async function createTable(target: PartitionTarget, client: PgQueryable, month: string, from: string, to: string) {
+  const { s, schema, partman } = target;
+  if (partman === undefined) {
+    const partition = `${s}.${ident(`messages_y${month.replace('-', 'm')}`)}`;
+    await client.query(`CREATE TABLE ${partition} PARTITION OF ${s}.messages FOR VALUES FROM ('${from}') TO ('${to}')`);
+    return;
+  }
+  await client.query(`SELECT ${partman}.create_partition_time($1, ARRAY[$2::timestamptz])`, [
+    `${schema}.messages`,
+    from,
+  ]);
+}
+
+/** The partition of `month`, with the rows of that month the default partition holds moved into it. */
+async function createPartition(target: PartitionTarget, client: PgQueryable, month: string): Promise<void> {
+  const { s } = target;
+  const from = `${month}-01T00:00:00.000Z`;
+  const to = nextMonthStart(month);
+  const { rows } = await client.query(
+    `SELECT EXISTS (SELECT 1 FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2) AS moving`,
+    [from, to],
+  );
+  if (rows[0]?.moving !== true) {
+    await createTable(target, client, month, from, to);
+    return;
+  }
+  // Rows of this month already sit in the default partition: move them into the new one.
+  const { rows: columns } = await client.query(
+    `SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS list FROM pg_attribute
+       WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attgenerated = ''`,
+    [`${s}.messages`],
+  );
+  const list = String(columns[0]?.list);
+  await client.query(`ALTER TABLE ${s}.messages DETACH PARTITION ${s}.messages_default`);
+  await createTable(target, client, month, from, to);
+  await client.query(
+    `INSERT INTO ${s}.messages (${list}) SELECT ${list} FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2`,
+    [from, to],
+  );
+  await client.query(`DELETE FROM ${s}.messages_default WHERE created_at >= $1 AND created_at < $2`, [from, to]);
+  await client.query(`ALTER TABLE ${s}.messages ATTACH PARTITION ${s}.messages_default DEFAULT`);
+}
+
+/** The error for retention on a schema without partitions. */
 export function notPartitioned(schema: string): ChatStoreError {
   return new ChatStoreError(
     'UNSUPPORTED',

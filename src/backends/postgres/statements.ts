@@ -84,7 +84,7 @@ export interface PgTextSearch {
   wordsValue(terms: readonly string[]): string | string[];
 }
 
-/** @example pgTextSearch(layout).vectorValue('cafe au lait cafe') // "'cafe':1,4 'au':2 'lait':3" */
+/** How a layout's full-text index gets its words (see `PgTextSearch`). */
 export function pgTextSearch(layout: PgLayout): PgTextSearch {
   const config = `${literal(layout.textSearchConfig)}::regconfig`;
   if (layout.textSearchConfig === 'simple' || layout.textSearchConfig === 'pg_catalog.simple') {
@@ -115,7 +115,6 @@ const MAX_POSITIONS = 256;
 /**
  * Words separated by spaces as a tsvector literal with their positions. Words PostgreSQL cannot
  * index (longer than 2,046 bytes) are left out, as `to_tsvector` leaves them out.
- * @example tsvectorLiteral('a b a') === "'a':1,3 'b':2"
  */
 export function tsvectorLiteral(words: string): string {
   const positions = new Map<string, number[]>();
@@ -136,12 +135,10 @@ export function tsvectorLiteral(words: string): string {
   return vector;
 }
 
-/** The statements of one schema. @example const sql = pgSql(layout); await pool.query(sql.message, [id]); */
+/** The statements of one schema. */
 export type PgSql = ReturnType<typeof pgSql>;
 
-/**
- * @example const sql = pgSql({ schema: 'chatstore', partitioning: 'none', textSearchConfig: 'simple', partitionManager: 'none' });
- */
+/** Every statement of the backend for one schema and layout, built once when the backend opens. */
 export function pgSql(layout: PgLayout) {
   const s = ident(layout.schema);
   const partitioned = layout.partitioning === 'monthly';

@@ -1,0 +1,125 @@
+/**
+ * What every part of one postgres backend shares: the pool, the layout and its partitions, the
+ * statements of the schema, the statement names and shaped statements built so far, the closed flag,
+ * and the two ways statements run (one on the pool, or a transaction on one client), both with
+ * driver errors mapped. `connect.ts` builds it once per backend; each `…Operations(ctx)` factory
+ * reads it.
+ */
+import { createHash } from 'node:crypto';
+import { ChatStoreError } from '../../errors.js';
+import type { Message } from '../../model.js';
+import { fromStoredMessage, type StoredMessageRow } from '../sql/rows.js';
+import type { ShapedSql } from '../sql/shapes.js';
+import { toChatStoreError } from './errors.js';
+import type { PgPartitions } from './partitions.js';
+import type { PgLayout } from './schema.js';
+import { type PgSql, type PgTextSearch, pgSql, pgTextSearch } from './statements.js';
+import { inTransaction } from './transaction.js';
+import type { PgPool, PgPoolClient, PgQueryResult } from './types.js';
+
+/** Runs statements on one client inside a transaction. */
+export type TransactionQuery = (text: string, values?: unknown[]) => Promise<PgQueryResult>;
+
+/** Shared by every part of one backend; only `close` changes it. */
+export interface PgLifecycle {
+  closed: boolean;
+}
+
+export interface PgContext {
+  readonly pool: PgPool;
+  /** The backend made the pool from a URL, so `close` ends it (a pool of yours stays open). */
+  readonly ownsPool: boolean;
+  readonly layout: PgLayout;
+  /** The partition manager of a `monthly` layout. */
+  readonly partitions: PgPartitions | undefined;
+  readonly sql: PgSql;
+  readonly fullText: PgTextSearch;
+  readonly lifecycle: PgLifecycle;
+  /** Prepared statement names by statement text. */
+  readonly statementNames: Map<string, string>;
+  /** The statements of the query shapes met so far, by shape key. */
+  readonly shapes: Map<string, ShapedSql>;
+
+  /** Throws `UNAVAILABLE` once the backend is closed. */
+  ensureOpen(): void;
+  /** One statement on the pool, prepared; errors leave mapped. */
+  query(text: string, values?: unknown[]): Promise<PgQueryResult>;
+  rows<R>(text: string, values?: unknown[]): Promise<R[]>;
+  messages(text: string, values: unknown[]): Promise<Message[]>;
+  /** `work` in one transaction on one client (its statements prepared too). */
+  transaction<T>(work: (run: TransactionQuery) => Promise<T>): Promise<T>;
+  /** The statement of one query shape, built on first use and kept for the backend's life. */
+  shape(key: string, build: () => ShapedSql): ShapedSql;
+}
+
+export function createContext(
+  pool: PgPool,
+  ownsPool: boolean,
+  layout: PgLayout,
+  partitions: PgPartitions | undefined,
+): PgContext {
+  const lifecycle: PgLifecycle = { closed: false };
+  const statementNames = new Map<string, string>();
+  const shapes = new Map<string, ShapedSql>();
+
+  const ensureOpen = (): void => {
+    if (lifecycle.closed) throw new ChatStoreError('UNAVAILABLE', 'the postgres backend is closed');
+  };
+
+  /** Every statement is prepared once per connection, under a name derived from its text. */
+  const statementName = (text: string): string => {
+    let name = statementNames.get(text);
+    if (name === undefined) {
+      name = `chatstore_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      statementNames.set(text, name);
+    }
+    return name;
+  };
+
+  const query = async (text: string, values: unknown[] = []): Promise<PgQueryResult> => {
+    ensureOpen();
+    try {
+      return await pool.query({ name: statementName(text), text, values });
+    } catch (error) {
+      throw toChatStoreError(error);
+    }
+  };
+
+  const rows = async <R>(text: string, values: unknown[] = []): Promise<R[]> => (await query(text, values)).rows as R[];
+
+  return {
+    pool,
+    ownsPool,
+    layout,
+    partitions,
+    sql: pgSql(layout),
+    fullText: pgTextSearch(layout),
+    lifecycle,
+    statementNames,
+    shapes,
+    ensureOpen,
+    query,
+    rows,
+    messages: async (text, values) => (await rows<StoredMessageRow>(text, values)).map(fromStoredMessage),
+    async transaction(work) {
+      ensureOpen();
+      let client: PgPoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw toChatStoreError(error);
+      }
+      return inTransaction(client, () =>
+        work((text, values = []) => client.query({ name: statementName(text), text, values })),
+      );
+    },
+    shape(key, build) {
+      let built = shapes.get(key);
+      if (built === undefined) {
+        built = build();
+        shapes.set(key, built);
+      }
+      return built;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Whole-store work: counts (`stats`), erasure of a data subject, the ordered scan of conversation
+ * ids for export.
+ */
+import type { Backend, ErasureCounts } from '../../backend.js';
+import type { Stats } from '../../model.js';
+import type { PgContext } from './context.js';
+import { toChatStoreError } from './errors.js';
+
+export function maintenanceOperations(ctx: PgContext): Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds'> {
+  const { sql } = ctx;
+  return {
+    async stats(conversationId?: string): Promise<Stats> {
+      const [row] =
+        conversationId === undefined
+          ? await ctx.rows<Record<string, string>>(sql.statsOfAll)
+          : await ctx.rows<Record<string, string>>(sql.statsOfOne, [conversationId]);
+      const count = (name: string): number => Number(row?.[name] ?? 0);
+      return {
+        total: count('total'),
+        incoming: count('incoming'),
+        outgoing: count('outgoing'),
+        withMedia: count('with_media'),
+        commands: count('commands'),
+        adminCommands: count('admin_commands'),
+        failed: count('failed'),
+        deleted: count('deleted'),
+        byRole: { user: count('user'), assistant: count('assistant'), system: count('system'), tool: count('tool') },
+        conversations: count('conversations'),
+      };
+    },
+
+    async eraseSubject(subjectId: string): Promise<ErasureCounts> {
+      try {
+        return await ctx.transaction(async (run) => {
+          // The subject's own entries in every conversation, the one named after them included.
+          const participantEntriesRemoved = (await run(sql.deleteParticipantEverywhere, [subjectId])).rowCount ?? 0;
+          let messagesDeleted = 0;
+          const conversationsDeleted: string[] = [];
+          if ((await run(sql.lockConversation, [subjectId])).rows.length > 0) {
+            messagesDeleted += Number((await run(sql.removeConversation, [subjectId])).rows[0]?.n ?? 0);
+            conversationsDeleted.push(subjectId);
+          }
+          messagesDeleted += Number((await run(sql.removeMessagesOfSubject, [subjectId])).rows[0]?.n ?? 0);
+          return { messagesDeleted, conversationsDeleted, participantEntriesRemoved };
+        });
+      } catch (error) {
+        throw toChatStoreError(error);
+      }
+    },
+
+    async conversationIds(after: string | undefined, limit: number): Promise<string[]> {
+      return (await ctx.rows<{ conversation_id: string }>(sql.conversationIds, [after ?? '', limit])).map(
+        (row) => row.conversation_id,
+      );
+    },
+  };
+}

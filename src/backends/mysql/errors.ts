@@ -1,5 +1,5 @@
 /**
- * The one place where errors of `mysql2` and of the server become chatstore errors (DESIGN §7): an
+ * The one place where errors of `mysql2` and of the server become chatstore errors (errors in docs/api.md): an
  * engine that cannot serve now is `UNAVAILABLE` with the driver's error as `cause`; URLs in
  * messages are redacted. ChatStoreErrors and anything else (a bug, a constraint the backend did not
  * expect) pass through unchanged.

@@ -1,5 +1,5 @@
 /**
- * The mysql backend (DESIGN §5): InnoDB on MySQL 8 or MariaDB through a `mysql2` pool (yours, or
+ * The mysql backend (docs/backends.md): InnoDB on MySQL 8 or MariaDB through a `mysql2` pool (yours, or
  * one it makes from a URL), tables in a database of their own, versioned migrations at open.
  *
  * Messages are clustered by `(conversation_id, seq)`, so a page of a conversation is one range scan

@@ -1,5 +1,5 @@
 /**
- * The postgres backend (DESIGN §5), the production default: a `pg` pool (yours, or one it makes
+ * The postgres backend (docs/backends.md), the production default: a `pg` pool (yours, or one it makes
  * from a URL), tables in their own schema, versioned migrations at open.
  *
  * An append is one round trip: one statement locks or creates the conversation's counter row, takes

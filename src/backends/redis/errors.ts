@@ -8,7 +8,7 @@ const UNAVAILABLE_ERRORS = new Set(['MaxRetriesPerRequestError', 'ClusterAllFail
 
 /**
  * The one place where errors of ioredis and Redis become chatstore errors: a server that cannot
- * serve now is `UNAVAILABLE` (DESIGN §4.7), the original in `cause`, URLs redacted. ChatStoreErrors
+ * serve now is `UNAVAILABLE` (invariant 7 in docs/ARCHITECTURE.md), the original in `cause`, URLs redacted. ChatStoreErrors
  * and anything else (a bug) pass through unchanged.
  */
 export function toChatStoreError(error: unknown): unknown {

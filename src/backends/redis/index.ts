@@ -1,5 +1,5 @@
 /**
- * The redis backend (DESIGN §5): the sorted-set timeline made atomic, on one Redis server
+ * The redis backend (docs/backends.md): the sorted-set timeline made atomic, on one Redis server
  * (`redis://`) or on Redis Cluster (`redis+cluster://host:port,host:port`), through ioredis.
  *
  * Per conversation (key layout in `keys.ts`): a hash with the seq counter and the stats

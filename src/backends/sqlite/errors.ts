@@ -1,6 +1,6 @@
 /**
  * The one place where errors of the driver and the file system become chatstore errors: an engine
- * that cannot serve now is `UNAVAILABLE` (DESIGN §4.7) with the original as `cause`. ChatStoreErrors
+ * that cannot serve now is `UNAVAILABLE` (invariant 7 in docs/ARCHITECTURE.md) with the original as `cause`. ChatStoreErrors
  * and anything else (a bug) pass through unchanged.
  */
 import { ChatStoreError } from '../../errors.js';

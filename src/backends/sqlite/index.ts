@@ -1,5 +1,5 @@
 /**
- * The sqlite backend (DESIGN §5): one file through better-sqlite3, WAL, `synchronous=FULL` unless
+ * The sqlite backend (docs/backends.md): one file through better-sqlite3, WAL, `synchronous=FULL` unless
  * asked otherwise, FTS5 for search. Several OS processes may share the file: every write runs in
  * `BEGIN IMMEDIATE` and waits up to `busyTimeoutMs` for another process's lock. Writes made in the
  * same event-loop turn share one transaction (group commit), so N concurrent appends cost one

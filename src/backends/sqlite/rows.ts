@@ -1,7 +1,7 @@
 /**
  * Rows of the sqlite backend's tables and their mapping to the model. A message is stored whole as
  * JSON (optional fields absent, as the model has them) beside the columns queries filter on; a
- * conversation's optional fields are NULL columns and come back absent (DESIGN §4.6).
+ * conversation's optional fields are NULL columns and come back absent (invariant 6 in docs/ARCHITECTURE.md).
  */
 import type { Conversation, Message, Participant, ParticipantKind } from '../../model.js';
 

@@ -86,7 +86,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     contentless_delete = 1,
     tokenize = 'ascii'
   );
-  -- A hard delete or an erasure must not leave the words in old index segments (DESIGN §4.8).
+  -- A hard delete or an erasure must not leave the words in old index segments (invariant 8 in docs/ARCHITECTURE.md).
   INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
   -- Messages whose words are not in messages_fts yet. An FTS5 insert costs several pages per
   -- transaction, more than the message itself, so appends only note the row here and the backend

@@ -1,7 +1,9 @@
 /**
  * The data model (docs/api.md). Every time is an ISO-8601 string in UTC with milliseconds
  * (`2026-11-22T02:15:06.123Z`); optional fields are absent, never `null`, so every backend
- * returns the same shape for the same input.
+ * returns the same shape for the same input. The store returns every object below with its keys in
+ * the order its fields are declared here (`canonicalMessage` and the others in store.ts), so the JSON
+ * is the same text on every engine; metadata and parts keep the caller's key order.
  */
 
 export const ROLES = ['user', 'assistant', 'system', 'tool'] as const;
@@ -31,12 +33,13 @@ export interface Media {
   providerId?: string;
 }
 
+/** The time of the first report of each status; keys come back in this (lifecycle) order. */
 export interface StatusTimes {
+  queued?: string;
   sent?: string;
   delivered?: string;
   read?: string;
   failed?: string;
-  queued?: string;
 }
 
 export interface MessageError {
@@ -164,7 +167,10 @@ export interface Page {
 /** @example const { hits } = await store.search('refund order'); hits[0]?.snippet; */
 export interface SearchHit {
   message: Message;
-  /** The matching passage, matches wrapped in `<mark>`…`</mark>` (content is not HTML-escaped). */
+  /**
+   * The matching passage, matches wrapped in `<mark>`…`</mark>`. Safe HTML: the text is escaped (`&`, `<`,
+   * `>`, `"`, `'`), so the `<mark>` tags are its only markup.
+   */
   snippet: string;
   /** Engine relevance; higher is better; comparable only within one result list. */
   score: number;

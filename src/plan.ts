@@ -54,7 +54,9 @@ export function planAppend(request: AppendRequest, lastSeq: number, stored: Stor
       continue;
     }
     seq += 1;
-    // Keys in the order reads return them, so an append's JSON matches a later read's byte for byte.
+    // Key order is no promise here (nor in any engine): the store rebuilds every message it returns
+    // in the documented order (`canonicalMessage` in store.ts), so an append's JSON matches a later
+    // read's, byte for byte, on every engine.
     const { id, ...fields } = draft;
     const message: Message = { id, conversationId: request.conversationId, seq, ...fields };
     inserts.push(message);

@@ -1,8 +1,11 @@
 /**
  * The forward-only status rule (invariant 4 in docs/ARCHITECTURE.md), in one place. Webhooks arrive out of order, so the
  * stored status never goes back: `queued < sent < delivered < read`; `failed` is terminal except that
- * a later `delivered` or `read` proves the message arrived. Every reported time is kept in
- * `statusAt` (the first report of each status wins), whether or not the status moved.
+ * a later `delivered` or `read` proves the message arrived. `statusAt` records, for each status
+ * reported, the time of its first report, whether or not the status moved: a repeat (a webhook
+ * retry, a late duplicate) never moves a recorded time, even when it names an earlier one, since the
+ * first report of a status is when it happened. A status never reported (`read` without
+ * `delivered`) gets no time: none is invented.
  */
 import type { Message, MessageError, MessageStatus } from './model.js';
 

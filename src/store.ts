@@ -1,14 +1,15 @@
 /**
  * ChatStore: the one API over every engine (docs/api.md). Validation, ids, normalization, command
  * detection, the status rule, cursors and token budgets live here, once; the backend only stores
- * and finds.
+ * and finds. Every message and conversation an engine returns leaves through `canonicalMessage` /
+ * `canonicalConversation`, so its JSON is the same text on every engine (invariant 6).
  */
 import type { Backend, MessageDraft } from './backend.js';
 import { type CommandDetector, type CommandOptions, commandDetector } from './commands.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { ChatStoreError } from './errors.js';
 import { newMessageId } from './ids.js';
-import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { type Limits, resolveLimits } from './limits.js';
 import { applyMergePatch } from './merge-patch.js';
 import type {
   AppendResult,
@@ -17,6 +18,7 @@ import type {
   ConversationPage,
   ConversationPatch,
   ErasureReceipt,
+  Media,
   Message,
   MessageStatus,
   NewConversation,
@@ -27,6 +29,7 @@ import type {
   ParticipantKind,
   SearchPage,
   Stats,
+  StatusTimes,
 } from './model.js';
 import { searchSnippet } from './snippet.js';
 import { applyStatus } from './status.js';
@@ -157,7 +160,7 @@ export class ChatStore {
 
   constructor(backend: Backend, options: ChatStoreOptions = {}) {
     this.#backend = backend;
-    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#limits = resolveLimits(options.limits);
     this.#validate = validator(this.#limits);
     this.#detectCommand = commandDetector(options.commands);
     this.#countTokens = options.countTokens ?? approximateTokens;
@@ -207,7 +210,7 @@ export class ChatStore {
       ...(conversation.participants ?? []).map((p) => participant(p, now)),
       ...messages.flatMap((message) => impliedParticipants(message, now)),
     ]);
-    return this.#backend.append({
+    const results = await this.#backend.append({
       conversationId: id,
       messages,
       ...(expectedLastSeq === undefined ? {} : { expectedLastSeq }),
@@ -219,12 +222,13 @@ export class ChatStore {
       participants,
       now,
     });
+    return results.map((result) => ({ message: canonicalMessage(result.message), duplicate: result.duplicate }));
   }
 
   /** A message by its id, soft-deleted ones included. @example const m = await store.get(id); */
   async get(id: string): Promise<Message | undefined> {
     this.#open();
-    return this.#backend.getMessage(this.#validate.id(id, 'id'));
+    return canonicalMaybe(await this.#backend.getMessage(this.#validate.id(id, 'id')));
   }
 
   /**
@@ -235,7 +239,7 @@ export class ChatStore {
     this.#open();
     const external = this.#validate.id(externalId, 'externalId');
     const conversation = conversationId === undefined ? undefined : this.#validate.id(conversationId, 'conversationId');
-    return this.#backend.getMessageByExternalId(external, conversation);
+    return canonicalMaybe(await this.#backend.getMessageByExternalId(external, conversation));
   }
 
   /** The last `n` messages, oldest first. @example const history = await store.recent('c', 20); */
@@ -244,7 +248,7 @@ export class ChatStore {
     const id = this.#validate.id(conversationId, 'conversationId');
     const limit = this.#validate.limit(n, DEFAULT_RECENT, 'n');
     const newest = await this.#backend.range(id, { order: 'desc', limit, includeDeleted: false });
-    return newest.reverse();
+    return newest.reverse().map(canonicalMessage);
   }
 
   /**
@@ -278,8 +282,8 @@ export class ChatStore {
       ...(beforeSeq === undefined ? {} : { beforeSeq }),
       ...this.#timeRange(options.from, options.to),
     });
-    if (rows.length <= limit) return { messages: rows };
-    const messages = rows.slice(0, limit);
+    if (rows.length <= limit) return { messages: rows.map(canonicalMessage) };
+    const messages = rows.slice(0, limit).map(canonicalMessage);
     const last = messages[messages.length - 1] as Message;
     return { messages, next: encodeCursor({ kind: 'page', conversationId: id, order, seq: last.seq }) };
   }
@@ -313,7 +317,7 @@ export class ChatStore {
         : this.#backend.range(id, { order: 'desc', beforeSeq: seq, limit: before, includeDeleted }),
       this.#backend.range(id, { order: 'asc', afterSeq: seq - 1, limit: after + 1, includeDeleted }),
     ]);
-    return [...older.reverse(), ...newer];
+    return [...older.reverse(), ...newer].map(canonicalMessage);
   }
 
   /**
@@ -380,7 +384,7 @@ export class ChatStore {
       ...(after === undefined ? {} : { after }),
     });
     const page = hits.slice(0, limit).map((hit) => ({
-      message: hit.message,
+      message: canonicalMessage(hit.message),
       snippet: searchSnippet(hit.message.content, terms),
       score: hit.score,
     }));
@@ -391,7 +395,8 @@ export class ChatStore {
 
   /**
    * Reports a delivery status (by message id, or by the provider's external id). The stored status
-   * only moves forward; every reported time is kept in `statusAt`.
+   * only moves forward; `statusAt` keeps the time of the first report of each status (a retry never
+   * moves it) and never invents a time for a status skipped over.
    * @example await store.updateStatus('wamid.1', 'delivered', { at: '2026-11-22T10:00:00Z' });
    */
   async updateStatus(idOrExternalId: string, status: MessageStatus, options: StatusOptions = {}): Promise<Message> {
@@ -407,7 +412,7 @@ export class ChatStore {
       applyStatus(current, reported, at, error),
     );
     if (updated === undefined) throw notFound(key);
-    return updated;
+    return canonicalMessage(updated);
   }
 
   /**
@@ -443,7 +448,7 @@ export class ChatStore {
     if (updated === undefined || deleted) throw notFound(key);
     if (tooLarge)
       throw invalid('metadata', `would make metadata, parts and media exceed ${this.#limits.maxStructuredBytes} bytes`);
-    return updated;
+    return canonicalMessage(updated);
   }
 
   /**
@@ -465,7 +470,8 @@ export class ChatStore {
   /** @example const c = await store.getConversation('+15550001'); */
   async getConversation(id: string): Promise<Conversation | undefined> {
     this.#open();
-    return this.#backend.getConversation(this.#validate.id(id, 'id'));
+    const conversation = await this.#backend.getConversation(this.#validate.id(id, 'id'));
+    return conversation === undefined ? undefined : canonicalConversation(conversation);
   }
 
   /**
@@ -488,8 +494,8 @@ export class ChatStore {
       ...(options.type === undefined ? {} : { type: this.#validate.id(options.type, 'type') }),
       ...(after === undefined ? {} : { after }),
     });
-    if (rows.length <= limit) return { conversations: rows };
-    const conversations = rows.slice(0, limit);
+    if (rows.length <= limit) return { conversations: rows.map(canonicalConversation) };
+    const conversations = rows.slice(0, limit).map(canonicalConversation);
     const last = conversations[conversations.length - 1] as Conversation;
     return {
       conversations,
@@ -510,7 +516,7 @@ export class ChatStore {
     const key = this.#validate.id(id, 'id');
     const valid = this.#validate.conversation(init, 'conversation');
     const now = this.#timestamp();
-    return this.#backend.createConversation({
+    const created = await this.#backend.createConversation({
       id: key,
       type: valid.type ?? 'private',
       ...(valid.title === undefined ? {} : { title: valid.title }),
@@ -518,6 +524,7 @@ export class ChatStore {
       participants: dedupeParticipants((valid.participants ?? []).map((p) => participant(p, now))),
       now,
     });
+    return canonicalConversation(created);
   }
 
   /**
@@ -531,7 +538,7 @@ export class ChatStore {
     const valid = this.#validate.patch(patch, 'patch');
     const updated = await this.#backend.updateConversation(key, valid, this.#timestamp());
     if (updated === undefined) throw new ChatStoreError('NOT_FOUND', `conversation ${key} not found`);
-    return updated;
+    return canonicalConversation(updated);
   }
 
   /** Adds participants not yet present. @example await store.addParticipants('g', [{ id: 'u1', name: 'Ana' }]); */
@@ -542,7 +549,7 @@ export class ChatStore {
     const valid = this.#validate.participants(participants, 'participants').map((p) => participant(p, now));
     const updated = await this.#backend.addParticipants(key, dedupeParticipants(valid), now);
     if (updated === undefined) throw new ChatStoreError('NOT_FOUND', `conversation ${key} not found`);
-    return updated;
+    return canonicalConversation(updated);
   }
 
   /** @example await store.removeParticipant('g', 'u1'); */
@@ -552,7 +559,7 @@ export class ChatStore {
     const member = this.#validate.id(participantId, 'participantId');
     const updated = await this.#backend.removeParticipant(key, member, this.#timestamp());
     if (updated === undefined) throw new ChatStoreError('NOT_FOUND', `conversation ${key} not found`);
-    return updated;
+    return canonicalConversation(updated);
   }
 
   /**
@@ -568,9 +575,10 @@ export class ChatStore {
   /** Counts for one conversation or the whole store. @example const { total, failed } = await store.stats(); */
   async stats(conversationId?: string): Promise<Stats> {
     this.#open();
-    return this.#backend.stats(
+    const stats = await this.#backend.stats(
       conversationId === undefined ? undefined : this.#validate.id(conversationId, 'conversationId'),
     );
+    return canonicalStats(stats);
   }
 
   /**
@@ -583,7 +591,13 @@ export class ChatStore {
     const subjectId = this.#validate.id(participantId, 'participantId');
     const erasedAt = this.#timestamp();
     const counts = await this.#backend.eraseSubject(subjectId, erasedAt);
-    return { subjectId, ...counts, erasedAt };
+    return {
+      subjectId,
+      messagesDeleted: counts.messagesDeleted,
+      conversationsDeleted: counts.conversationsDeleted,
+      participantEntriesRemoved: counts.participantEntriesRemoved,
+      erasedAt,
+    };
   }
 
   /**
@@ -608,7 +622,7 @@ export class ChatStore {
           includeDeleted,
           ...range,
         });
-        yield* rows;
+        for (const row of rows) yield canonicalMessage(row);
         if (rows.length < EXPORT_PAGE) break;
         afterSeq = (rows[rows.length - 1] as Message).seq;
       }
@@ -725,4 +739,110 @@ function notFound(key: string): ChatStoreError {
 
 function structuredBytes(message: Message): number {
   return utf8Length(JSON.stringify([message.metadata, message.parts, message.media]));
+}
+
+/*
+ * The documented key order (docs/api.md, src/model.ts) of everything the store returns. Engines
+ * build their objects in their own orders (a row's columns, a stored body, a Redis header); one
+ * function per type rebuilds the object in a fixed order, skipping absent fields. Only the model's
+ * own objects are rebuilt: metadata and parts keep the caller's key order, as stored.
+ */
+
+const STATUS_ORDER: readonly (keyof StatusTimes)[] = ['queued', 'sent', 'delivered', 'read', 'failed'];
+
+/** A message with its keys in the documented order. */
+function canonicalMessage(message: Message): Message {
+  const out: Partial<Record<keyof Message, unknown>> = {
+    id: message.id,
+    conversationId: message.conversationId,
+    seq: message.seq,
+  };
+  if (message.externalId !== undefined) out.externalId = message.externalId;
+  out.role = message.role;
+  out.direction = message.direction;
+  if (message.senderId !== undefined) out.senderId = message.senderId;
+  if (message.recipientId !== undefined) out.recipientId = message.recipientId;
+  out.content = message.content;
+  if (message.parts !== undefined) out.parts = message.parts;
+  if (message.media !== undefined) out.media = message.media.map(canonicalMedia);
+  if (message.status !== undefined) out.status = message.status;
+  if (message.statusAt !== undefined) out.statusAt = canonicalStatusTimes(message.statusAt);
+  if (message.error !== undefined) {
+    out.error =
+      message.error.code === undefined
+        ? { message: message.error.message }
+        : { code: message.error.code, message: message.error.message };
+  }
+  if (message.replyTo !== undefined) out.replyTo = message.replyTo;
+  if (message.command !== undefined) out.command = { name: message.command.name, admin: message.command.admin };
+  if (message.metadata !== undefined) out.metadata = message.metadata;
+  out.createdAt = message.createdAt;
+  if (message.editedAt !== undefined) out.editedAt = message.editedAt;
+  if (message.deletedAt !== undefined) out.deletedAt = message.deletedAt;
+  return out as Message;
+}
+
+function canonicalMaybe(message: Message | undefined): Message | undefined {
+  return message === undefined ? undefined : canonicalMessage(message);
+}
+
+function canonicalMedia(media: Media): Media {
+  const out: Media = { url: media.url, type: media.type };
+  if (media.mimeType !== undefined) out.mimeType = media.mimeType;
+  if (media.size !== undefined) out.size = media.size;
+  if (media.sha256 !== undefined) out.sha256 = media.sha256;
+  if (media.providerId !== undefined) out.providerId = media.providerId;
+  return out;
+}
+
+/** Status times in lifecycle order: queued, sent, delivered, read, failed. */
+function canonicalStatusTimes(times: StatusTimes): StatusTimes {
+  const out: StatusTimes = {};
+  for (const status of STATUS_ORDER) {
+    const at = times[status];
+    if (at !== undefined) out[status] = at;
+  }
+  return out;
+}
+
+/** A conversation with its keys (and its participants' keys) in the documented order. */
+function canonicalConversation(conversation: Conversation): Conversation {
+  const out: Partial<Record<keyof Conversation, unknown>> = { id: conversation.id, type: conversation.type };
+  if (conversation.title !== undefined) out.title = conversation.title;
+  out.participants = conversation.participants.map(canonicalParticipant);
+  out.metadata = conversation.metadata;
+  out.createdAt = conversation.createdAt;
+  out.updatedAt = conversation.updatedAt;
+  out.lastSeq = conversation.lastSeq;
+  out.messageCount = conversation.messageCount;
+  if (conversation.lastMessageAt !== undefined) out.lastMessageAt = conversation.lastMessageAt;
+  if (conversation.deletedAt !== undefined) out.deletedAt = conversation.deletedAt;
+  return out as Conversation;
+}
+
+function canonicalParticipant(participant: Participant): Participant {
+  const out: Participant = { id: participant.id, kind: participant.kind } as Participant;
+  if (participant.name !== undefined) out.name = participant.name;
+  out.joinedAt = participant.joinedAt;
+  return out;
+}
+
+function canonicalStats(stats: Stats): Stats {
+  return {
+    total: stats.total,
+    incoming: stats.incoming,
+    outgoing: stats.outgoing,
+    withMedia: stats.withMedia,
+    commands: stats.commands,
+    adminCommands: stats.adminCommands,
+    failed: stats.failed,
+    deleted: stats.deleted,
+    byRole: {
+      user: stats.byRole.user,
+      assistant: stats.byRole.assistant,
+      system: stats.byRole.system,
+      tool: stats.byRole.tool,
+    },
+    conversations: stats.conversations,
+  };
 }

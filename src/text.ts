@@ -1,6 +1,6 @@
 /**
  * Text rules shared by validation and the engines: what a storable string is, how long it is in
- * bytes, and how text splits into search terms.
+ * bytes, how strings are ordered, and how text splits into search terms.
  */
 
 /**
@@ -24,6 +24,31 @@ export function utf8Length(text: string): number {
     } else bytes += 3;
   }
   return bytes;
+}
+
+/**
+ * Compares two well-formed strings in the order of their UTF-8 bytes, the order every engine keeps
+ * (SQLite `BINARY`, PostgreSQL `"C"`, MySQL `_bin` collations, Redis lexicographic ranges); it is
+ * also code-point order. JavaScript's `<` compares UTF-16 code units instead, which puts a character
+ * above U+FFFF (a surrogate pair, 0xD800–0xDFFF) before U+E000–U+FFFF: at the first differing code
+ * unit, surrogates are ranked above U+E000–U+FFFF, every other unit keeps its value.
+ * @example ['\uFFFD', '😀', '\uE000'].sort(compareUtf8) // ['\uE000', '\uFFFD', '😀']
+ */
+export function compareUtf8(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 code unit's rank in code-point order: surrogates after U+E000–U+FFFF. */
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }
 
 /**

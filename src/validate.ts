@@ -45,24 +45,92 @@ export interface ValidMessage {
   createdAt?: string;
 }
 
-const MAX_JSON_DEPTH = 64;
-const TIME_TEXT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+// Year, month, day, then optionally hour, minute, second, fraction and a zone (Z or ±hh[:]mm).
+const TIME_TEXT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2})))?$/;
 // Date.UTC maps years 0–99 to 19xx, so the first instant of year 1 is spelled out.
 const MIN_TIME = Date.parse('0001-01-01T00:00:00.000Z');
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const MINUTE = 60_000;
+
+/** Days in a month (1–12) of the proleptic Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * The instant an ISO-8601 text names, or NaN when a field is outside the real calendar: month 1–12,
+ * a day that month has (February 29th only in leap years), hour 0–23 (no `24:00`), minute 0–59,
+ * second 0–59 (no leap second: no engine or `Date` can hold one), an offset up to ±23:59. `Date.parse`
+ * would roll `2026-02-30` over to March 2nd; nothing is rolled over here. Digits past milliseconds
+ * are cut.
+ */
+function parseTime(text: string): number {
+  const match = TIME_TEXT.exec(text);
+  if (match === null) return Number.NaN;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone, sign, zh = '0', zm = '0'] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  const offsetHours = Number(zh);
+  const offsetMinutes = Number(zm);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return Number.NaN;
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hour, minute, second, Number(fraction.slice(0, 3).padEnd(3, '0')));
+  const offset = zone === undefined || zone === 'Z' ? 0 : (sign === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
+  return utc.getTime() - offset * MINUTE;
+}
 
 /**
  * Normalizes a time given as an ISO-8601 string (with a zone, or a bare date), a `Date` or epoch
- * milliseconds to `YYYY-MM-DDTHH:mm:ss.sssZ`; `undefined` when it is not one.
+ * milliseconds to `YYYY-MM-DDTHH:mm:ss.sssZ`; `undefined` when it is not one, or names a day or
+ * time the calendar does not have (`2026-02-30`, `T24:00`, a leap second).
  */
 export function normalizeTime(value: unknown): string | undefined {
   let ms: number;
   if (value instanceof Date) ms = value.getTime();
   else if (typeof value === 'number') ms = value;
-  else if (typeof value === 'string' && TIME_TEXT.test(value)) ms = Date.parse(value);
+  else if (typeof value === 'string') ms = parseTime(value);
   else return undefined;
   if (!Number.isFinite(ms) || ms < MIN_TIME || ms > MAX_TIME) return undefined;
   return new Date(ms).toISOString();
+}
+
+/**
+ * `value` with every -0 turned into 0 (JSON has one zero; engines that store JSON text would give
+ * back 0 anyway). The same object when there is none, so the common case allocates nothing.
+ */
+function withoutNegativeZero<T>(value: T): T {
+  if (typeof value === 'number') return (Object.is(value, -0) ? 0 : value) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index];
+      const normalized = withoutNegativeZero(item);
+      if (normalized !== item || Object.is(item, -0)) {
+        copy ??= value.slice();
+        copy[index] = normalized;
+      }
+    }
+    return (copy ?? value) as T;
+  }
+  let copy: object | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const normalized = withoutNegativeZero(item);
+    if (normalized !== item || Object.is(item, -0)) {
+      copy ??= { ...value };
+      // Defined, not assigned: a key named __proto__ stays a key.
+      Object.defineProperty(copy, key, { value: normalized, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return (copy ?? value) as T;
 }
 
 /** The schemas and checks of one store. */
@@ -101,22 +169,28 @@ export function validator(limits: Limits): Validator {
     }
     return normalized;
   });
-  const json = z.unknown().superRefine((value, ctx) => {
-    const problem = jsonProblem(value, 0);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
-  }) as unknown as z.ZodType<JsonValue>;
-  const jsonObject = z.unknown().superRefine((value, ctx) => {
-    const problem =
-      typeof value === 'object' && value !== null && !Array.isArray(value)
-        ? jsonProblem(value, 0)
-        : { path: [], message: 'must be a JSON object' };
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
-  }) as unknown as z.ZodType<JsonObject>;
+  const json = z
+    .unknown()
+    .superRefine((value, ctx) => {
+      const problem = jsonProblem(value, 0, limits.maxJsonDepth);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+    })
+    .transform(withoutNegativeZero) as unknown as z.ZodType<JsonValue>;
+  const jsonObject = z
+    .unknown()
+    .superRefine((value, ctx) => {
+      const problem =
+        typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? jsonProblem(value, 0, limits.maxJsonDepth)
+          : { path: [], message: 'must be a JSON object' };
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+    })
+    .transform(withoutNegativeZero) as unknown as z.ZodType<JsonObject>;
   const media = z.strictObject({
     url: shortText(4096).refine((value) => value.length > 0, 'must not be empty'),
     type: shortText(64).refine((value) => value.length > 0, 'must not be empty'),
     mimeType: shortText(255).optional(),
-    size: z.number().int().nonnegative().optional(),
+    size: z.number().int().nonnegative().transform(withoutNegativeZero).optional(),
     sha256: z
       .string()
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')
@@ -261,8 +335,16 @@ export function invalid(path: string, problem: string): ChatStoreError {
   return new ChatStoreError('INVALID_ARGUMENT', `${path} ${problem}`, { path });
 }
 
-function jsonProblem(value: unknown, depth: number): { path: (string | number)[]; message: string } | undefined {
-  if (depth > MAX_JSON_DEPTH) return { path: [], message: `must be nested at most ${MAX_JSON_DEPTH} levels deep` };
+/**
+ * What makes `value` unfit to store as JSON, and where. `depth` counts the keys and indexes from the
+ * top of the value (metadata, one part) to here; nothing may sit deeper than `maxDepth`.
+ */
+function jsonProblem(
+  value: unknown,
+  depth: number,
+  maxDepth: number,
+): { path: (string | number)[]; message: string } | undefined {
+  if (depth > maxDepth) return { path: [], message: `must be nested at most ${maxDepth} levels deep` };
   if (value === null || typeof value === 'boolean') return undefined;
   if (typeof value === 'number') {
     return Number.isFinite(value) ? undefined : { path: [], message: 'must be a finite number' };
@@ -274,7 +356,7 @@ function jsonProblem(value: unknown, depth: number): { path: (string | number)[]
   }
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      const problem = jsonProblem(value[index], depth + 1);
+      const problem = jsonProblem(value[index], depth + 1, maxDepth);
       if (problem !== undefined) return { path: [index, ...problem.path], message: problem.message };
     }
     return undefined;
@@ -288,7 +370,7 @@ function jsonProblem(value: unknown, depth: number): { path: (string | number)[]
       if (!isStorableText(key))
         return { path: [key], message: 'key must not contain NUL characters or lone surrogates' };
       if (item === undefined) return { path: [key], message: 'must not be undefined' };
-      const problem = jsonProblem(item, depth + 1);
+      const problem = jsonProblem(item, depth + 1, maxDepth);
       if (problem !== undefined) return { path: [key, ...problem.path], message: problem.message };
     }
     return undefined;

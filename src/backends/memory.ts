@@ -16,7 +16,7 @@ import { ChatStoreError } from '../errors.js';
 import { applyMergePatch } from '../merge-patch.js';
 import type { AppendResult, Conversation, ConversationPatch, Message, Participant, Stats } from '../model.js';
 import { planAppend } from '../plan.js';
-import { searchTerms } from '../text.js';
+import { compareUtf8, searchTerms } from '../text.js';
 
 interface StoredConversation {
   conversation: Omit<Conversation, 'participants'>;
@@ -45,7 +45,7 @@ export function memoryBackend(): Backend {
 
   const snapshot = (stored: StoredConversation): Conversation => {
     const participants = [...stored.participants.values()].sort(
-      (a, b) => a.joinedAt.localeCompare(b.joinedAt) || compare(a.id, b.id),
+      (a, b) => compareUtf8(a.joinedAt, b.joinedAt) || compareUtf8(a.id, b.id),
     );
     return copy({ ...stored.conversation, participants });
   };
@@ -143,7 +143,7 @@ export function memoryBackend(): Backend {
         const message = conversations.get(conversationId)?.byExternalId.get(externalId);
         return message === undefined ? undefined : copy(message);
       }
-      const ids = [...conversations.keys()].sort(compare);
+      const ids = [...conversations.keys()].sort(compareUtf8);
       for (const id of ids) {
         const message = conversations.get(id)?.byExternalId.get(externalId);
         if (message !== undefined) return copy(message);
@@ -220,12 +220,15 @@ export function memoryBackend(): Backend {
           return inTimeRange(message, query.from, query.to) && query.terms.every((term) => terms.includes(term));
         })
         .map(({ message, terms }) => ({ message, score: bm25(terms, query.terms, index) }));
-      scored.sort((a, b) => b.score - a.score || compare(a.message.id, b.message.id));
+      scored.sort((a, b) => b.score - a.score || compareUtf8(a.message.id, b.message.id));
       const after = query.after;
       const resumed =
         after === undefined
           ? scored
-          : scored.filter((hit) => hit.score < after.score || (hit.score === after.score && hit.message.id > after.id));
+          : scored.filter(
+              (hit) =>
+                hit.score < after.score || (hit.score === after.score && compareUtf8(hit.message.id, after.id) > 0),
+            );
       return copy(resumed.slice(0, query.limit));
     },
 
@@ -246,12 +249,12 @@ export function memoryBackend(): Backend {
           const after = query.after;
           if (after === undefined) return true;
           const at = activity(s.conversation);
-          return at < after.activityAt || (at === after.activityAt && s.conversation.id < after.id);
+          return at < after.activityAt || (at === after.activityAt && compareUtf8(s.conversation.id, after.id) < 0);
         })
         .sort(
           (a, b) =>
-            compare(activity(b.conversation), activity(a.conversation)) ||
-            compare(b.conversation.id, a.conversation.id),
+            compareUtf8(activity(b.conversation), activity(a.conversation)) ||
+            compareUtf8(b.conversation.id, a.conversation.id),
         );
       return rows.slice(0, query.limit).map(snapshot);
     },
@@ -371,8 +374,8 @@ export function memoryBackend(): Backend {
     async conversationIds(after, limit) {
       ensureOpen();
       return [...conversations.keys()]
-        .filter((id) => after === undefined || id > after)
-        .sort(compare)
+        .filter((id) => after === undefined || compareUtf8(id, after) > 0)
+        .sort(compareUtf8)
         .slice(0, limit);
     },
 
@@ -380,11 +383,6 @@ export function memoryBackend(): Backend {
       closed = true;
     },
   };
-}
-
-/** Code-unit order, the order of SQL `BINARY` collation and Redis. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Okapi BM25 over the candidate documents, as SQLite's bm25() computes it (k1 = 1.2, b = 0.75). */

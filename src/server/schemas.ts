@@ -321,7 +321,12 @@ export const SearchPageSchema = z
     hits: z.array(
       z.object({
         message: MessageSchema,
-        snippet: z.string().openapi({ description: 'matches wrapped in <mark>…</mark>; content is not HTML-escaped' }),
+        snippet: z
+          .string()
+          .openapi({
+            description:
+              'safe HTML: the text is escaped and the matches are wrapped in <mark>…</mark>, the only markup',
+          }),
         score: z.number(),
       }),
     ),

@@ -103,6 +103,47 @@ describe.each(backends.filter(hasSearch))('search on $name', (entry) => {
     expect(snippet).not.toContain('<mark>hello</mark>');
   });
 
+  test('the snippet is safe HTML: the text is escaped, only the <mark> tags are markup', async () => {
+    const store = await freshStore(entry, atT0);
+    const content = `<script>alert(1)</script> refund <img src=x onerror=alert(1)> & "q" 'x' &amp;`;
+    const [appended] = await store.append('c1', { role: 'user', content });
+    const { hits } = await store.search('refund');
+    expect(hits).toStrictEqual([
+      {
+        message: appended?.message,
+        snippet:
+          '&lt;script&gt;alert(1)&lt;/script&gt; <mark>refund</mark> &lt;img src=x onerror=alert(1)&gt; &amp; ' +
+          '&quot;q&quot; &#39;x&#39; &amp;amp;',
+        score: expect.any(Number),
+      },
+    ]);
+    // The message itself is returned as stored, unescaped.
+    expect(hits[0]?.message.content).toBe(content);
+    // Without the <mark> tags, no markup is left.
+    expect(hits[0]?.snippet.replaceAll('<mark>', '').replaceAll('</mark>', '')).not.toMatch(/[<>"']/);
+    // A matched word next to markup, and a long text cut around the match, are escaped alike.
+    await store.append('c1', {
+      role: 'user',
+      content: `${'<b>filler</b> '.repeat(12)}<i>invoice</i>${' <u>tail</u>'.repeat(12)}`,
+    });
+    const [long] = (await store.search('invoice')).hits;
+    const snippet = long?.snippet ?? '';
+    expect(snippet).toContain('&lt;i&gt;<mark>invoice</mark>&lt;/i&gt; &lt;u&gt;tail&lt;/u&gt;');
+    expect([snippet.startsWith('…'), snippet.endsWith('…')]).toEqual([true, true]);
+    expect(snippet.replaceAll('<mark>', '').replaceAll('</mark>', '')).not.toMatch(/[<>"']/);
+  });
+
+  test('hits of equal score are ordered by id bytes (UTF-8), on every page', async () => {
+    const store = await freshStore(entry, atT0);
+    // UTF-16 code units would put '😀' (0xD83D…) first; UTF-8 bytes and code points put it last.
+    for (const id of ['\u{1F600}', '\uFFFD', '\uE000']) {
+      await store.append('c1', { id, role: 'user', content: 'tie breaker' });
+    }
+    const found = await searchAll(store, 'breaker', { limit: 1 });
+    expect(ids(found)).toEqual(['\uE000', '\uFFFD', '\u{1F600}']);
+    expect(new Set(found.map((hit) => hit.score)).size).toBe(1);
+  });
+
   test('filters by conversation, sender and time', async () => {
     const store = await freshStore(entry, atT0);
     const at = (d: number) => `2026-04-0${d}T12:00:00.000Z`;

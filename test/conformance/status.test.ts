@@ -1,4 +1,8 @@
-/** updateStatus: forward-only, every reported time kept, found by id or externalId (invariant 4 in docs/ARCHITECTURE.md). */
+/**
+ * updateStatus: forward-only; `statusAt` keeps the time of the first report of each status (a retry
+ * never moves it, a skipped status is never invented); found by id or externalId (invariant 4 in
+ * docs/ARCHITECTURE.md).
+ */
 import { describe, expect, test } from 'vitest';
 import type { Message, MessageStatus } from '../../src/model.js';
 import { backends } from './backends.js';
@@ -22,7 +26,28 @@ describe.each(backends)('message status on $name', (entry) => {
     return { store, message: result?.message as Message };
   }
 
-  test('read, sent, delivered arriving in that order: stays read with every time as reported', async () => {
+  test('a status reported twice keeps its first reported time, whatever time the repeat names', async () => {
+    const { store, message } = await outgoing();
+    const delivered = await store.updateStatus('wamid.OUT', 'delivered', { at: DELIVERED });
+    expect(delivered).toStrictEqual({ ...message, status: 'delivered', statusAt: { delivered: DELIVERED } });
+    // A retry naming an earlier time, then a later one: the first report stays.
+    expect(await store.updateStatus('wamid.OUT', 'delivered', { at: SENT })).toStrictEqual(delivered);
+    expect(await store.updateStatus('wamid.OUT', 'delivered', { at: READ })).toStrictEqual(delivered);
+    expect(await store.get(message.id)).toStrictEqual(delivered);
+    // Read without delivered: only read is recorded, nothing is invented for the statuses skipped over.
+    const [appended] = await store.append('c1', {
+      role: 'assistant',
+      content: 'and the invoice',
+      recipientId: '+15550001',
+    });
+    const other = appended?.message as Message;
+    const read = await store.updateStatus(other.id, 'read', { at: READ });
+    expect(read).toStrictEqual({ ...other, status: 'read', statusAt: { read: READ } });
+    expect(await store.updateStatus(other.id, 'read', { at: SENT })).toStrictEqual(read);
+    expect(await store.get(other.id)).toStrictEqual(read);
+  });
+
+  test('read, sent, delivered arriving in that order: stays read with the time of each first report', async () => {
     const { store, message } = await outgoing();
     expect(await store.updateStatus('wamid.OUT', 'read', { at: READ })).toStrictEqual({
       ...message,

@@ -1,6 +1,6 @@
 /** Bad input is INVALID_ARGUMENT with the failing field's path, and stores nothing (limits in docs/api.md; invariant 7 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
-import type { NewMessage } from '../../src/model.js';
+import type { JsonObject, JsonValue, NewMessage } from '../../src/model.js';
 import type { ChatStore } from '../../src/store.js';
 import { backends } from './backends.js';
 import { atT0, expectError, freshStore, listAll, range } from './harness.js';
@@ -11,6 +11,15 @@ const user = (extra: Record<string, unknown>): NewMessage => ({ role: 'user', co
 class Money {
   amount = 1;
 }
+
+/** `{ d: { d: … leaf } }`: `leaf` at the end of a path of `levels` keys. */
+const nested = (levels: number, leaf: JsonValue = 1): JsonObject =>
+  (levels === 0 ? leaf : { d: nested(levels - 1, leaf) }) as JsonObject;
+/** `[[… leaf]]`: `leaf` at the end of a path of `levels` indexes. */
+const nestedArray = (levels: number, leaf: JsonValue = 1): JsonValue =>
+  levels === 0 ? leaf : [nestedArray(levels - 1, leaf)];
+/** The default `maxJsonDepth`. */
+const DEPTH = 20;
 
 /** [what, the call, the expected path]; every call targets conversation 'fresh' or 'existing'. */
 const APPEND_CASES: [string, (store: ChatStore) => Promise<unknown>, string][] = [
@@ -96,13 +105,24 @@ const APPEND_CASES: [string, (store: ChatStore) => Promise<unknown>, string][] =
   ],
   ['metadata alone over 256 KiB', (s) => s.append('existing', user({ metadata: { a: long(262_145) } })), 'message'],
   [
-    'metadata nested deeper than 64 levels',
-    (s) => {
-      let deep: Record<string, unknown> = {};
-      for (let i = 0; i < 70; i++) deep = { d: deep };
-      return s.append('fresh', user({ metadata: deep }));
-    },
-    `message.metadata${'.d'.repeat(65)}`,
+    'metadata nested deeper than 20 levels',
+    (s) => s.append('fresh', user({ metadata: nested(70, {}) })),
+    `message.metadata${'.d'.repeat(DEPTH + 1)}`,
+  ],
+  [
+    'metadata nested 21 levels',
+    (s) => s.append('fresh', user({ metadata: nested(DEPTH + 1) })),
+    `message.metadata${'.d'.repeat(DEPTH + 1)}`,
+  ],
+  [
+    'a part nested 21 levels',
+    (s) => s.append('existing', user({ parts: ['ok', nestedArray(DEPTH + 1)] })),
+    `message.parts[1]${'[0]'.repeat(DEPTH + 1)}`,
+  ],
+  [
+    'conversation metadata nested 21 levels',
+    (s) => s.append('fresh', user({}), { conversation: { metadata: nested(DEPTH + 1, []) } }),
+    `conversation.metadata${'.d'.repeat(DEPTH + 1)}`,
   ],
   [
     'more than 1000 messages in one call',
@@ -131,6 +151,61 @@ const APPEND_CASES: [string, (store: ChatStore) => Promise<unknown>, string][] =
     'createdAt impossible date',
     (s) => s.append('fresh', user({ createdAt: '2026-13-45T00:00:00Z' })),
     'message.createdAt',
+  ],
+  [
+    'createdAt on February 30th',
+    (s) => s.append('fresh', user({ createdAt: '2026-02-30T00:00:00Z' })),
+    'message.createdAt',
+  ],
+  [
+    'createdAt on April 31st',
+    (s) => s.append('fresh', user({ createdAt: '2026-04-31T12:00:00.000Z' })),
+    'message.createdAt',
+  ],
+  [
+    'createdAt on February 29th of a common year',
+    (s) => s.append('fresh', user({ createdAt: '2026-02-29T00:00:00+01:00' })),
+    'message.createdAt',
+  ],
+  [
+    'createdAt on February 29th of a century that is not a leap year',
+    (s) => s.append('fresh', user({ createdAt: '2100-02-29T00:00:00Z' })),
+    'message.createdAt',
+  ],
+  [
+    'createdAt as a bare impossible date',
+    (s) => s.append('fresh', user({ createdAt: '2026-02-30' })),
+    'message.createdAt',
+  ],
+  ['createdAt in month 0', (s) => s.append('fresh', user({ createdAt: '2026-00-10T00:00:00Z' })), 'message.createdAt'],
+  ['createdAt on day 0', (s) => s.append('fresh', user({ createdAt: '2026-01-00T00:00:00Z' })), 'message.createdAt'],
+  ['createdAt at 24:00', (s) => s.append('fresh', user({ createdAt: '2026-01-01T24:00:00Z' })), 'message.createdAt'],
+  ['createdAt at minute 60', (s) => s.append('fresh', user({ createdAt: '2026-01-01T10:60Z' })), 'message.createdAt'],
+  [
+    'createdAt on a leap second',
+    (s) => s.append('fresh', user({ createdAt: '2016-12-31T23:59:60Z' })),
+    'message.createdAt',
+  ],
+  [
+    'createdAt with an offset of 24 hours',
+    (s) => s.append('fresh', user({ createdAt: '2026-01-01T10:00:00+24:00' })),
+    'message.createdAt',
+  ],
+  [
+    'createdAt with an offset of 60 minutes',
+    (s) => s.append('fresh', user({ createdAt: '2026-01-01T10:00:00-05:60' })),
+    'message.createdAt',
+  ],
+  [
+    'a statusAt time on February 30th',
+    (s) =>
+      s.append('fresh', {
+        role: 'assistant',
+        content: 'x',
+        status: 'sent',
+        statusAt: { delivered: '2026-02-30T10:00:00Z' },
+      }),
+    'message.statusAt.delivered',
   ],
   ['createdAt invalid Date', (s) => s.append('fresh', user({ createdAt: new Date('nope') })), 'message.createdAt'],
   ['createdAt NaN', (s) => s.append('fresh', user({ createdAt: Number.NaN })), 'message.createdAt'],
@@ -209,6 +284,33 @@ const OTHER_CASES: [string, (store: ChatStore) => Promise<unknown>, string][] = 
   ['createConversation with an id of 256 chars', (s) => s.createConversation(long(256)), 'id'],
   ['updateConversation with an unknown field', (s) => s.updateConversation('existing', { x: 1 } as never), 'patch.x'],
   ['stats of an empty conversationId', (s) => s.stats(''), 'conversationId'],
+  ['updateStatus at on April 31st', (s) => s.updateStatus('m1', 'read', { at: '2026-04-31T10:00:00Z' }), 'at'],
+  ['updateStatus at 24:00', (s) => s.updateStatus('m1', 'read', { at: '2026-04-30T24:00:00Z' }), 'at'],
+  ['list from on February 29th of 2026', (s) => s.list('existing', { from: '2026-02-29T00:00:00Z' }), 'from'],
+  ['list to on February 30th', (s) => s.list('existing', { to: '2026-02-30' }), 'to'],
+  ['search from on April 31st', (s) => s.search('ok', { from: '2026-04-31T00:00:00Z' }), 'from'],
+  ['search to at 24:00', (s) => s.search('ok', { to: '2026-01-01T24:00:00Z' }), 'to'],
+  [
+    'export from on February 30th',
+    (s) => s.export({ from: '2026-02-30T00:00:00Z' })[Symbol.asyncIterator]().next(),
+    'from',
+  ],
+  ['export to on June 31st', (s) => s.export({ to: '2026-06-31T00:00:00Z' })[Symbol.asyncIterator]().next(), 'to'],
+  [
+    'edit with metadata nested 21 levels',
+    (s) => s.edit('m1', { metadata: nested(DEPTH + 1) }),
+    `metadata${'.d'.repeat(DEPTH + 1)}`,
+  ],
+  [
+    'createConversation with metadata nested 21 levels',
+    (s) => s.createConversation('fresh', { metadata: nested(DEPTH + 1) }),
+    `conversation.metadata${'.d'.repeat(DEPTH + 1)}`,
+  ],
+  [
+    'updateConversation with metadata nested 21 levels',
+    (s) => s.updateConversation('existing', { metadata: { ok: 1, deep: nested(DEPTH, [0]) } }),
+    `patch.metadata.deep${'.d'.repeat(DEPTH)}`,
+  ],
   ['eraseSubject of an empty id', (s) => s.eraseSubject(''), 'participantId'],
 ];
 
@@ -280,6 +382,98 @@ describe.each(backends)('validation on $name', (entry) => {
     );
     expect(batch).toHaveLength(1000);
     expect((await store.getConversation('big-batch'))?.lastSeq).toBe(1000);
+  });
+
+  test('real calendar dates at the edges are accepted, leap days included', async () => {
+    const store = await freshStore(entry, atT0);
+    const given: [string, string][] = [
+      ['2028-02-29T12:00:00Z', '2028-02-29T12:00:00.000Z'],
+      ['2000-02-29', '2000-02-29T00:00:00.000Z'],
+      ['2026-02-28T23:59:59.999Z', '2026-02-28T23:59:59.999Z'],
+      ['2026-04-30T23:59Z', '2026-04-30T23:59:00.000Z'],
+      ['2026-12-31T23:59:59+00:00', '2026-12-31T23:59:59.000Z'],
+      ['2026-03-01T05:29:59+05:30', '2026-02-28T23:59:59.000Z'],
+      ['2026-02-28T20:00:00-0400', '2026-03-01T00:00:00.000Z'],
+      ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z'],
+      ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
+    ];
+    const results = await store.append(
+      'c1',
+      given.map(([createdAt]) => ({ role: 'user' as const, content: 'x', createdAt })),
+    );
+    expect(results.map((r) => r.message.createdAt)).toEqual(given.map(([, stored]) => stored));
+    expect((await listAll(store, 'c1')).map((m) => m.createdAt)).toEqual(given.map(([, stored]) => stored));
+    expect(
+      (await store.list('c1', { from: '2028-02-29', to: '2028-03-01T00:00:00Z' })).messages.map((m) => m.seq),
+    ).toEqual([1]);
+    const [sent] = await store.append('c1', { role: 'assistant', content: 'y' });
+    const updated = await store.updateStatus(sent?.message.id as string, 'read', { at: '2024-02-29T23:59:59+01:00' });
+    expect(updated.statusAt).toStrictEqual({ read: '2024-02-29T22:59:59.000Z' });
+  });
+
+  test('JSON nested exactly maxJsonDepth levels is stored and read back whole; one more is refused', async () => {
+    const store = await freshStore(entry, atT0);
+    const metadata = { top: 1, deep: nested(DEPTH - 1, []) };
+    const parts = [nestedArray(DEPTH, {}), { deep: nested(DEPTH - 2, { last: [] }) }];
+    const conversation = nested(DEPTH, []);
+    const [result] = await store.append(
+      'c1',
+      { id: 'deep', role: 'user', content: 'deep', metadata, parts },
+      { conversation: { metadata: conversation } },
+    );
+    expect(result?.message).toMatchObject({ metadata, parts });
+    expect(await store.get('deep')).toStrictEqual(result?.message);
+    expect(await listAll(store, 'c1')).toStrictEqual([result?.message]);
+    expect((await store.getConversation('c1'))?.metadata).toStrictEqual(conversation);
+
+    const patch = { other: nested(DEPTH - 2, { x: 1 }) };
+    const updated = await store.updateConversation('c1', { metadata: patch });
+    expect(updated.metadata).toStrictEqual({ ...conversation, ...patch });
+    expect(await store.getConversation('c1')).toStrictEqual(updated);
+    const edited = await store.edit('deep', { metadata: { top: nested(DEPTH - 1, []) } });
+    expect(edited.metadata).toStrictEqual({ top: nested(DEPTH - 1, []), deep: metadata.deep });
+    expect(await store.get('deep')).toStrictEqual(edited);
+    await store.createConversation('c2', { metadata: conversation });
+    expect((await store.getConversation('c2'))?.metadata).toStrictEqual(conversation);
+
+    // One level more, in each place: refused, nothing changed.
+    const tooDeep = `${'.d'.repeat(DEPTH)}[0]`;
+    await expectError(
+      store.append('c1', { role: 'user', content: 'x', metadata: { deep: nested(DEPTH - 1, [1]) } }),
+      'INVALID_ARGUMENT',
+      `message.metadata.deep${'.d'.repeat(DEPTH - 1)}[0]`,
+    );
+    await expectError(
+      store.updateConversation('c1', { metadata: nested(DEPTH, [1]) }),
+      'INVALID_ARGUMENT',
+      `patch.metadata${tooDeep}`,
+    );
+    await expectError(store.edit('deep', { metadata: nested(DEPTH, [1]) }), 'INVALID_ARGUMENT', `metadata${tooDeep}`);
+    expect(await listAll(store, 'c1')).toStrictEqual([edited]);
+    expect(await store.getConversation('c1')).toStrictEqual(updated);
+  });
+
+  test('the deepest maxJsonDepth a store accepts (28) is held by every engine', async () => {
+    const store = await freshStore(entry, { ...atT0, limits: { maxJsonDepth: 28 } });
+    const metadata = nested(28, []);
+    const parts = [nestedArray(28, {}), nestedArray(28, [])];
+    const [result] = await store.append(
+      'c1',
+      { id: 'deepest', role: 'user', content: 'deepest', metadata, parts },
+      { conversation: { metadata } },
+    );
+    expect(result?.message).toMatchObject({ metadata, parts });
+    expect(await store.get('deepest')).toStrictEqual(result?.message);
+    expect(await listAll(store, 'c1')).toStrictEqual([result?.message]);
+    const updated = await store.updateConversation('c1', { metadata: { more: nested(27, {}) } });
+    expect(updated.metadata).toStrictEqual({ ...metadata, more: nested(27, {}) });
+    expect(await store.getConversation('c1')).toStrictEqual(updated);
+    await expectError(
+      store.append('c1', { role: 'user', content: 'x', parts: [nestedArray(29)] }),
+      'INVALID_ARGUMENT',
+      `message.parts[0]${'[0]'.repeat(29)}`,
+    );
+    expect((await store.getConversation('c1'))?.lastSeq).toBe(1);
   });
 
   test('a store built with smaller limits enforces them', async () => {

@@ -7,6 +7,7 @@ import type { Backend, ConversationQuery, CreateConversationRequest } from '../.
 import { ChatStoreError } from '../../errors.js';
 import { applyMergePatch } from '../../merge-patch.js';
 import type { Conversation, ConversationPatch, JsonObject, Participant } from '../../model.js';
+import { compareUtf8 } from '../../text.js';
 import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { releaseClaims } from './claims.js';
 import { inBatches, type RedisContext } from './context.js';
@@ -223,9 +224,9 @@ async function listByParticipant(
     .filter((c) => {
       if (after === undefined) return true;
       const at = activityOf(c);
-      return at < after.activityAt || (at === after.activityAt && c.id < after.id);
+      return at < after.activityAt || (at === after.activityAt && compareUtf8(c.id, after.id) < 0);
     })
-    .sort((a, b) => compare(activityOf(b), activityOf(a)) || compare(b.id, a.id))
+    .sort((a, b) => compareUtf8(activityOf(b), activityOf(a)) || compareUtf8(b.id, a.id))
     .slice(0, query.limit);
 }
 
@@ -242,7 +243,7 @@ function toConversation(id: string, [conversationFields, participantFields]: Sna
   for (let i = 1; i < participantFields.length; i += 2) {
     participants.push(JSON.parse(participantFields[i] as string) as Participant);
   }
-  participants.sort((a, b) => compare(a.joinedAt, b.joinedAt) || compare(a.id, b.id));
+  participants.sort((a, b) => compareUtf8(a.joinedAt, b.joinedAt) || compareUtf8(a.id, b.id));
   const title = fields.get('title');
   const lastMessageAt = fields.get('lastMessageAt');
   const deletedAt = fields.get('deletedAt');
@@ -263,9 +264,4 @@ function toConversation(id: string, [conversationFields, participantFields]: Sna
 
 function activityOf(conversation: Conversation): string {
   return conversation.lastMessageAt ?? conversation.createdAt;
-}
-
-/** Code-unit order, as the memory backend sorts. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

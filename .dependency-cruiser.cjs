@@ -17,7 +17,8 @@ module.exports = {
     },
     {
       name: 'no-cross-engine',
-      comment: "An engine's folder imports its own files, backends/sql (SQL engines) and the shared backend helpers; never another engine.",
+      comment:
+        "An engine's folder imports its own files, backends/sql (SQL engines) and the shared backend helpers; never another engine.",
       severity: 'error',
       from: { path: `^src/backends/${ENGINES}/` },
       to: { path: `^src/backends/${ENGINES}/`, pathNot: '^src/backends/$1/' },
@@ -31,14 +32,16 @@ module.exports = {
     },
     {
       name: 'root-reaches-no-driver',
-      comment: 'The root import (chatstore) reaches no engine and no driver; engines load only through their subpath or openStore.',
+      comment:
+        'The root import (chatstore) reaches no engine and no driver; engines load only through their subpath or openStore.',
       severity: 'error',
       from: { path: '^src/index\\.ts$' },
       to: { path: [DRIVERS, '^src/backends/', '^src/open\\.ts$', '^src/server/', '^src/cli/'], reachable: true },
     },
     {
       name: 'core-knows-no-engine',
-      comment: 'The core (store, contract, model, rules) imports no engine, server or CLI; only open.ts dispatches to engines.',
+      comment:
+        'The core (store, contract, model, rules) imports no engine, server or CLI; only open.ts dispatches to engines.',
       severity: 'error',
       from: { path: '^src/[^/]+\\.ts$', pathNot: '^src/open\\.ts$' },
       to: { path: ['^src/backends/', '^src/server/', '^src/cli/'] },
@@ -68,6 +71,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 };

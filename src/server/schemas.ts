@@ -321,12 +321,9 @@ export const SearchPageSchema = z
     hits: z.array(
       z.object({
         message: MessageSchema,
-        snippet: z
-          .string()
-          .openapi({
-            description:
-              'safe HTML: the text is escaped and the matches are wrapped in <mark>…</mark>, the only markup',
-          }),
+        snippet: z.string().openapi({
+          description: 'safe HTML: the text is escaped and the matches are wrapped in <mark>…</mark>, the only markup',
+        }),
         score: z.number(),
       }),
     ),

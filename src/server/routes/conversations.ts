@@ -22,7 +22,14 @@ import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from '
 
 const TAG = ['conversations'];
 
+/** Registers the conversation routes and their participants' routes. */
 export function registerConversationRoutes(app: App, deps: RouteDeps): void {
+  registerConversationCrud(app, deps);
+  registerParticipantRoutes(app, deps);
+}
+
+/** List, create, read, update and delete conversations. */
+function registerConversationCrud(app: App, deps: RouteDeps): void {
   const { store, metrics, keyring } = deps;
   const read = access(keyring, 'read');
   const write = access(keyring, 'write');
@@ -133,6 +140,19 @@ export function registerConversationRoutes(app: App, deps: RouteDeps): void {
       return c.json({ deleted: true as const, hard }, 200);
     },
   );
+}
+
+/** The participants of one conversation. */
+function registerParticipantRoutes(app: App, deps: RouteDeps): void {
+  const { store, metrics, keyring } = deps;
+  const read = access(keyring, 'read');
+  const write = access(keyring, 'write');
+  const mustExist = async (conversationId: string) => {
+    metrics.reads.inc({ operation: 'getConversation' });
+    const conversation = await metrics.timeStore('getConversation', () => store.getConversation(conversationId));
+    if (conversation === undefined) throw new ChatStoreError('NOT_FOUND', `conversation ${conversationId} not found`);
+    return conversation;
+  };
 
   app.openapi(
     createRoute({

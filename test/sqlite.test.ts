@@ -4,16 +4,21 @@
  * kept in step with deletes. The API in general is the conformance suite's job.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { type SqliteOptions, sqliteBackend, sqliteUrlOptions } from '../src/backends/sqlite/index.js';
+import { ErasedText, hasResidue } from '../src/backends/sqlite/residue.js';
+import { messageParams } from '../src/backends/sqlite/rows.js';
 import { SQLITE_MIGRATIONS } from '../src/backends/sqlite/schema.js';
 import { conversationListSql, SQLITE_SQL } from '../src/backends/sqlite/statements.js';
 import { ChatStoreError, type ErrorCode } from '../src/errors.js';
+import type { Message, NewMessage } from '../src/model.js';
 import { ChatStore, type ChatStoreOptions } from '../src/store.js';
 
 // Every connection better-sqlite3 opens in this file, the backend's included: `synchronous` and
@@ -276,24 +281,93 @@ describe('sqlite group commit', () => {
 });
 
 describe('sqlite with several OS processes', () => {
-  test('4 processes x 250 awaited appends into one conversation of a fresh file: seq 1..1,000, each in its order', async () => {
-    const path = dbFile();
-    const workers = ['w1', 'w2', 'w3', 'w4'];
-    const perWorker = 250;
-    // Every worker is loaded before any opens the file: they create its schema and append at once.
-    const started = await Promise.all(workers.map((worker) => spawnWorker(path, worker, perWorker)));
-    for (const worker of started) worker.start();
-    const given = await Promise.all(started.map((worker) => worker.done));
+  // Each round, every process opens a fresh file at the same instant: they race to create it, switch
+  // it to WAL and create its schema, while the first appends, reopens and last closes (which
+  // checkpoint and remove the WAL) come in between. A path where SQLite answers SQLITE_BUSY without
+  // waiting for the busy timeout fails a round. On odd rounds the file's first writer is slow, as on a
+  // busy machine: another connection holds its write lock while the processes open it, so such a
+  // race happens on every run, not only when the scheduler happens to interleave them that way.
+  const ROUNDS = 6;
+  const SLOW_CREATOR_MS = 50;
+  const WORKERS: { name: string; role: WorkerRole; count: number }[] = [
+    ...['a1', 'a2', 'a3', 'a4', 'a5'].map((name) => ({ name, role: 'append' as const, count: 16 })),
+    ...['o1', 'o2'].map((name) => ({ name, role: 'reopen' as const, count: 4 })),
+    { name: 'r1', role: 'read', count: 16 },
+  ];
+  const writers = WORKERS.filter((worker) => worker.role !== 'read');
+  const total = writers.reduce((sum, worker) => sum + worker.count, 0);
 
-    const store = await openStore({ path });
-    const stored = (await store.list('shared', { limit: 1000 })).messages;
-    expect(stored.map((m) => m.seq)).toEqual(range(1, workers.length * perWorker));
-    workers.forEach((worker, index) => {
-      const mine = stored.filter((m) => m.senderId === worker);
-      expect(mine.map((m) => m.content)).toEqual(range(0, perWorker - 1).map((i) => `${worker} ${i}`));
-      expect(mine.map((m) => m.seq)).toEqual(given[index]);
-    });
-    expect(await store.getConversation('shared')).toMatchObject({ lastSeq: 1000, messageCount: 1000 });
+  test(`${WORKERS.length} processes open a fresh file at once, ${ROUNDS} rounds: none UNAVAILABLE, seq 1..${total}, each writer in its order`, async () => {
+    const workers = await Promise.all(WORKERS.map(({ name, role }) => spawnWorker(name, role)));
+    try {
+      for (let round = 1; round <= ROUNDS; round++) {
+        const path = dbFile(`round-${round}.db`);
+        // The slow first writer: the file in its first (rollback-journal) transaction, not yet in WAL.
+        const creator = round % 2 === 1 ? rawConnection(path) : undefined;
+        creator?.exec('BEGIN IMMEDIATE');
+        // Every worker starts when the clock reads `at`: they all open the file at the same instant.
+        const at = Date.now() + 100;
+        const reports = Promise.all(workers.map((worker, index) => worker.round(path, WORKERS[index]?.count ?? 0, at)));
+        if (creator !== undefined) {
+          await sleep(at + SLOW_CREATOR_MS - Date.now());
+          creator.exec('COMMIT');
+          creator.close();
+        }
+        const failures = (await reports).flatMap((report, index) =>
+          report.error === undefined ? [] : [{ round, worker: WORKERS[index]?.name, ...report.error }],
+        );
+        expect(failures).toEqual([]);
+
+        const store = await openStore({ path });
+        const stored = (await store.list('shared', { limit: 1000 })).messages;
+        expect(stored.map((m) => m.seq)).toEqual(range(1, total));
+        for (const [index, { name, role, count }] of WORKERS.entries()) {
+          const report = (await reports)[index];
+          if (role === 'read') {
+            // A reader never sees the conversation go back.
+            expect(report?.seen).toEqual([...(report?.seen ?? [])].sort((a, b) => a - b));
+            continue;
+          }
+          const mine = stored.filter((m) => m.senderId === name);
+          expect(mine.map((m) => m.content)).toEqual(range(0, count - 1).map((i) => `${name} ${i}`));
+          expect(mine.map((m) => m.seq)).toEqual(report?.seqs);
+        }
+        expect(await store.getConversation('shared')).toMatchObject({ lastSeq: total, messageCount: total });
+        await store.close();
+      }
+    } finally {
+      await Promise.all(workers.map((worker) => worker.stop()));
+    }
+  });
+
+  // The same race made certain, in one process: SQLite answers the switch to WAL with SQLITE_BUSY at
+  // once, without its busy handler, while another connection writes the file in rollback mode.
+  test('opening a fresh file another connection is still creating waits for it, then opens it in WAL', async () => {
+    const path = dbFile();
+    const creator = rawConnection(path);
+    creator.exec('BEGIN IMMEDIATE');
+    const opening = sqliteBackend({ path, busyTimeoutMs: 5_000 });
+    // Settled below; a rejection before then is this test's failure, not an unhandled one.
+    opening.catch(() => undefined);
+    await sleep(200);
+    creator.exec('CREATE TABLE other_app (x INTEGER)');
+    creator.exec('COMMIT');
+    const store = new ChatStore(await opening);
+    stores.push(store);
+    await store.append('c1', { role: 'user', content: 'hello' });
+    expect(rawConnection(path).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(creator.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 1 });
+  });
+
+  test('a fresh file locked past busyTimeoutMs is UNAVAILABLE, and not before the timeout ran out', async () => {
+    const path = dbFile();
+    const creator = rawConnection(path);
+    creator.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    const error = await rejection(sqliteBackend({ path, busyTimeoutMs: 300 }), 'UNAVAILABLE');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    expect(error.cause).toMatchObject({ code: 'SQLITE_BUSY' });
+    creator.exec('ROLLBACK');
   });
 });
 
@@ -413,42 +487,498 @@ describe('sqlite indexes', () => {
   });
 });
 
-/** A test/fixtures/sqlite-append-worker.ts process, loaded and waiting for `start`. */
-interface Worker {
-  start(): void;
-  /** The seqs the worker was given. */
-  done: Promise<number[]>;
+type WorkerRole = 'append' | 'reopen' | 'read';
+
+/** What a worker reports of one round (see test/fixtures/sqlite-append-worker.ts). */
+interface WorkerReport {
+  /** The seqs a writer was given, in its order. */
+  seqs?: number[];
+  /** A reader: the conversation's lastSeq at each read. */
+  seen?: number[];
+  /** The step that failed, the error's code, the driver's extended result code and chatstore's line. */
+  error?: { phase: string; code?: string; cause?: string; message: string; where?: string };
 }
 
-function spawnWorker(path: string, name: string, count: number): Promise<Worker> {
+/** A test/fixtures/sqlite-append-worker.ts process, loaded and waiting for a round. */
+interface Worker {
+  /** Starts a round on `path` when the clock reads `at` (epoch ms); settles with the worker's report of it. */
+  round(path: string, count: number, at: number): Promise<WorkerReport>;
+  /** Ends the worker and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+function spawnWorker(name: string, role: WorkerRole): Promise<Worker> {
   return new Promise((resolveReady, rejectReady) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/fixtures/sqlite-append-worker.ts', path, name, String(count)],
-      { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/sqlite-append-worker.ts', name, role], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let ready = false;
-    const done = new Promise<number[]>((resolve, reject) => {
+    const waiting: { resolve: (report: WorkerReport) => void; reject: (error: Error) => void }[] = [];
+    const exited = new Promise<void>((resolve) => {
       child.on('close', (code) => {
         const failure = new Error(`worker ${name} exited with ${code}: ${stderr}`);
         if (!ready) rejectReady(failure);
-        const lines = stdout.trim().split('\n');
-        if (code === 0) resolve(JSON.parse(lines[lines.length - 1] ?? '') as number[]);
-        else reject(failure);
+        for (const round of waiting.splice(0)) round.reject(failure);
+        resolve();
       });
     });
     child.on('error', rejectReady);
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!ready && stdout.startsWith('ready\n')) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (ready) {
+        waiting.shift()?.resolve(JSON.parse(line) as WorkerReport);
+      } else if (line === 'ready') {
         ready = true;
-        resolveReady({ start: () => child.stdin.end('start\n'), done });
+        resolveReady({
+          round: (path, count, at) =>
+            new Promise((resolve, reject) => {
+              waiting.push({ resolve, reject });
+              child.stdin.write(`${JSON.stringify({ path, count, at })}\n`);
+            }),
+          stop: () => {
+            child.stdin.end();
+            return exited;
+          },
+        });
       }
     });
   });
 }
+
+describe('sqlite erasure leaves none of the erased bytes on disk', () => {
+  // An outside tester found that after an erasure or a hard delete, search no longer found the words
+  // but their bytes were still on disk: in FTS5 leaf blobs, in freed pages and in the WAL. These tests
+  // build an index of several segments, erase one of three targets, and then read the raw bytes of
+  // every file of the database (the file, its -wal, -shm and anything else named after it): none may
+  // hold any string of the erased target, while every string of the two others is still there (so
+  // the scan is known to find what is on disk) and the survivors are still read and searched.
+  const SUBJECT = 'zqxsubj-15550001';
+  const ROOM = 'zqxroom-gone';
+  const MEMBERS = ['zqxroom-member-1', 'zqxroom-member-2'];
+  const ROUNDS = 6;
+  const FILLER_PER_ROUND = 500;
+  const WORDS = Array.from({ length: 1500 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+
+  /** What one target left in the store: every string that must vanish when it is erased. */
+  interface Target {
+    words: string[];
+    strings: string[];
+    messageIds: string[];
+  }
+
+  /** Deterministic pseudo-random numbers: every run builds the same index. */
+  const random = (seed: number): (() => number) => {
+    let state = seed;
+    return () => {
+      state = (state * 48_271) % 2_147_483_647;
+      return state / 2_147_483_647;
+    };
+  };
+
+  /** The files of the database at `path`: the file, -wal, -shm and any other file named after it. */
+  const databaseFiles = (path: string): string[] =>
+    readdirSync(dirname(path))
+      .filter((file) => file.startsWith(basename(path)))
+      .map((file) => join(dirname(path), file));
+
+  /**
+   * Per file of the database, the runs of letters, digits and hyphens in its raw bytes that contain
+   * `zqx` or look like a message id: every string these tests look for is such a run or a part of
+   * one, so searching them finds exactly what a search of the whole file for its UTF-8 bytes would
+   * find, thousands of times faster.
+   */
+  const diskText = (path: string): { name: string; text: string }[] =>
+    databaseFiles(path).map((file) => ({
+      name: basename(file),
+      text: readFileSync(file)
+        .toString('latin1')
+        .split(/[^A-Za-z0-9-]+/)
+        .filter((run) => run.includes('zqx') || /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/.test(run))
+        .join('\n'),
+    }));
+
+  const searchable = (text: string): string => {
+    if (
+      !/^[A-Za-z0-9-]+$/.test(text) ||
+      !(text.includes('zqx') || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/.test(text))
+    ) {
+      throw new Error(`the disk scan cannot look for ${text}`);
+    }
+    return text;
+  };
+
+  /** `file: string` for each string found, as UTF-8 bytes, in a file of the database. */
+  const foundOnDisk = (path: string, strings: string[]): string[] => {
+    const files = diskText(path);
+    return strings.flatMap((text) =>
+      files.filter((file) => file.text.includes(searchable(text))).map((file) => `${file.name}: ${text}`),
+    );
+  };
+
+  /** The strings found in no file of the database. */
+  const missingOnDisk = (path: string, strings: string[]): string[] => {
+    const files = diskText(path);
+    return strings.filter((text) => !files.some((file) => file.text.includes(searchable(text))));
+  };
+
+  /** The first term of every FTS5 leaf page (a leaf's rowid has no height or doclist-index bits). */
+  const leafFirstTerms = (path: string): string[] => {
+    const db = new Database(path, { readonly: true });
+    try {
+      const blocks = db.prepare('SELECT id, block FROM messages_fts_data WHERE id >= ?').all(2 ** 37) as {
+        id: number;
+        block: Buffer;
+      }[];
+      const varint = (bytes: Buffer, at: number): [number, number] => {
+        let value = 0;
+        let offset = at;
+        for (;;) {
+          const byte = bytes[offset++] as number;
+          value = value * 128 + (byte & 0x7f);
+          if (byte < 0x80) return [value, offset];
+        }
+      };
+      return blocks.flatMap(({ id, block }) => {
+        if (Math.floor(id / 2 ** 31) % 64 !== 0) return [];
+        const footer = block.readUInt16BE(2);
+        if (block.length <= footer) return [];
+        const [first] = varint(block, footer);
+        const [length, start] = varint(block, first);
+        // The key is the index byte ('0', the main index) followed by the term.
+        return [block.subarray(start + 1, start + length).toString('utf8')];
+      });
+    } finally {
+      db.close();
+    }
+  };
+
+  /** A message of filler words, with `extra` words among them. */
+  const text = (next: () => number, extra: string[] = []): string => {
+    const words = Array.from({ length: 12 }, () => WORDS[Math.floor(next() * WORDS.length)] as string);
+    return [...words.slice(0, 6), ...extra, ...words.slice(6)].join(' ');
+  };
+
+  /**
+   * Six rounds of 500 filler messages in eight rooms, each round indexed for search before the next
+   * (one FTS5 segment each), with three targets among them: a subject who sends and receives
+   * messages in the rooms and has a conversation named after them, a conversation of its own, and one
+   * message with a word beside each word of the vocabulary (so some are the first term of a leaf).
+   * Then status reports on a tenth of the messages, which rewrite their rows.
+   */
+  async function seed(store: ChatStore) {
+    const next = random(42);
+    const subject: Target = {
+      words: ['zqxsubjalpha', 'zqxsubjbeta'],
+      strings: [SUBJECT, 'zqxsubjtitle'],
+      messageIds: [],
+    };
+    const room: Target = {
+      words: ['zqxroomalpha', 'zqxroombeta'],
+      strings: [ROOM, ...MEMBERS, 'zqxroomtitle', 'zqxroom-topic'],
+      messageIds: [],
+    };
+    const one: Target = {
+      words: ['zqxonealpha', 'zqxonebeta'],
+      strings: ['zqxone-ext', 'zqxone-meta'],
+      messageIds: [],
+    };
+    const kept: string[] = [];
+    const statusReports: string[] = [];
+    let counter = 0;
+
+    /** A message of `target` (its words, a unique external id and metadata value), noted in it. */
+    const targetMessage = (target: Target, tag: string, message: NewMessage): NewMessage => {
+      counter++;
+      // Words of its own spread over the whole vocabulary: some land first on an index leaf.
+      const unique = range(1, 20).map((i) => `${WORDS[Math.floor(next() * WORDS.length)]}zqx${tag}${counter}x${i}`);
+      target.words.push(...unique);
+      target.strings.push(`zqx${tag}-ext-${counter}`, `zqx${tag}-meta-${counter}`);
+      return {
+        ...message,
+        content: text(next, [`zqx${tag}alpha`, ...unique, `zqx${tag}beta`]),
+        externalId: `zqx${tag}-ext-${counter}`,
+        metadata: { ticket: `zqx${tag}-meta-${counter}` },
+      };
+    };
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const rooms = new Map<string, NewMessage[]>();
+      const add = (conversationId: string, message: NewMessage): void => {
+        const list = rooms.get(conversationId) ?? [];
+        list.push(message);
+        rooms.set(conversationId, list);
+      };
+      for (let i = 0; i < FILLER_PER_ROUND; i++) {
+        const user = `user-${1 + Math.floor(next() * 40)}`;
+        const keep = i % 50 === 0;
+        add(
+          `room-${1 + (i % 8)}`,
+          i % 3 === 2
+            ? { role: 'assistant', senderId: 'bot', recipientId: user, content: text(next, keep ? ['zqxkeep'] : []) }
+            : { role: 'user', senderId: user, recipientId: 'bot', content: text(next, keep ? ['zqxkeep'] : []) },
+        );
+        if (keep) kept.push(`room-${1 + (i % 8)}`);
+        if (i % 33 === 0) {
+          add(
+            `room-${1 + (i % 8)}`,
+            targetMessage(subject, 'subj', { role: 'user', senderId: SUBJECT, recipientId: 'bot' }),
+          );
+          add(
+            `room-${1 + ((i + 3) % 8)}`,
+            targetMessage(subject, 'subj', { role: 'assistant', senderId: 'bot', recipientId: SUBJECT }),
+          );
+        }
+        if (i % 71 === 0)
+          add(SUBJECT, targetMessage(subject, 'subj', { role: 'user', senderId: SUBJECT, recipientId: 'bot' }));
+        if (i % 41 === 0) {
+          const member = MEMBERS[i % 2] as string;
+          add(ROOM, targetMessage(room, 'room', { role: 'user', senderId: member, recipientId: 'bot' }));
+        }
+      }
+      if (round === 2) {
+        const spread = WORDS.map((word) => `${word}zqxone`);
+        one.words.push(...spread);
+        add('room-3', {
+          role: 'user',
+          senderId: 'user-7',
+          recipientId: 'bot',
+          content: text(next, ['zqxonealpha', ...spread, 'zqxonebeta']),
+          externalId: 'zqxone-ext',
+          metadata: { ticket: 'zqxone-meta' },
+        });
+      }
+      for (const [conversationId, messages] of rooms) {
+        const conversation =
+          conversationId === SUBJECT
+            ? { title: 'zqxsubjtitle' }
+            : conversationId === ROOM
+              ? { type: 'group', title: 'zqxroomtitle', metadata: { topic: 'zqxroom-topic' } }
+              : undefined;
+        for (let start = 0; start < messages.length; start += 200) {
+          const results = await store.append(conversationId, messages.slice(start, start + 200), {
+            ...(conversation === undefined ? {} : { conversation }),
+          });
+          for (const { message } of results) {
+            const content = message.content;
+            const target = content.includes('zqxsubj')
+              ? subject
+              : content.includes('zqxroom')
+                ? room
+                : content.includes('zqxone')
+                  ? one
+                  : undefined;
+            target?.messageIds.push(message.id);
+            if (target !== undefined || message.seq % 10 === 0) statusReports.push(message.id);
+          }
+        }
+      }
+      // A search first indexes every pending message: one FTS5 segment per round.
+      expect((await store.search('zqxkeep')).hits.length).toBeGreaterThan(0);
+    }
+    // Status reports rewrite the rows (longer bodies): pages split and cells move.
+    for (let start = 0; start < statusReports.length; start += 100) {
+      await Promise.all(statusReports.slice(start, start + 100).map((id) => store.updateStatus(id, 'delivered')));
+    }
+    for (const target of [subject, room, one]) target.strings.push(...target.words, ...target.messageIds);
+    return { subject, room, one, kept: kept.length };
+  }
+
+  /** What every test checks before it erases: the index holds the words, some as a leaf's first term. */
+  async function beforeErasure(path: string, target: Target): Promise<void> {
+    expect(missingOnDisk(path, target.strings)).toEqual([]);
+    const firstTerms = new Set(leafFirstTerms(path));
+    expect(target.words.filter((word) => firstTerms.has(word)).length).toBeGreaterThan(0);
+  }
+
+  /** What every test checks after: nothing of `erased` on disk, the others still stored and searchable. */
+  async function afterErasure(
+    store: ChatStore,
+    path: string,
+    erased: Target,
+    others: Target[],
+    kept: number,
+  ): Promise<void> {
+    expect(foundOnDisk(path, erased.strings)).toEqual([]);
+    for (const other of others) expect(missingOnDisk(path, other.strings)).toEqual([]);
+    for (const word of erased.words.slice(0, 5)) expect((await store.search(word)).hits).toEqual([]);
+    for (const id of erased.messageIds.slice(0, 5)) expect(await store.get(id)).toBeUndefined();
+    expect((await store.search('zqxkeep', { limit: 1000 })).hits).toHaveLength(kept);
+    for (const other of others) {
+      const [alpha] = other.words;
+      expect((await store.search(alpha as string, { limit: 1000 })).hits).toHaveLength(other.messageIds.length);
+      for (const id of other.messageIds) expect((await store.get(id))?.id).toBe(id);
+    }
+  }
+
+  test('eraseSubject: none of the subject, their messages and their conversation is left in the file, WAL or shm', async () => {
+    const path = dbFile();
+    const store = await openStore({ path });
+    const { subject, room, one, kept } = await seed(store);
+    await beforeErasure(path, subject);
+
+    const receipt = await store.eraseSubject(SUBJECT);
+    expect(receipt.messagesDeleted).toBe(subject.messageIds.length);
+    expect(receipt.conversationsDeleted).toEqual([SUBJECT]);
+
+    await afterErasure(store, path, subject, [room, one], kept);
+    expect(await store.listConversations({ participantId: SUBJECT })).toMatchObject({ conversations: [] });
+  });
+
+  test('delete(id, { hard: true }): none of the message is left in the file, WAL or shm', async () => {
+    const path = dbFile();
+    const store = await openStore({ path });
+    const { subject, room, one, kept } = await seed(store);
+    await beforeErasure(path, one);
+
+    expect(await store.delete(one.messageIds[0] as string, { hard: true })).toBe(true);
+
+    await afterErasure(store, path, one, [subject, room], kept);
+  });
+
+  test('deleteConversation(id, { hard: true }): none of the conversation is left in the file, WAL or shm', async () => {
+    const path = dbFile();
+    const store = await openStore({ path });
+    const { subject, room, one, kept } = await seed(store);
+    await beforeErasure(path, room);
+
+    expect(await store.deleteConversation(ROOM, { hard: true })).toBe(true);
+
+    await afterErasure(store, path, room, [subject, one], kept);
+    expect(await store.getConversation(ROOM)).toBeUndefined();
+  });
+
+  test('a reader of an older snapshot: the erasure waits for it, and past busyTimeoutMs fails UNAVAILABLE until called again', async () => {
+    const path = dbFile();
+    const store = await openStore({ path, busyTimeoutMs: 300 });
+    const words = ['zqxwaitalpha', 'zqxwaitbeta'];
+    const [kept] = await store.append('c1', { role: 'user', senderId: 'zqxkept-1', content: 'zqxkeepword hello' });
+    const erased = await store.append(
+      'c1',
+      range(1, 20).map((i) => ({
+        role: 'user' as const,
+        senderId: 'zqxwait-subject',
+        content: `${words.join(' ')} ${i}`,
+      })),
+    );
+    expect((await store.search('zqxwaitalpha')).hits).toHaveLength(20);
+    const strings = ['zqxwait-subject', ...words, ...erased.map(({ message }) => message.id)];
+    const reader = rawConnection(path);
+    const holdSnapshot = (): void => {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM messages').get();
+    };
+
+    // A reader done within the busy timeout: the erasure waits for it, then empties the WAL.
+    holdSnapshot();
+    const waited = store.eraseSubject('zqxwait-subject');
+    await sleep(100);
+    reader.exec('COMMIT');
+    expect((await waited).messagesDeleted).toBe(20);
+    expect(foundOnDisk(path, strings)).toEqual([]);
+
+    // A reader that stays: the delete commits, but the WAL keeps the old pages, which that reader
+    // may still read, and the call says so.
+    const more = await store.append(
+      'c2',
+      range(1, 5).map(() => ({ role: 'user' as const, senderId: 'zqxstay-subject', content: 'zqxstayalpha' })),
+    );
+    expect((await store.search('zqxstayalpha')).hits).toHaveLength(5);
+    holdSnapshot();
+    const error = await rejection(store.eraseSubject('zqxstay-subject'), 'UNAVAILABLE');
+    expect(error.message).toMatch(/another connection kept reading an older snapshot/);
+    expect(await store.get(more[0]?.message.id as string)).toBeUndefined();
+    expect(reader.prepare("SELECT count(*) AS n FROM messages WHERE sender_id = 'zqxstay-subject'").get()).toEqual({
+      n: 5,
+    });
+    expect(foundOnDisk(path, ['zqxstayalpha'])).not.toEqual([]);
+
+    reader.exec('COMMIT');
+    expect((await store.eraseSubject('zqxstay-subject')).messagesDeleted).toBe(0);
+    expect(foundOnDisk(path, ['zqxstay-subject', 'zqxstayalpha', ...more.map(({ message }) => message.id)])).toEqual(
+      [],
+    );
+    expect((await store.search('zqxkeepword')).hits.map((hit) => hit.message.id)).toEqual([kept?.message.id]);
+  });
+
+  test('a file of schema version 1 gets a search index that erases, and its free pages zeroed, when it is opened', async () => {
+    const path = dbFile();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.pragma('secure_delete = OFF');
+    old.exec(SQLITE_MIGRATIONS[0] as string);
+    old.exec('CREATE TABLE chatstore_schema (version INTEGER NOT NULL); INSERT INTO chatstore_schema VALUES (1)');
+    // A message as release 1 stored and indexed it.
+    old.function('chatstore_search_terms', (content: unknown) => String(content).toLowerCase());
+    const message = {
+      id: 'zqxold-message-1',
+      conversationId: 'c1',
+      seq: 1,
+      role: 'user',
+      direction: 'incoming',
+      senderId: 'u1',
+      content: 'zqxoldalpha zqxoldbeta',
+      createdAt: T0,
+    } as Message;
+    old.prepare(SQLITE_SQL.insertMessage).run(messageParams(message));
+    old.prepare(SQLITE_SQL.indexPending).run(Number.MAX_SAFE_INTEGER);
+    old.prepare(SQLITE_SQL.clearPending).run(Number.MAX_SAFE_INTEGER);
+    // Pages freed without secure_delete keep what they held.
+    old.exec(`CREATE TABLE dropped (t TEXT);
+      WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+      INSERT INTO dropped SELECT 'zqxfreed-' || i FROM n;
+      DROP TABLE dropped;`);
+    old.pragma('wal_checkpoint(TRUNCATE)');
+    old.close();
+    expect(foundOnDisk(path, ['zqxfreed-1000', 'zqxoldalpha'])).toHaveLength(2);
+
+    const store = await openStore({ path });
+    const raw = rawConnection(path);
+    expect(raw.prepare('SELECT version FROM chatstore_schema').get()).toEqual({ version: SQLITE_MIGRATIONS.length });
+    expect(raw.prepare("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").get()).toEqual({ v: 1 });
+    expect((await store.search('zqxoldalpha')).hits.map((hit) => hit.message.id)).toEqual(['zqxold-message-1']);
+
+    expect(await store.delete('zqxold-message-1', { hard: true })).toBe(true);
+    expect(
+      foundOnDisk(path, [
+        'zqxfreed-1',
+        'zqxfreed-1000',
+        'zqxfreed-2000',
+        'zqxoldalpha',
+        'zqxoldbeta',
+        'zqxold-message-1',
+      ]),
+    ).toEqual([]);
+    expect((await store.search('zqxoldalpha')).hits).toEqual([]);
+  });
+
+  test("the residue scan finds a string in a page's unused space, unless live data holds it too", async () => {
+    const path = dbFile();
+    const db = rawConnection(path);
+    db.pragma('journal_mode = WAL');
+    // Without secure_delete, a deleted row's bytes stay where it was: in a freeblock of its page.
+    db.pragma('secure_delete = OFF');
+    db.exec('CREATE TABLE t (pk INTEGER PRIMARY KEY, s TEXT)');
+    const insert = db.prepare('INSERT INTO t (s) VALUES (?)');
+    for (const i of range(1, 50)) insert.run(`zqxrow-${i} zqxfiller`);
+    db.prepare("DELETE FROM t WHERE s LIKE 'zqxrow-25 %'").run();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const erased = new ErasedText();
+    erased.addText('zqxrow-25 zqxfiller');
+    const patterns = erased.patterns(() => false);
+
+    expect(foundOnDisk(path, ['zqxrow-25'])).toEqual(['chat.db: zqxrow-25']);
+    expect(await hasResidue(path, patterns)).toBe(true);
+    // zqxfiller, a word of the erased row, is in live rows too: that alone is no residue.
+    expect(await hasResidue(path, [Buffer.from('zqxfiller')])).toBe(false);
+    expect(await hasResidue(path, [Buffer.from('zqxrow-26')])).toBe(false);
+
+    db.exec('VACUUM');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(foundOnDisk(path, ['zqxrow-25'])).toEqual([]);
+    expect(await hasResidue(path, patterns)).toBe(false);
+  });
+});

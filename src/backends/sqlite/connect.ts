@@ -1,10 +1,12 @@
 /**
  * Opening and closing the sqlite backend's one connection: the options checked, the driver loaded on
  * first use, the file created with its directory, the pragmas set, the schema migrated, and the
- * context every other part shares built around it.
+ * context every other part shares built around it. Several processes may open the same (fresh) file
+ * at once: opening waits for the others within the busy timeout, as every statement does.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { Backend } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
@@ -21,6 +23,9 @@ type SqliteDriver = typeof Database;
 
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
+/** The pauses (ms) of SQLite's own busy handler, which `whileBusy` follows; the last one repeats. */
+const BUSY_PAUSES_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+
 const MISSING_DRIVER_MESSAGE = 'the sqlite backend needs better-sqlite3: npm install better-sqlite3@12';
 
 /** The driver, imported on first use (see `lazy-driver.ts`). */
@@ -36,7 +41,7 @@ interface SqliteSettings {
 export async function connect(options: SqliteOptions): Promise<SqliteContext> {
   const settings = checkOptions(options);
   const Driver = await loadDriver();
-  const db = openDatabase(Driver, settings);
+  const db = await openDatabase(Driver, settings);
   const sql = prepareStatements(db);
   const lifecycle: SqliteLifecycle = { closed: false };
   const run = transactions(db, lifecycle);
@@ -76,20 +81,55 @@ function checkOptions(options: SqliteOptions): SqliteSettings {
   return { path: options.path, durability, busyTimeoutMs };
 }
 
-function openDatabase(Driver: SqliteDriver, settings: SqliteSettings): Database.Database {
+async function openDatabase(Driver: SqliteDriver, settings: SqliteSettings): Promise<Database.Database> {
   let db: Database.Database | undefined;
   try {
     if (settings.path !== ':memory:') mkdirSync(dirname(settings.path), { recursive: true });
     // `timeout` is SQLite's busy_timeout: how long a statement waits for another connection's lock.
     db = new Driver(settings.path, { timeout: settings.busyTimeoutMs });
-    db.pragma('journal_mode = WAL');
+    const opened = db;
+    // Switching to WAL writes the file's header: SQLite reads it, then takes the write lock, and when
+    // another connection took that lock in between (another process creating the same fresh file, or
+    // switching it to WAL too) it answers SQLITE_BUSY at once, without waiting in its busy handler.
+    // So wait here, within the busy timeout; once the other is done the file is in WAL already.
+    await whileBusy(opened, settings.busyTimeoutMs, () => opened.pragma('journal_mode = WAL'));
     db.pragma(`synchronous = ${settings.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    // Deleted rows are zeroed on pages being written anyway, at no extra I/O: erasure leaves less behind.
-    db.pragma('secure_delete = FAST');
+    // Deleted rows and freed pages are zeroed in the deleting transaction: erasure leaves nothing (erasure.ts).
+    db.pragma('secure_delete = ON');
+    // In BEGIN IMMEDIATE, which does wait in the busy handler, reading the version inside it.
     migrateSqlite(db);
     return db;
   } catch (error) {
     db?.close();
     throw toChatStoreError(error);
   }
+}
+
+/**
+ * Runs `statement`, again after a pause each time it fails with SQLITE_BUSY, for `busyTimeoutMs` in
+ * all: for a statement that SQLite may answer with SQLITE_BUSY without calling its busy handler. A
+ * try that does wait in the handler waits at most for what is left of the timeout.
+ */
+async function whileBusy<T>(db: Database.Database, busyTimeoutMs: number, statement: () => T): Promise<T> {
+  const deadline = performance.now() + busyTimeoutMs;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return statement();
+      } catch (error) {
+        const left = deadline - performance.now();
+        if (!isBusy(error) || left <= 0) throw error;
+        await sleep(Math.min(BUSY_PAUSES_MS[Math.min(attempt, BUSY_PAUSES_MS.length - 1)] as number, left));
+        db.pragma(`busy_timeout = ${Math.max(0, Math.ceil(deadline - performance.now()))}`);
+      }
+    }
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  }
+}
+
+/** SQLITE_BUSY and its extended codes (`SQLITE_BUSY_RECOVERY`, `SQLITE_BUSY_SNAPSHOT`…). */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'));
 }

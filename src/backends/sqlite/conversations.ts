@@ -8,7 +8,9 @@ import type { Backend, ConversationQuery, CreateConversationRequest } from '../.
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, Participant } from '../../model.js';
 import type { SqliteContext } from './context.js';
+import { erasing } from './erasure.js';
 import type { SqliteStatements } from './prepared.js';
+import type { ErasedText } from './residue.js';
 import { type ConversationRow, type ParticipantRow, toConversation } from './rows.js';
 import { type ConversationListShape, conversationListSql, type ListParams } from './statements.js';
 
@@ -27,6 +29,21 @@ type ConversationOperations = Pick<
 export function loadConversation(sql: SqliteStatements, id: string): Conversation | undefined {
   const row = sql.conversation.get(id);
   return row === undefined ? undefined : toConversation(row, sql.participants.all(id));
+}
+
+/** Notes in `erased` every string of a conversation, its participants and its messages, before a hard delete. */
+export function noteConversation(sql: SqliteStatements, id: string, erased: ErasedText): void {
+  const row = sql.conversation.get(id);
+  if (row === undefined) return;
+  erased.addText(row.id);
+  erased.addText(row.type);
+  erased.addText(row.title);
+  erased.addJson(JSON.parse(row.metadata), 1);
+  for (const participant of sql.participants.all(id)) {
+    erased.addText(participant.participant_id);
+    erased.addText(participant.name);
+  }
+  for (const message of sql.bodiesOfConversation.iterate(id)) erased.addMessage(message.body);
 }
 
 /** Adds the participants not present yet; existing entries are left as they are. */
@@ -120,17 +137,22 @@ export function conversationOperations(ctx: SqliteContext): ConversationOperatio
       });
     },
 
+    /** A hard delete resolves once none of its bytes is left in the file or its WAL (see `erasure.ts`). */
     async deleteConversation(id: string, options: { hard: boolean; now: string }): Promise<boolean> {
-      return write(() => {
-        if (sql.conversation.get(id) === undefined) return false;
-        if (options.hard) {
+      if (options.hard) {
+        return erasing(ctx, (erased) => {
+          if (sql.conversation.get(id) === undefined) return false;
+          noteConversation(sql, id, erased);
           sql.deleteMessagesOf.run(id);
           sql.deleteParticipantsOf.run(id);
           sql.deleteConversation.run(id);
-        } else {
-          sql.softDeleteConversation.run({ id, now: options.now });
-          sql.softDeleteMessagesOf.run({ id, now: options.now });
-        }
+          return true;
+        });
+      }
+      return write(() => {
+        if (sql.conversation.get(id) === undefined) return false;
+        sql.softDeleteConversation.run({ id, now: options.now });
+        sql.softDeleteMessagesOf.run({ id, now: options.now });
         return true;
       });
     },

@@ -7,7 +7,9 @@
  *
  * The parts: `connect.ts` (options, opening, closing), `transactions.ts` (reads and the group
  * commit), `append.ts`, `messages.ts`, `search.ts` (search and index upkeep), `conversations.ts`,
- * `maintenance.ts` (stats, erasure, export scan); SQL text in `statements.ts`, tables in `schema.ts`.
+ * `maintenance.ts` (stats, erasure, export scan), `erasure.ts` and `residue.ts` (what an erasure or a
+ * hard delete does so that none of the erased bytes stays on disk); SQL text in `statements.ts`,
+ * tables in `schema.ts`.
  */
 import type { Backend } from '../../backend.js';
 import { appendOperations } from './append.js';

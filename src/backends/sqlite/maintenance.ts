@@ -3,15 +3,16 @@ import { stat } from 'node:fs/promises';
 import type { Backend, ErasureCounts } from '../../backend.js';
 import type { Stats } from '../../model.js';
 import type { SqliteContext } from './context.js';
+import { noteConversation } from './conversations.js';
+import { erasing } from './erasure.js';
 import type { SqliteStatements } from './prepared.js';
+import type { ErasedText } from './residue.js';
 import type { StatsRow } from './statements.js';
 
-export function maintenanceOperations({
-  db,
-  sql,
-  read,
-  write,
-}: SqliteContext): Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds' | 'storageBytes'> {
+export function maintenanceOperations(
+  ctx: SqliteContext,
+): Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds' | 'storageBytes'> {
+  const { db, sql, read } = ctx;
   return {
     /** The database file plus its WAL and shared-memory files; undefined in memory. */
     async storageBytes(): Promise<number | undefined> {
@@ -47,8 +48,9 @@ export function maintenanceOperations({
       });
     },
 
+    /** Resolves once none of the erased rows' bytes is left in the file or its WAL (see `erasure.ts`). */
     async eraseSubject(subjectId: string): Promise<ErasureCounts> {
-      return write(() => eraseSubjectNow(sql, subjectId));
+      return erasing(ctx, (erased) => eraseSubjectNow(sql, subjectId, erased));
     },
 
     async conversationIds(after: string | undefined, limit: number): Promise<string[]> {
@@ -57,7 +59,11 @@ export function maintenanceOperations({
   };
 }
 
-function eraseSubjectNow(sql: SqliteStatements, subjectId: string): ErasureCounts {
+function eraseSubjectNow(sql: SqliteStatements, subjectId: string, erased: ErasedText): ErasureCounts {
+  erased.addText(subjectId);
+  for (const entry of sql.participantEntries.all(subjectId)) erased.addText(entry.name);
+  for (const message of sql.bodiesOfSubject.iterate({ subjectId })) erased.addMessage(message.body);
+  noteConversation(sql, subjectId, erased);
   // participantEntriesRemoved counts the subject's own entries in every conversation, including a
   // conversation deleted below because it is named after the subject; the other members of that
   // conversation are not the subject's entries and are not counted.

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Backend, RangeQuery } from '../../backend.js';
 import type { Message } from '../../model.js';
 import type { SqliteContext } from './context.js';
+import { erasing } from './erasure.js';
 import type { SqliteStatements } from './prepared.js';
 import { messageParams, toMessage } from './rows.js';
 import { type RangeParams, type RangeShape, rangeSql } from './statements.js';
@@ -60,8 +61,11 @@ export function messageOperations(ctx: SqliteContext): MessageOperations {
       return write(() => updateMessageNow(sql, id, change));
     },
 
+    /** Resolves once none of the message's bytes is left in the file or its WAL (see `erasure.ts`). */
     async removeMessage(id: string): Promise<boolean> {
-      return write(() => {
+      return erasing(ctx, (erased) => {
+        const stored = sql.messageById.get(id);
+        if (stored !== undefined) erased.addMessage(stored.body);
         const removed = sql.removeMessage.get(id);
         if (removed === undefined) return false;
         sql.uncountMessage.run(removed.conversation_id);

@@ -35,6 +35,7 @@ export interface SqliteStatements {
   softDeleteConversation: Statement<{ id: string; now: string }>;
   softDeleteMessagesOf: Statement<{ id: string; now: string }>;
   deleteMessagesOf: Statement<[string]>;
+  bodiesOfConversation: Statement<[string], MessageRow>;
   deleteParticipantsOf: Statement<[string]>;
   deleteConversation: Statement<[string]>;
   conversationIds: Statement<[string, number], { id: string }>;
@@ -55,6 +56,9 @@ export interface SqliteStatements {
   statsOfAll: Statement<[], StatsRow>;
   statsOfOne: Statement<{ id: string }, StatsRow>;
   deleteParticipantEverywhere: Statement<[string]>;
+  participantEntries: Statement<[string], ParticipantRow>;
+  bodiesOfSubject: Statement<{ subjectId: string }, MessageRow>;
+  termIsIndexed: Statement<[string], { indexed: number }>;
   uncountMessagesOfSubject: Statement<{ subjectId: string }>;
   deleteMessagesOfSubject: Statement<{ subjectId: string }>;
 }
@@ -78,6 +82,7 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     softDeleteConversation: prepare('softDeleteConversation'),
     softDeleteMessagesOf: prepare('softDeleteMessagesOf'),
     deleteMessagesOf: prepare('deleteMessagesOf'),
+    bodiesOfConversation: prepare('bodiesOfConversation'),
     deleteParticipantsOf: prepare('deleteParticipantsOf'),
     deleteConversation: prepare('deleteConversation'),
     conversationIds: prepare('conversationIds'),
@@ -98,6 +103,9 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     statsOfAll: prepare('statsOfAll'),
     statsOfOne: prepare('statsOfOne'),
     deleteParticipantEverywhere: prepare('deleteParticipantEverywhere'),
+    participantEntries: prepare('participantEntries'),
+    bodiesOfSubject: prepare('bodiesOfSubject'),
+    termIsIndexed: prepare('termIsIndexed'),
     uncountMessagesOfSubject: prepare('uncountMessagesOfSubject'),
     deleteMessagesOfSubject: prepare('deleteMessagesOfSubject'),
   };

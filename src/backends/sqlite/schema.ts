@@ -4,6 +4,7 @@
  * transaction, so a later release upgrades an existing file in place and two processes opening a
  * fresh file at once create the schema once. Append migrations; never edit a released one.
  */
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ChatStoreError } from '../../errors.js';
 import { searchTerms } from '../../text.js';
@@ -107,13 +108,46 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     INSERT OR IGNORE INTO search_pending (pk) VALUES (new.pk);
   END;
   `,
+  // 2. Deletes that leave no trace (erasure.ts). With contentless_delete, FTS5 deletes a row by a
+  // tombstone: its words stay in the leaf pages until a merge happens to rewrite them, and
+  // secure-delete cannot apply, for FTS5 does not know which words the row had. An index with its
+  // own copy of the terms (messages_fts_content, deleted with the row) knows them: secure-delete then
+  // removes them from every segment in the deleting transaction. Every message is indexed again, as
+  // pending rows are (the triggers are unchanged). Last, the pages already free, which older
+  // releases did not zero, are taken by a blob of zeros that is dropped at once.
+  `
+  DROP TABLE messages_fts;
+  CREATE VIRTUAL TABLE messages_fts USING fts5(terms, tokenize = 'ascii');
+  INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+  INSERT OR IGNORE INTO search_pending (pk) SELECT pk FROM messages;
+
+  CREATE TABLE chatstore_scrub (zeros BLOB NOT NULL);
+  WITH RECURSIVE chunk (bytes) AS (
+    SELECT (SELECT freelist_count FROM pragma_freelist_count) * (SELECT page_size FROM pragma_page_size)
+    UNION ALL SELECT bytes - 16777216 FROM chunk WHERE bytes > 16777216
+  )
+  INSERT INTO chatstore_scrub (zeros) SELECT zeroblob(min(bytes, 16777216)) FROM chunk WHERE bytes > 0;
+  DROP TABLE chatstore_scrub;
+  `,
 ];
+
+/** FTS5 keeps the first 32,768 bytes of a token (FTS5_MAX_TOKEN_SIZE), so longer words would match on that prefix. */
+const MAX_TOKEN_BYTES = 32_768;
+
+/**
+ * The token a search term is indexed and looked for as: the term itself, or, when FTS5 would cut
+ * it, `§` and the hex SHA-256 of its UTF-8 (`§` is in no term, and the 'ascii' tokenizer keeps
+ * non-ASCII bytes in a token, so this is one token that never equals a word).
+ */
+export function ftsToken(term: string): string {
+  return Buffer.byteLength(term) <= MAX_TOKEN_BYTES ? term : `§${createHash('sha256').update(term).digest('hex')}`;
+}
 
 /** Brings the file's schema up to date; `UNSUPPORTED` when a newer release wrote it. */
 export function migrateSqlite(db: Database.Database): void {
   // Used by SQLITE_SQL.indexPending; registered on every connection the backend opens.
   db.function('chatstore_search_terms', { deterministic: true }, (content: unknown) =>
-    searchTerms(String(content)).join(' '),
+    searchTerms(String(content)).map(ftsToken).join(' '),
   );
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS chatstore_schema (version INTEGER NOT NULL)');

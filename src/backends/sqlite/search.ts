@@ -7,6 +7,7 @@ import type { Backend, BackendSearchHit, SearchQuery } from '../../backend.js';
 import type { SearchIndexer, SqliteContext, SqliteLifecycle, SqliteTransactions } from './context.js';
 import type { SqliteStatements } from './prepared.js';
 import { toMessage } from './rows.js';
+import { ftsToken } from './schema.js';
 
 /** How long after a write the background indexer runs, and how many messages it indexes at once. */
 const INDEX_DELAY_MS = 200;
@@ -65,7 +66,7 @@ export function searchOperations({ sql, read, write, indexer }: SqliteContext): 
         sql.search
           .all({
             // Quoted, every term is a plain word to FTS5 (never an operator); space-separated terms must all match.
-            match: query.terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(' '),
+            match: query.terms.map((term) => `"${ftsToken(term).replaceAll('"', '""')}"`).join(' '),
             conversationId: query.conversationId ?? null,
             senderId: query.senderId ?? null,
             from: query.from ?? null,

@@ -36,6 +36,8 @@ export const SQLITE_SQL = {
   softDeleteMessagesOf: `UPDATE messages SET deleted_at = :now, body = json_set(body, '$.deletedAt', :now)
     WHERE conversation_id = :id AND deleted_at IS NULL`,
   deleteMessagesOf: 'DELETE FROM messages WHERE conversation_id = ?',
+  /** What a hard delete of a conversation erases (see erasure.ts). */
+  bodiesOfConversation: 'SELECT body FROM messages WHERE conversation_id = ?',
   deleteParticipantsOf: 'DELETE FROM participants WHERE conversation_id = ?',
   deleteConversation: 'DELETE FROM conversations WHERE id = ?',
   conversationIds: 'SELECT id FROM conversations WHERE id > ? ORDER BY id LIMIT ?',
@@ -86,6 +88,11 @@ export const SQLITE_SQL = {
   statsOfOne: statsSql('WHERE conversation_id = :id', 'AND id = :id'),
 
   deleteParticipantEverywhere: 'DELETE FROM participants WHERE participant_id = ?',
+  /** What an erasure erases (see erasure.ts). */
+  participantEntries: 'SELECT * FROM participants WHERE participant_id = ?',
+  bodiesOfSubject: 'SELECT body FROM messages WHERE sender_id = :subjectId OR recipient_id = :subjectId',
+  /** Whether any message still has this search term (a quoted FTS5 string). */
+  termIsIndexed: 'SELECT 1 AS indexed FROM messages_fts WHERE messages_fts MATCH ? LIMIT 1',
   uncountMessagesOfSubject: `UPDATE conversations SET message_count = message_count - erased.n
     FROM (
       SELECT conversation_id, count(*) AS n FROM messages

@@ -13,8 +13,11 @@ import type {
   Stats,
 } from './model.js';
 
-/** A message ready to store: validated and normalized by the store; the backend adds `conversationId` and `seq`. */
-export type MessageDraft = Omit<Message, 'seq' | 'conversationId'>;
+/**
+ * A message ready to store: validated and normalized by the store; the backend adds `conversationId`
+ * and `seq`. `seq` is given only in a restore (`AppendRequest.restore`), and only then taken.
+ */
+export type MessageDraft = Omit<Message, 'seq' | 'conversationId'> & { seq?: number };
 
 /**
  * One `append` call. The backend performs it atomically (see `planAppend` for the rules it applies):
@@ -30,6 +33,27 @@ export interface AppendRequest {
   /** Participants to add when not yet present (existing entries are left as they are). */
   participants: Participant[];
   now: string;
+  /** Present when the store restores exported messages (`ChatStore.restore`); see `RestoreRequest`. */
+  restore?: RestoreRequest;
+}
+
+/**
+ * A restore: the same atomic append, with stored values kept (`planAppend` applies the rules).
+ * Every draft carries its `seq`: a new message keeps it (it must be above the conversation's
+ * `lastSeq`, else `CONFLICT`), a duplicate (same id, or externalId in the conversation) stores nothing.
+ * When the call writes (a new message, or the conversation is missing: a restore creates it even
+ * with no message), the conversation gets these values instead of an append's: `createdAt` (when
+ * created), `updatedAt`, `lastMessageAt` (when given; else the last new message's), `deletedAt`
+ * (when given; an append clears it), and `lastSeq` at least `lastSeq`. When it does not write, it
+ * changes nothing.
+ */
+export interface RestoreRequest {
+  createdAt: string;
+  updatedAt: string;
+  lastMessageAt?: string;
+  deletedAt?: string;
+  /** The lowest `lastSeq` after the call: seqs hard-deleted at the end of the source stay used. */
+  lastSeq: number;
 }
 
 /** A seq range of one conversation. Bounds are exclusive; `from` is inclusive and `to` exclusive on `createdAt`. */
@@ -101,6 +125,26 @@ export interface ErasureCounts {
   participantEntriesRemoved: number;
 }
 
+/** Options of a removal: `removeMessage`, a hard `deleteConversation`, `eraseSubject`. */
+export interface RemovalOptions {
+  /**
+   * After the removal commits, rewrite the storage it touched (see `compact`), so that the removed
+   * bytes leave the engine's files before the call resolves. The store asks it only of engines that
+   * have `compact`. When the rewrite fails the removal stays committed and the call rejects.
+   */
+  compact?: boolean;
+}
+
+/** What a compaction rewrote (`Backend.compact`), in the engine's own names. */
+export interface CompactionReport {
+  /** Tables, partitions or files rewritten, e.g. `"chatstore"."messages"`. */
+  rewritten: string[];
+  /** What would have been rewritten but was not, each with why (a missing privilege, say). */
+  skipped: string[];
+  /** How long it took. */
+  ms: number;
+}
+
 /**
  * @example
  * const store = new ChatStore(memoryBackend());
@@ -122,7 +166,7 @@ export interface Backend {
    */
   updateMessage(id: string, change: (current: Message) => Message | undefined): Promise<Message | undefined>;
   /** Removes the message from the engine and its search index; decrements `messageCount`. */
-  removeMessage(id: string): Promise<boolean>;
+  removeMessage(id: string, options?: RemovalOptions): Promise<boolean>;
   search(query: SearchQuery): Promise<BackendSearchHit[]>;
 
   getConversation(id: string): Promise<Conversation | undefined>;
@@ -138,7 +182,7 @@ export interface Backend {
    * Soft: sets `deletedAt` on the conversation and on its messages not yet deleted. Hard: removes the
    * conversation, its participants and messages (search index included). False when missing.
    */
-  deleteConversation(id: string, options: { hard: boolean; now: string }): Promise<boolean>;
+  deleteConversation(id: string, options: { hard: boolean; now: string } & RemovalOptions): Promise<boolean>;
 
   /** Counts over messages (and conversations) of one conversation or of the whole store. */
   stats(conversationId?: string): Promise<Stats>;
@@ -146,11 +190,19 @@ export interface Backend {
    * Hard-deletes every message sent or received by `subjectId`, removes it from every participant
    * list and hard-deletes conversations whose id is `subjectId`.
    */
-  eraseSubject(subjectId: string, now: string): Promise<ErasureCounts>;
+  eraseSubject(subjectId: string, now: string, options?: RemovalOptions): Promise<ErasureCounts>;
   /** Conversation ids in ascending order, strictly after `after`: a stable scan for export. */
   conversationIds(after: string | undefined, limit: number): Promise<string[]>;
   /** Bytes the engine's storage takes, where the engine can tell cheaply (optional: admin statistics only). */
   storageBytes?(): Promise<number | undefined>;
+  /**
+   * Rewrites the engine's storage so that the bytes of removed data leave its files now, instead of
+   * when the engine gets round to it (PostgreSQL `VACUUM FULL`, InnoDB `ALTER TABLE … FORCE`, a Redis
+   * AOF rewrite and snapshot): all of the store's storage. An engine that has it honours `compact: true` on
+   * its removals (`RemovalOptions`), rewriting only what the removal touched. An engine without it
+   * leaves no removed bytes behind to rewrite (memory; SQLite zeroes them as it deletes).
+   */
+  compact?(): Promise<CompactionReport>;
 
   close(): Promise<void>;
 }

@@ -12,17 +12,21 @@ export { DEFAULT_LIMITS } from './limits.js';
 export { applyMergePatch } from './merge-patch.js';
 export * from './model.js';
 export type { AppendPlan, StoredMatches } from './plan.js';
-export { planAppend } from './plan.js';
+export { planAppend, writesNothing } from './plan.js';
 export { nextStatus } from './status.js';
 export type {
   AppendOptions,
   AroundOptions,
   ChatStoreOptions,
   ContextOptions,
+  DeleteOptions,
   EditOptions,
+  EraseOptions,
   ExportFilter,
+  ExportRecord,
   ListConversationsOptions,
   ListOptions,
+  RestoreOptions,
   SearchOptions,
   StatusOptions,
 } from './store.js';

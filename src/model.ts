@@ -211,6 +211,12 @@ export interface ErasureReceipt {
   conversationsDeleted: string[];
   participantEntriesRemoved: number;
   erasedAt: string;
+  /**
+   * Only when `compact: true` was asked: `done` when the engine rewrote its storage after the
+   * erasure, so the erased bytes had left its files when the call resolved; `not-needed` when the
+   * engine leaves none behind (memory, SQLite). See docs/backends.md, "Erasure on disk".
+   */
+  compaction?: 'done' | 'not-needed';
 }
 
 /** A `{ role, content }` pair ready for an LLM. */

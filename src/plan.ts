@@ -18,7 +18,9 @@ export interface StoredMatches {
 /**
  * What to write: the new messages in seq order and the conversation's counters after them. When
  * `inserts` is empty (every message was a duplicate) the backend writes nothing at all: no
- * conversation change, no `updatedAt` bump, no participants.
+ * conversation change, no `updatedAt` bump, no participants. The one exception is a restore
+ * (`request.restore`) into a conversation that does not exist: it is created, with the restore's
+ * values (`writesNothing` tells the two apart).
  */
 export interface AppendPlan {
   results: AppendResult[];
@@ -37,6 +39,7 @@ export function planAppend(request: AppendRequest, lastSeq: number, stored: Stor
   const inserts: Message[] = [];
   const batchIds = new Map<string, Message>();
   const batchExternalIds = new Map<string, Message>();
+  const restore = request.restore;
   let seq = lastSeq;
 
   for (const draft of request.messages) {
@@ -53,11 +56,18 @@ export function planAppend(request: AppendRequest, lastSeq: number, stored: Stor
       results.push({ message: duplicateOf, duplicate: true });
       continue;
     }
-    seq += 1;
     // Key order is no promise here (nor in any engine): the store rebuilds every message it returns
     // in the documented order (`canonicalMessage` in store.ts), so an append's JSON matches a later
     // read's, byte for byte, on every engine.
-    const { id, ...fields } = draft;
+    const { id, seq: given, ...fields } = draft;
+    if (restore === undefined) seq += 1;
+    else if (given !== undefined && given > seq) seq = given;
+    else {
+      throw new ChatStoreError(
+        'CONFLICT',
+        `message ${id} has seq ${given}, not above seq ${seq} of conversation ${request.conversationId}`,
+      );
+    }
     const message: Message = { id, conversationId: request.conversationId, seq, ...fields };
     inserts.push(message);
     batchIds.set(message.id, message);
@@ -71,5 +81,20 @@ export function planAppend(request: AppendRequest, lastSeq: number, stored: Stor
       `conversation ${request.conversationId} is at seq ${lastSeq}, not the expected ${request.expectedLastSeq}`,
     );
   }
-  return { results, inserts, lastSeq: seq, lastMessageAt: inserts.at(-1)?.createdAt };
+  return {
+    results,
+    inserts,
+    lastSeq: Math.max(seq, restore?.lastSeq ?? 0),
+    lastMessageAt: restore?.lastMessageAt ?? inserts.at(-1)?.createdAt,
+  };
+}
+
+/**
+ * True when the backend must write nothing for this plan: every message was a duplicate, unless a
+ * restore finds its conversation missing (it then creates it). `exists`: the conversation was
+ * stored before this call.
+ * @example if (writesNothing(request, plan, existing !== undefined)) return plan.results;
+ */
+export function writesNothing(request: AppendRequest, plan: AppendPlan, exists: boolean): boolean {
+  return plan.inserts.length === 0 && (request.restore === undefined || exists);
 }

@@ -4,8 +4,9 @@
  * and finds. Every message and conversation an engine returns leaves through `canonicalMessage` /
  * `canonicalConversation`, so its JSON is the same text on every engine (invariant 6).
  */
-import type { Backend, MessageDraft } from './backend.js';
-import { type CommandDetector, type CommandOptions, commandDetector } from './commands.js';
+import type { Backend, CompactionReport, MessageDraft } from './backend.js';
+import { canonicalConversation, canonicalMaybe, canonicalMessage, canonicalStats } from './canonical.js';
+import { type CommandDetector, commandDetector } from './commands.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { ChatStoreError } from './errors.js';
 import { newMessageId } from './ids.js';
@@ -18,121 +19,60 @@ import type {
   ConversationPage,
   ConversationPatch,
   ErasureReceipt,
-  Media,
   Message,
   MessageStatus,
   NewConversation,
   NewMessage,
   NewParticipant,
   Page,
-  Participant,
-  ParticipantKind,
   SearchPage,
   Stats,
-  StatusTimes,
 } from './model.js';
 import { searchSnippet } from './snippet.js';
 import { applyStatus } from './status.js';
-import { searchTerms, utf8Length } from './text.js';
+import {
+  dedupeParticipants,
+  impliedParticipants,
+  participant,
+  restoredDraft,
+  structuredBytes,
+} from './store-drafts.js';
+import type {
+  AppendOptions,
+  AroundOptions,
+  ChatStoreOptions,
+  ContextOptions,
+  DeleteOptions,
+  EditOptions,
+  EraseOptions,
+  ExportFilter,
+  ExportRecord,
+  ListConversationsOptions,
+  ListOptions,
+  RestoreOptions,
+  SearchOptions,
+  StatusOptions,
+} from './store-options.js';
+import { searchTerms } from './text.js';
 import { approximateTokens, type TokenCounter } from './tokens.js';
 import { invalid, type Validator, type ValidMessage, validator } from './validate.js';
 
-/** @example new ChatStore(backend, { commands: { admin: ['ban'] }, limits: { maxBatchSize: 100 } }) */
-export interface ChatStoreOptions {
-  limits?: Partial<Limits>;
-  commands?: CommandOptions;
-  /** Default token counter for `context()`. */
-  countTokens?: TokenCounter;
-  /** The clock; tests pass a fixed one. */
-  now?: () => Date;
-  /** Id generator for messages appended without an `id`. Default: UUIDv7. */
-  newId?: () => string;
-}
-
-/** @example await store.append('c', msgs, { expectedLastSeq: 41 }); */
-export interface AppendOptions {
-  /** Fail with `CONFLICT` (storing nothing) unless the conversation's last seq is this one. */
-  expectedLastSeq?: number;
-  /** Attributes for the conversation if this call creates it. */
-  conversation?: NewConversation;
-}
-
-/** @example await store.list('c', { order: 'desc', limit: 50 }); */
-export interface ListOptions {
-  /** Only messages with a seq below this one. */
-  before?: number;
-  /** Only messages with a seq above this one. */
-  after?: number;
-  /** The `next` of a previous page; pass the same other options again. */
-  cursor?: string;
-  limit?: number;
-  order?: 'asc' | 'desc';
-  /** Only messages created at or after this time. */
-  from?: string | Date | number;
-  /** Only messages created before this time. */
-  to?: string | Date | number;
-  includeDeleted?: boolean;
-}
-
-/** @example await store.around('c', hit.message.id, { before: 3, after: 3 }); */
-export interface AroundOptions {
-  before?: number;
-  after?: number;
-  includeDeleted?: boolean;
-}
-
-/** @example await store.context('c', { maxTokens: 4000 }); */
-export interface ContextOptions {
-  /** At most this many messages. Default 50. */
-  maxMessages?: number;
-  /** At most this many tokens, counted by `countTokens`. */
-  maxTokens?: number;
-  countTokens?: TokenCounter;
-}
-
-/** @example await store.search('refund', { conversationId: 'c', limit: 10 }); */
-export interface SearchOptions {
-  conversationId?: string;
-  senderId?: string;
-  from?: string | Date | number;
-  to?: string | Date | number;
-  limit?: number;
-  cursor?: string;
-}
-
-/** @example await store.updateStatus('wamid.1', 'read', { at: webhook.timestamp * 1000 }); */
-export interface StatusOptions {
-  /** When the status happened (provider time). Default: now. */
-  at?: string | Date | number;
-  /** Why it failed, for `failed`. */
-  error?: { code?: string; message: string };
-  /** Narrows an external-id lookup to one conversation. */
-  conversationId?: string;
-}
-
-/** @example await store.edit(id, { content: 'fixed typo', metadata: { edited: true } }); */
-export interface EditOptions {
-  content?: string;
-  /** A JSON merge patch applied to the message's metadata. */
-  metadata?: Record<string, unknown>;
-}
-
-/** @example await store.listConversations({ participantId: '+15550001' }); */
-export interface ListConversationsOptions {
-  participantId?: string;
-  type?: string;
-  limit?: number;
-  cursor?: string;
-  includeDeleted?: boolean;
-}
-
-/** @example for await (const m of store.export({ conversationId: 'c' })) write(m); */
-export interface ExportFilter {
-  conversationId?: string;
-  from?: string | Date | number;
-  to?: string | Date | number;
-  includeDeleted?: boolean;
-}
+export type {
+  AppendOptions,
+  AroundOptions,
+  ChatStoreOptions,
+  ContextOptions,
+  DeleteOptions,
+  EditOptions,
+  EraseOptions,
+  ExportFilter,
+  ExportRecord,
+  ListConversationsOptions,
+  ListOptions,
+  RestoreOptions,
+  SearchOptions,
+  StatusOptions,
+} from './store-options.js';
 
 const DEFAULT_PAGE = 50;
 const DEFAULT_RECENT = 20;
@@ -221,6 +161,55 @@ export class ChatStore {
       },
       participants,
       now,
+    });
+    return results.map((result) => ({ message: canonicalMessage(result.message), duplicate: result.duplicate }));
+  }
+
+  /**
+   * Restores messages of one conversation as reads and exports return them (`exportRecords`), with
+   * every stored field kept: seq, id, times (createdAt, editedAt, deletedAt), status with its
+   * statusAt and error, command (never detected again: absent stays absent). Atomic, like `append`.
+   * Each seq must be above the conversation's `lastSeq` (else `CONFLICT`) unless the message is
+   * stored already (same id, or externalId in the conversation): then it comes back with
+   * `duplicate: true` and nothing is written, so restoring the same records again stores nothing.
+   * Status, edits and deletes are taken as stored, not re-applied; every field is validated as
+   * `append` validates it, seqs must increase. `messages` may be empty with a `conversation`:
+   * that restores the conversation alone.
+   * @example
+   * for (const batch of batches) await store.restore(id, batch, { conversation, more: batch !== last });
+   */
+  async restore(conversationId: string, messages: Message[], options: RestoreOptions = {}): Promise<AppendResult[]> {
+    this.#open();
+    const id = this.#validate.id(conversationId, 'conversationId');
+    const record =
+      options.conversation === undefined
+        ? undefined
+        : this.#validate.storedConversation(options.conversation, 'conversation');
+    if (record !== undefined && record.id !== id) throw invalid('conversation.id', 'must be the conversationId');
+    const valid = this.#validate.storedMessages(messages, id);
+    if (valid.length === 0 && record === undefined) throw invalid('messages', 'must contain at least one message');
+    const now = this.#timestamp();
+    const drafts = valid.map(restoredDraft);
+    const participants = dedupeParticipants(
+      record?.participants ?? drafts.flatMap((message) => impliedParticipants(message, now)),
+    );
+    const results = await this.#backend.append({
+      conversationId: id,
+      messages: drafts,
+      conversation: {
+        type: record?.type ?? 'private',
+        ...(record?.title === undefined ? {} : { title: record.title }),
+        metadata: record?.metadata ?? {},
+      },
+      participants,
+      now,
+      restore: {
+        createdAt: record?.createdAt ?? now,
+        updatedAt: record?.updatedAt ?? now,
+        ...(record?.lastMessageAt === undefined ? {} : { lastMessageAt: record.lastMessageAt }),
+        ...(record?.deletedAt === undefined ? {} : { deletedAt: record.deletedAt }),
+        lastSeq: options.more === true ? 0 : (record?.lastSeq ?? 0),
+      },
     });
     return results.map((result) => ({ message: canonicalMessage(result.message), duplicate: result.duplicate }));
   }
@@ -456,9 +445,10 @@ export class ChatStore {
    * the engine and its search index). Resolves to false when there was no such message.
    * @example await store.delete(id, { hard: true });
    */
-  async delete(id: string, options: { hard?: boolean } = {}): Promise<boolean> {
+  async delete(id: string, options: DeleteOptions = {}): Promise<boolean> {
     this.#open();
     const key = this.#validate.id(id, 'id');
+    if (this.#compacting(options)) return this.#backend.removeMessage(key, { compact: true });
     if (options.hard === true) return this.#backend.removeMessage(key);
     const now = this.#timestamp();
     const updated = await this.#backend.updateMessage(key, (current) =>
@@ -566,10 +556,12 @@ export class ChatStore {
    * Soft delete hides the conversation and its messages; hard delete removes them from the engine.
    * @example await store.deleteConversation('c', { hard: true });
    */
-  async deleteConversation(id: string, options: { hard?: boolean } = {}): Promise<boolean> {
+  async deleteConversation(id: string, options: DeleteOptions = {}): Promise<boolean> {
     this.#open();
     const key = this.#validate.id(id, 'id');
-    return this.#backend.deleteConversation(key, { hard: options.hard === true, now: this.#timestamp() });
+    const now = this.#timestamp();
+    if (this.#compacting(options)) return this.#backend.deleteConversation(key, { hard: true, now, compact: true });
+    return this.#backend.deleteConversation(key, { hard: options.hard === true, now });
   }
 
   /** Counts for one conversation or the whole store. @example const { total, failed } = await store.stats(); */
@@ -584,20 +576,39 @@ export class ChatStore {
   /**
    * GDPR erasure of one person: every message they sent or received, their place in every
    * conversation, and conversations named by their id (a phone number, say).
+   * With `compact: true` the engine then rewrites the storage the erasure touched, so the erased
+   * bytes have left its files when the call resolves (docs/backends.md, "Erasure on disk").
    * @example const receipt = await store.eraseSubject('+15550001');
    */
-  async eraseSubject(participantId: string): Promise<ErasureReceipt> {
+  async eraseSubject(participantId: string, options: EraseOptions = {}): Promise<ErasureReceipt> {
     this.#open();
     const subjectId = this.#validate.id(participantId, 'participantId');
+    const compact = options.compact === true;
     const erasedAt = this.#timestamp();
-    const counts = await this.#backend.eraseSubject(subjectId, erasedAt);
+    const counts =
+      compact && this.#backend.compact !== undefined
+        ? await this.#backend.eraseSubject(subjectId, erasedAt, { compact: true })
+        : await this.#backend.eraseSubject(subjectId, erasedAt);
     return {
       subjectId,
       messagesDeleted: counts.messagesDeleted,
       conversationsDeleted: counts.conversationsDeleted,
       participantEntriesRemoved: counts.participantEntriesRemoved,
       erasedAt,
+      ...(compact ? { compaction: this.#backend.compact === undefined ? 'not-needed' : 'done' } : {}),
     };
+  }
+
+  /**
+   * Rewrites all of the engine's storage so that the bytes of data removed earlier (hard deletes,
+   * erasures without `compact`) leave its files now; what `chatstore compact` runs. Engines that
+   * leave no removed bytes behind (memory, SQLite) have nothing to rewrite: an empty report.
+   * @example const { rewritten, skipped, ms } = await store.compact();
+   */
+  async compact(): Promise<CompactionReport> {
+    this.#open();
+    const report = this.#backend.compact === undefined ? undefined : await this.#backend.compact();
+    return { rewritten: report?.rewritten ?? [], skipped: report?.skipped ?? [], ms: report?.ms ?? 0 };
   }
 
   /**
@@ -605,6 +616,22 @@ export class ChatStore {
    * @example for await (const message of store.export()) process.stdout.write(`${JSON.stringify(message)}\n`);
    */
   async *export(filter: ExportFilter = {}): AsyncIterable<Message> {
+    for await (const record of this.#exportScan(filter, false)) yield record as Message;
+  }
+
+  /**
+   * What `chatstore export` and `GET /v1/export` write: `export`'s messages, each conversation's
+   * record (`{ conversation }`, as `getConversation` returns it) before its messages, so that
+   * `restore` can rebuild the store exactly. Conversations without messages have their line too; a
+   * soft-deleted conversation only with `includeDeleted`. With `from` or `to` there are no
+   * conversation lines: a time slice is not the conversation (its `lastSeq`, say).
+   * @example for await (const record of store.exportRecords({ includeDeleted: true })) write(JSON.stringify(record));
+   */
+  exportRecords(filter: ExportFilter = {}): AsyncIterable<ExportRecord> {
+    return this.#exportScan(filter, true);
+  }
+
+  async *#exportScan(filter: ExportFilter, withConversations: boolean): AsyncIterable<ExportRecord> {
     this.#open();
     const range = this.#timeRange(filter.from, filter.to);
     const includeDeleted = filter.includeDeleted === true;
@@ -612,7 +639,14 @@ export class ChatStore {
       filter.conversationId === undefined
         ? this.#allConversationIds()
         : single(this.#validate.id(filter.conversationId, 'conversationId'));
+    const conversationLines = withConversations && range.from === undefined && range.to === undefined;
     for await (const conversationId of conversationIds) {
+      if (conversationLines) {
+        const conversation = await this.#backend.getConversation(conversationId);
+        if (conversation !== undefined && (includeDeleted || conversation.deletedAt === undefined)) {
+          yield { conversation: canonicalConversation(conversation) };
+        }
+      }
       let afterSeq = 0;
       for (;;) {
         const rows = await this.#backend.range(conversationId, {
@@ -689,6 +723,13 @@ export class ChatStore {
     };
   }
 
+  /** True when a delete asks for compaction on an engine that has it; `compact` without `hard` is refused. */
+  #compacting(options: DeleteOptions): boolean {
+    if (options.compact !== true) return false;
+    if (options.hard !== true) throw invalid('compact', 'needs hard: true (a soft delete keeps the data)');
+    return this.#backend.compact !== undefined;
+  }
+
   #timestamp(): string {
     return this.#now().toISOString();
   }
@@ -698,151 +739,10 @@ export class ChatStore {
   }
 }
 
-function participant(input: NewParticipant, now: string): Participant {
-  return {
-    id: input.id,
-    kind: input.kind ?? 'human',
-    ...(input.name === undefined ? {} : { name: input.name }),
-    joinedAt: now,
-  };
-}
-
-/** Who a message shows to be in the conversation: the people on either side, and the bot. */
-function impliedParticipants(message: MessageDraft, now: string): Participant[] {
-  const found: Participant[] = [];
-  const add = (id: string | undefined, kind: ParticipantKind) => {
-    if (id !== undefined) found.push({ id, kind, joinedAt: now });
-  };
-  if (message.direction === 'incoming') {
-    add(message.senderId, 'human');
-    add(message.recipientId, 'bot');
-  } else {
-    add(message.senderId, message.role === 'assistant' ? 'ai' : 'bot');
-    add(message.recipientId, 'human');
-  }
-  return found;
-}
-
-function dedupeParticipants(participants: Participant[]): Participant[] {
-  const byId = new Map<string, Participant>();
-  for (const p of participants) if (!byId.has(p.id)) byId.set(p.id, p);
-  return [...byId.values()];
-}
-
 async function* single(id: string): AsyncIterable<string> {
   yield id;
 }
 
 function notFound(key: string): ChatStoreError {
   return new ChatStoreError('NOT_FOUND', `message ${key} not found`);
-}
-
-function structuredBytes(message: Message): number {
-  return utf8Length(JSON.stringify([message.metadata, message.parts, message.media]));
-}
-
-/*
- * The documented key order (docs/api.md, src/model.ts) of everything the store returns. Engines
- * build their objects in their own orders (a row's columns, a stored body, a Redis header); one
- * function per type rebuilds the object in a fixed order, skipping absent fields. Only the model's
- * own objects are rebuilt: metadata and parts keep the caller's key order, as stored.
- */
-
-const STATUS_ORDER: readonly (keyof StatusTimes)[] = ['queued', 'sent', 'delivered', 'read', 'failed'];
-
-/** A message with its keys in the documented order. */
-function canonicalMessage(message: Message): Message {
-  const out: Partial<Record<keyof Message, unknown>> = {
-    id: message.id,
-    conversationId: message.conversationId,
-    seq: message.seq,
-  };
-  if (message.externalId !== undefined) out.externalId = message.externalId;
-  out.role = message.role;
-  out.direction = message.direction;
-  if (message.senderId !== undefined) out.senderId = message.senderId;
-  if (message.recipientId !== undefined) out.recipientId = message.recipientId;
-  out.content = message.content;
-  if (message.parts !== undefined) out.parts = message.parts;
-  if (message.media !== undefined) out.media = message.media.map(canonicalMedia);
-  if (message.status !== undefined) out.status = message.status;
-  if (message.statusAt !== undefined) out.statusAt = canonicalStatusTimes(message.statusAt);
-  if (message.error !== undefined) {
-    out.error =
-      message.error.code === undefined
-        ? { message: message.error.message }
-        : { code: message.error.code, message: message.error.message };
-  }
-  if (message.replyTo !== undefined) out.replyTo = message.replyTo;
-  if (message.command !== undefined) out.command = { name: message.command.name, admin: message.command.admin };
-  if (message.metadata !== undefined) out.metadata = message.metadata;
-  out.createdAt = message.createdAt;
-  if (message.editedAt !== undefined) out.editedAt = message.editedAt;
-  if (message.deletedAt !== undefined) out.deletedAt = message.deletedAt;
-  return out as Message;
-}
-
-function canonicalMaybe(message: Message | undefined): Message | undefined {
-  return message === undefined ? undefined : canonicalMessage(message);
-}
-
-function canonicalMedia(media: Media): Media {
-  const out: Media = { url: media.url, type: media.type };
-  if (media.mimeType !== undefined) out.mimeType = media.mimeType;
-  if (media.size !== undefined) out.size = media.size;
-  if (media.sha256 !== undefined) out.sha256 = media.sha256;
-  if (media.providerId !== undefined) out.providerId = media.providerId;
-  return out;
-}
-
-/** Status times in lifecycle order: queued, sent, delivered, read, failed. */
-function canonicalStatusTimes(times: StatusTimes): StatusTimes {
-  const out: StatusTimes = {};
-  for (const status of STATUS_ORDER) {
-    const at = times[status];
-    if (at !== undefined) out[status] = at;
-  }
-  return out;
-}
-
-/** A conversation with its keys (and its participants' keys) in the documented order. */
-function canonicalConversation(conversation: Conversation): Conversation {
-  const out: Partial<Record<keyof Conversation, unknown>> = { id: conversation.id, type: conversation.type };
-  if (conversation.title !== undefined) out.title = conversation.title;
-  out.participants = conversation.participants.map(canonicalParticipant);
-  out.metadata = conversation.metadata;
-  out.createdAt = conversation.createdAt;
-  out.updatedAt = conversation.updatedAt;
-  out.lastSeq = conversation.lastSeq;
-  out.messageCount = conversation.messageCount;
-  if (conversation.lastMessageAt !== undefined) out.lastMessageAt = conversation.lastMessageAt;
-  if (conversation.deletedAt !== undefined) out.deletedAt = conversation.deletedAt;
-  return out as Conversation;
-}
-
-function canonicalParticipant(participant: Participant): Participant {
-  const out: Participant = { id: participant.id, kind: participant.kind } as Participant;
-  if (participant.name !== undefined) out.name = participant.name;
-  out.joinedAt = participant.joinedAt;
-  return out;
-}
-
-function canonicalStats(stats: Stats): Stats {
-  return {
-    total: stats.total,
-    incoming: stats.incoming,
-    outgoing: stats.outgoing,
-    withMedia: stats.withMedia,
-    commands: stats.commands,
-    adminCommands: stats.adminCommands,
-    failed: stats.failed,
-    deleted: stats.deleted,
-    byRole: {
-      user: stats.byRole.user,
-      assistant: stats.byRole.assistant,
-      system: stats.byRole.system,
-      tool: stats.byRole.tool,
-    },
-    conversations: stats.conversations,
-  };
 }

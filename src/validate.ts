@@ -7,6 +7,7 @@ import { ChatStoreError } from './errors.js';
 import type { Limits } from './limits.js';
 import {
   type Command,
+  type Conversation,
   type ConversationPatch,
   DIRECTIONS,
   type Direction,
@@ -14,6 +15,7 @@ import {
   type JsonValue,
   MESSAGE_STATUSES,
   type Media,
+  type Message,
   type MessageError,
   type MessageStatus,
   type NewConversation,
@@ -137,6 +139,13 @@ function withoutNegativeZero<T>(value: T): T {
 export interface Validator {
   /** Validates one message or a batch; always returns a non-empty array. */
   messages(input: unknown): ValidMessage[];
+  /**
+   * Validates messages as reads return them (for a restore): every stored field well-formed, times
+   * normalized, all of `conversationId`, seqs strictly increasing. May be empty.
+   */
+  storedMessages(input: unknown, conversationId: string): Message[];
+  /** Validates a conversation as reads return it (for a restore). */
+  storedConversation(value: unknown, path: string): Conversation;
   id(value: unknown, path: string): string;
   time(value: unknown, path: string): string;
   limit(value: unknown, fallback: number, path: string): number;
@@ -205,7 +214,8 @@ export function validator(limits: Limits): Validator {
     read: time.optional(),
     failed: time.optional(),
   });
-  const message = z.strictObject({
+  const command = z.strictObject({ name: shortText(64), admin: z.boolean() });
+  const messageFields = {
     id: id.optional(),
     externalId: id.optional(),
     role: z.enum(ROLES).optional(),
@@ -219,12 +229,35 @@ export function validator(limits: Limits): Validator {
     statusAt: statusAt.optional(),
     error: error.optional(),
     replyTo: id.optional(),
-    command: z
-      .strictObject({ name: shortText(64), admin: z.boolean() })
-      .nullable()
-      .optional(),
+    command: command.nullable().optional(),
     metadata: jsonObject.optional(),
     createdAt: time.optional(),
+  };
+  const message = z.strictObject(messageFields);
+  const seq = z
+    .number()
+    .int()
+    .positive()
+    .refine((value) => Number.isSafeInteger(value), 'must be a safe integer');
+  const count = z
+    .number()
+    .int()
+    .nonnegative()
+    .refine((value) => Number.isSafeInteger(value), 'must be a safe integer');
+  // A message as a read returns it (restore): what the store derives or assigns is required, and
+  // `command` is the stored one (absent: none), never detected again.
+  const storedMessage = z.strictObject({
+    ...messageFields,
+    id,
+    conversationId: id,
+    seq,
+    role: z.enum(ROLES),
+    direction: z.enum(DIRECTIONS),
+    content,
+    command: command.optional(),
+    createdAt: time,
+    editedAt: time.optional(),
+    deletedAt: time.optional(),
   });
   const participant = z.strictObject({
     id,
@@ -232,6 +265,22 @@ export function validator(limits: Limits): Validator {
     name: shortText(1024).optional(),
   });
   const participants = z.array(participant).max(limits.maxBatchSize);
+  const storedConversation = z.strictObject({
+    id,
+    type: shortText(64).refine((value) => value.length > 0, 'must not be empty'),
+    title: shortText(1024).optional(),
+    // As many as the conversation holds: added over time, they may be more than one call takes.
+    participants: z.array(
+      z.strictObject({ id, kind: z.enum(PARTICIPANT_KINDS), name: shortText(1024).optional(), joinedAt: time }),
+    ),
+    metadata: jsonObject,
+    createdAt: time,
+    updatedAt: time,
+    lastSeq: count,
+    messageCount: count,
+    lastMessageAt: time.optional(),
+    deletedAt: time.optional(),
+  });
   const conversation = z.strictObject({
     type: shortText(64)
       .refine((value) => value.length > 0, 'must not be empty')
@@ -255,15 +304,19 @@ export function validator(limits: Limits): Validator {
     }
   };
 
+  const checkMessageSize = (valid: { metadata?: unknown; parts?: unknown; media?: unknown }, path: string): void => {
+    const structured = [valid.metadata, valid.parts, valid.media];
+    if (structuredBytes(structured) > limits.maxStructuredBytes) {
+      throw invalid(path, `metadata, parts and media must be at most ${limits.maxStructuredBytes} bytes serialized`);
+    }
+  };
+
   const parseMessage = (input: unknown, path: string): ValidMessage => {
     const valid = parse(message, input, path) as ValidMessage;
     if (valid.role === undefined && valid.direction === undefined) {
       throw invalid(path, 'needs a role or a direction');
     }
-    const structured = [valid.metadata, valid.parts, valid.media];
-    if (structuredBytes(structured) > limits.maxStructuredBytes) {
-      throw invalid(path, `metadata, parts and media must be at most ${limits.maxStructuredBytes} bytes serialized`);
-    }
+    checkMessageSize(valid, path);
     return valid;
   };
 
@@ -275,6 +328,29 @@ export function validator(limits: Limits): Validator {
         throw invalid('messages', `must contain at most ${limits.maxBatchSize} messages`);
       }
       return input.map((item, index) => parseMessage(item, `messages[${index}]`));
+    },
+    storedMessages(input, conversationId) {
+      if (!Array.isArray(input)) throw invalid('messages', 'must be an array');
+      if (input.length > limits.maxBatchSize) {
+        throw invalid('messages', `must contain at most ${limits.maxBatchSize} messages`);
+      }
+      let previous = 0;
+      return input.map((item, index) => {
+        const path = `messages[${index}]`;
+        const valid = parse(storedMessage, item, path) as Message;
+        if (valid.conversationId !== conversationId) {
+          throw invalid(`${path}.conversationId`, 'must be the conversation restored');
+        }
+        if (valid.seq <= previous) throw invalid(`${path}.seq`, 'must be above the seq of the message before it');
+        previous = valid.seq;
+        checkMessageSize(valid, path);
+        return valid;
+      });
+    },
+    storedConversation(value, path) {
+      const valid = parse(storedConversation, value, path) as Conversation;
+      checkStructuredSize(valid.metadata, `${path}.metadata`);
+      return valid;
     },
     id: (value, path) => parse(id, value, path),
     time: (value, path) => parse(time, value, path),

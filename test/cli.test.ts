@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/open.js';
+import { dropSchema, storeUrl as pgStoreUrl, testSchemaName } from './fixtures/pg-conformance.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 
@@ -32,6 +33,40 @@ const lines = [
 ];
 const jsonl = `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`;
 
+/** A store at `storeUrl` with what an exact copy must carry: groups, statuses, edits, deletes, gaps. */
+async function buildVariedStore(storeUrl: string): Promise<void> {
+  const store = await openStore(storeUrl);
+  try {
+    await store.createConversation('group', {
+      type: 'group',
+      title: 'Team',
+      metadata: { plan: 'pro' },
+      participants: [
+        { id: 'ana', kind: 'human', name: 'Ana' },
+        { id: 'bot', kind: 'bot', name: 'Helper' },
+      ],
+    });
+    await store.append('group', [
+      { id: 'g1', role: 'user', content: '/help', senderId: 'ana' },
+      // Stored with command detection off: it must not become a command on import.
+      { id: 'g2', role: 'user', content: '/quiet please', senderId: 'ana', command: null },
+      { id: 'g3', role: 'assistant', content: 'sent', senderId: 'bot', status: 'sent', externalId: 'x.3' },
+    ]);
+    await store.updateStatus('x.3', 'failed', { error: { code: 'E1', message: 'no route' } });
+    await store.edit('g1', { content: '/help me' });
+    await store.createConversation('empty', { type: 'channel' });
+    await store.append(
+      'long',
+      Array.from({ length: 10 }, (_, i) => ({ id: `l${i + 1}`, role: 'user' as const, content: `step ${i + 1}` })),
+    );
+    await store.delete('l2', { hard: true });
+    await store.delete('l10', { hard: true });
+    await store.delete('l6');
+  } finally {
+    await store.close();
+  }
+}
+
 describe('chatstore CLI', () => {
   it('imports JSONL from stdin, skips duplicates on a re-run, and exports the same messages', () => {
     const first = run(['import'], { input: jsonl });
@@ -45,10 +80,11 @@ describe('chatstore CLI', () => {
 
     const exported = run(['export', '--conversation', '+15550001']);
     expect(exported.code).toBe(0);
-    const messages = exported.stdout
+    const [conversation, ...messages] = exported.stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
+    expect(conversation).toMatchObject({ conversation: { id: '+15550001', lastSeq: 3, messageCount: 3 } });
     expect(messages.map((m) => [m.seq, m.content])).toEqual([
       [1, 'Hola 👋'],
       [2, '¿En qué puedo ayudar?'],
@@ -60,13 +96,14 @@ describe('chatstore CLI', () => {
     expect(run(['import'], { input: jsonl }).code).toBe(0);
     const file = join(dir, 'all.jsonl');
     const exported = run(['export', '--out', file]);
-    expect(exported.stderr).toContain('exported 3 messages');
+    expect(exported.stderr).toContain('exported 3 messages, 2 conversation records');
 
     const copyUrl = `sqlite://${join(dir, 'copy.db')}`;
     const imported = run(['import', file], { env: { CHATSTORE_URL: copyUrl } });
     expect(imported.stderr).toContain('imported 3 messages');
     const reimported = run(['import', file], { env: { CHATSTORE_URL: copyUrl } });
     expect(reimported.stderr).toContain('imported 0 messages, 3 duplicates skipped');
+    expect(run(['export'], { env: { CHATSTORE_URL: copyUrl } }).stdout).toBe(readFileSync(file, 'utf8'));
 
     const [source, copy] = await Promise.all([openStore(url), openStore(copyUrl)]);
     try {
@@ -76,7 +113,64 @@ describe('chatstore CLI', () => {
     } finally {
       await Promise.all([source.close(), copy.close()]);
     }
-    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(3);
+    // A conversation line, then its messages, per conversation.
+    expect(
+      readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => Object.keys(JSON.parse(line))[0]),
+    ).toEqual(['conversation', 'id', 'id', 'conversation', 'id']);
+  });
+
+  it('export --include-deleted then import into an empty store reproduces it exactly', async () => {
+    await buildVariedStore(url);
+    const file = join(dir, 'all.jsonl');
+    expect(run(['export', '--include-deleted', '--out', file]).code).toBe(0);
+    const source = readFileSync(file, 'utf8');
+
+    const copyUrl = `sqlite://${join(dir, 'copy.db')}`;
+    const imported = run(['import', '--batch', '2', file], { env: { CHATSTORE_URL: copyUrl } });
+    expect(imported).toMatchObject({ code: 0 });
+    expect(imported.stderr).toContain(
+      'imported 11 messages, 0 duplicates skipped, 0 deleted skipped, 3 conversation records',
+    );
+    expect(run(['export', '--include-deleted'], { env: { CHATSTORE_URL: copyUrl } }).stdout).toBe(source);
+    expect(run(['stats'], { env: { CHATSTORE_URL: copyUrl } }).stdout).toBe(run(['stats']).stdout);
+
+    const again = run(['import', file], { env: { CHATSTORE_URL: copyUrl } });
+    expect(again.stderr).toContain('imported 0 messages, 11 duplicates skipped');
+    expect(run(['export', '--include-deleted'], { env: { CHATSTORE_URL: copyUrl } }).stdout).toBe(source);
+  });
+
+  it('an import stopped by a bad line names it; after the fix a re-run completes the store', async () => {
+    await buildVariedStore(url);
+    const file = join(dir, 'all.jsonl');
+    expect(run(['export', '--include-deleted', '--out', file]).code).toBe(0);
+    const source = readFileSync(file, 'utf8');
+    const lines = source.trimEnd().split('\n');
+    // The 3rd message line of the long conversation (seqs 1, 3, 4: 2 was hard-deleted), first of
+    // its second batch: the first batch (seqs 1 and 3) is stored before it.
+    const bad = lines.findIndex((line) => line.includes('"content":"step 4"'));
+    expect(bad).toBeGreaterThan(0);
+    const broken = lines.with(bad, lines[bad]?.replace('"role":"user"', '"role":"robot"') as string);
+    writeFileSync(file, `${broken.join('\n')}\n`);
+
+    const copyUrl = `sqlite://${join(dir, 'copy.db')}`;
+    const failed = run(['import', '--batch', '2', file], { env: { CHATSTORE_URL: copyUrl } });
+    expect(failed.code).toBe(64);
+    expect(failed.stderr).toContain(`INVALID_ARGUMENT: line ${bad + 1}: messages[0].role`);
+    const partial = await openStore(copyUrl);
+    try {
+      expect((await partial.list('long', { includeDeleted: true })).messages.map((m) => m.seq)).toEqual([1, 3]);
+    } finally {
+      await partial.close();
+    }
+
+    writeFileSync(file, source);
+    const resumed = run(['import', '--batch', '2', file], { env: { CHATSTORE_URL: copyUrl } });
+    expect(resumed).toMatchObject({ code: 0 });
+    expect(resumed.stderr).toContain('duplicates skipped');
+    expect(run(['export', '--include-deleted'], { env: { CHATSTORE_URL: copyUrl } }).stdout).toBe(source);
   });
 
   it('prints stats as JSON, for the store and for one conversation', () => {
@@ -146,5 +240,46 @@ describe('chatstore CLI', () => {
     const result = run(['frobnicate']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe('chatstore erase and compact', () => {
+  it('erase prints the receipt as JSON; --compact says whether the engine had anything to rewrite', () => {
+    expect(run(['import'], { input: jsonl })).toMatchObject({ code: 0 });
+    const erased = run(['erase', '+15550001']);
+    expect(erased).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(erased.stdout)).toStrictEqual({
+      subjectId: '+15550001',
+      messagesDeleted: 2,
+      conversationsDeleted: ['+15550001'],
+      participantEntriesRemoved: 1,
+      erasedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    // SQLite leaves no erased bytes behind, so there is nothing to rewrite.
+    const again = run(['erase', '--compact', 'tg:42']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ messagesDeleted: 1, compaction: 'not-needed' });
+    expect(JSON.parse(run(['compact']).stdout)).toStrictEqual({ rewritten: [], skipped: [], ms: 0 });
+    const missing = run(['erase']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("missing required argument 'subjectId'");
+  });
+
+  it('on postgres, erase --compact rewrites the tables and compact rewrites them all', async () => {
+    const schema = testSchemaName();
+    const storeAt = pgStoreUrl(schema);
+    try {
+      const store = await openStore(storeAt);
+      await store.append('+15550009', { role: 'user', content: 'to be erased', senderId: '+15550009' });
+      await store.append('c2', { role: 'user', content: 'kept', senderId: 'u2' });
+      await store.close();
+      const erased = run(['erase', '+15550009', '--compact', '--url', storeAt]);
+      expect(erased).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(erased.stdout)).toMatchObject({ messagesDeleted: 1, compaction: 'done' });
+      const report = JSON.parse(run(['compact'], { env: { CHATSTORE_URL: storeAt } }).stdout);
+      expect(report.rewritten).toContain(`${schema}.messages`);
+      expect(report.ms).toBeGreaterThanOrEqual(0);
+    } finally {
+      await dropSchema(schema);
+    }
   });
 });

@@ -6,6 +6,7 @@
  * that are range scans of the clustered key. The API in general is the conformance suite's job.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
@@ -28,6 +29,7 @@ import type { JsonObject, Message } from '../src/model.js';
 import { openBackend } from '../src/open.js';
 import { ChatStore } from '../src/store.js';
 import { dropDatabase, MYSQL_URL, storeUrl, testDatabaseName, withAdmin } from './fixtures/mysql-conformance.js';
+import { erasedPerson, FILLER, filesContaining, fillWithPerson, type ScannedFile } from './fixtures/on-disk.js';
 
 const T0 = '2026-01-02T03:04:05.678Z';
 const run = promisify(execFile);
@@ -251,6 +253,68 @@ describe('mysql schema versions', () => {
     expect(charset).toEqual([{ charset: 'utf8mb4', collation: 'utf8mb4_nopad_bin' }]);
     const again = new ChatStore(await openMysql({ database }));
     expect(await again.get(appended?.message.id as string)).toStrictEqual(appended?.message);
+  });
+
+  test('a version 1 database is upgraded in place: conversations get their search totals, which appends, edits and deletes keep', async () => {
+    const database = databaseOfTest();
+    const store = new ChatStore(await openMysql({ database }), { now: () => new Date(T0) });
+    await store.append('c1', [
+      { role: 'user', content: 'refund refund please' },
+      { role: 'user', content: 'where is my refund' },
+    ]);
+    await store.append('c2', { role: 'user', content: 'no refund here at all' });
+    const scores = async (target: ChatStore) =>
+      (await target.search('refund')).hits.map((hit) => [hit.message.id, hit.score]);
+    const before = await scores(store);
+    const d = `\`${database}\``;
+    const countersAndRows = () =>
+      withAdmin(async (connection) => [
+        (
+          await connection.query(
+            `SELECT conversation_id, message_count AS messages, search_terms AS terms FROM ${d}.conversations ORDER BY 1`,
+          )
+        )[0],
+        (
+          await connection.query(
+            `SELECT c.conversation_id, COUNT(m.seq) AS messages, CAST(COALESCE(SUM(m.term_count), 0) AS SIGNED) AS terms
+             FROM ${d}.conversations c LEFT JOIN ${d}.messages m ON m.conversation_id = c.conversation_id
+             GROUP BY c.conversation_id ORDER BY 1`,
+          )
+        )[0],
+      ]);
+    // What version 1 left: no totals, its append procedure, no update procedure.
+    const layout = { database, collation: 'utf8mb4_nopad_bin', tokens: { min: 3, max: 84 } };
+    const versionOneAppend = MYSQL_MIGRATIONS[0]?.(layout).find((statement) => statement.includes('chatstore_append('));
+    await withAdmin(async (connection) => {
+      await connection.query(`DROP PROCEDURE ${d}.chatstore_update_message`);
+      await connection.query(`DROP PROCEDURE ${d}.chatstore_append`);
+      await connection.query(versionOneAppend as string);
+      await connection.query(`ALTER TABLE ${d}.conversations DROP COLUMN search_terms`);
+      await connection.query(`UPDATE ${d}.chatstore_schema SET version = 1`);
+    });
+    const upgraded = new ChatStore(await openMysql({ database }), { now: () => new Date(T0) });
+    expect(await scores(upgraded)).toEqual(before);
+    let [counters, rows] = await countersAndRows();
+    expect(counters).toEqual(rows);
+    expect(counters).toEqual([
+      { conversation_id: 'c1', messages: 2, terms: 7 },
+      { conversation_id: 'c2', messages: 1, terms: 5 },
+    ]);
+    const [appended] = await upgraded.append('c1', { role: 'user', content: 'one more refund' });
+    const [again] = await upgraded.append('c1', { role: 'user', content: 'a duplicate', externalId: 'x' });
+    await upgraded.append('c1', [
+      { role: 'user', content: 'a duplicate', externalId: 'x' },
+      { role: 'user', content: 'after the duplicate, under the lock' },
+    ]);
+    await upgraded.edit(appended?.message.id as string, { content: 'one more refund with more words now' });
+    await upgraded.updateStatus(again?.message.id as string, 'read');
+    await upgraded.delete(again?.message.id as string, { hard: true });
+    [counters, rows] = await countersAndRows();
+    expect(counters).toEqual(rows);
+    expect(counters).toEqual([
+      { conversation_id: 'c1', messages: 4, terms: 7 + 7 + 6 },
+      { conversation_id: 'c2', messages: 1, terms: 5 },
+    ]);
   });
 
   test('a database written by a newer release is UNSUPPORTED and left as it is', async () => {
@@ -526,5 +590,93 @@ describe('mysql reads are index range scans', () => {
         )
       )[0]?.key,
     ).toBe('conversations_by_activity');
+  });
+});
+
+/** Every file of a database's directory: its tables' `.ibd` files, FULLTEXT auxiliary tables (`FTS_*`) included. */
+const databaseFiles = (database: string): Promise<ScannedFile[]> =>
+  withAdmin(async (connection) => {
+    const [[row]] = (await connection.query('SELECT @@datadir AS dir')) as unknown as [{ dir: string }[]];
+    const directory = `${row?.dir}/${database}`;
+    return readdirSync(directory).map((name) => ({ name, path: `${directory}/${name}` }));
+  });
+
+/** Writes the tables' dirty pages to their files (`FLUSH TABLES … FOR EXPORT`), so a scan sees what InnoDB holds. */
+const flushTables = (database: string): Promise<void> =>
+  withAdmin(async (connection) => {
+    const names = await tables(database);
+    await connection.query(`FLUSH TABLES ${names.map((name) => `\`${database}\`.\`${name}\``).join(', ')} FOR EXPORT`);
+    await connection.query('UNLOCK TABLES');
+  });
+
+describe('mysql erasure on disk', () => {
+  test('eraseSubject with compact: true leaves none of the words or the id in any file of the database', async () => {
+    const database = databaseOfTest();
+    const store = await openStoreOn({ database });
+    const person = erasedPerson();
+    const stored = await fillWithPerson(store, person);
+    await flushTables(database);
+    const before = filesContaining(await databaseFiles(database), person.needles);
+    expect(before).toEqual(
+      expect.arrayContaining([`messages.ibd: ${person.word}`, `participants.ibd: ${person.subjectId}`]),
+    );
+
+    const receipt = await store.eraseSubject(person.subjectId, { compact: true });
+    expect(receipt).toMatchObject({
+      messagesDeleted: 34,
+      conversationsDeleted: [person.subjectId],
+      compaction: 'done',
+    });
+    // When the call resolves, and after InnoDB wrote out whatever it still held in memory.
+    expect(filesContaining(await databaseFiles(database), person.needles)).toStrictEqual([]);
+    await flushTables(database);
+    expect(filesContaining(await databaseFiles(database), person.needles)).toStrictEqual([]);
+    expect((await store.stats()).total).toBe(stored - 34);
+    expect((await store.search('lorem', { limit: 1 })).hits).toHaveLength(1);
+  });
+
+  test('without compact, the words stay in messages.ibd after an erasure; compact() rebuilds them away', async () => {
+    const database = databaseOfTest();
+    const store = await openStoreOn({ database });
+    const person = erasedPerson();
+    await fillWithPerson(store, person);
+    await flushTables(database);
+    // The server's default: purge does not overwrite what it frees.
+    const [[scrub]] = (await withAdmin((connection) =>
+      connection.query('SELECT @@innodb_immediate_scrub_data_uncompressed AS on_'),
+    )) as unknown as [{ on_: number }[]];
+    expect(scrub?.on_).toBe(0);
+
+    const receipt = await store.eraseSubject(person.subjectId);
+    expect(receipt.compaction).toBeUndefined();
+    expect(await store.search(person.word)).toMatchObject({ hits: [] });
+    await flushTables(database);
+    expect(filesContaining(await databaseFiles(database), person.needles)).toContain(`messages.ibd: ${person.word}`);
+
+    const report = await store.compact();
+    expect(report.rewritten).toStrictEqual(
+      ['chatstore_schema', 'conversations', 'messages', 'participants'].map((name) => `\`${database}\`.\`${name}\``),
+    );
+    expect(filesContaining(await databaseFiles(database), person.needles)).toStrictEqual([]);
+  });
+
+  test('compacting hard deletes of a message and of a conversation leave none of their text in the files', async () => {
+    const database = databaseOfTest();
+    const store = await openStoreOn({ database });
+    const person = erasedPerson();
+    await fillWithPerson(store, person);
+    const [target] = (await store.search(person.word, { conversationId: person.subjectId })).hits;
+    await flushTables(database);
+    expect(filesContaining(await databaseFiles(database), [`my own ${person.word}`])).toStrictEqual([
+      `messages.ibd: my own ${person.word}`,
+    ]);
+
+    expect(await store.delete(target?.message.id as string, { hard: true, compact: true })).toBe(true);
+    await rejection(store.delete('anything', { compact: true }), 'INVALID_ARGUMENT');
+    expect(await store.deleteConversation('conversation-0', { hard: true, compact: true })).toBe(true);
+    await flushTables(database);
+    expect(
+      filesContaining(await databaseFiles(database), [`my own ${person.word}`, 'conversation-0', `${FILLER}0 1`]),
+    ).toStrictEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
+import { memoryBackend } from '../src/backends/memory.js';
 import { toChatStoreError } from '../src/backends/postgres/errors.js';
 import {
   type PgPool,
@@ -23,6 +24,7 @@ import { ChatStoreError, type ErrorCode } from '../src/errors.js';
 import type { Message } from '../src/model.js';
 import { openBackend } from '../src/open.js';
 import { ChatStore } from '../src/store.js';
+import { erasedPerson, FILLER, filesContaining, fillWithPerson, type ScannedFile } from './fixtures/on-disk.js';
 import {
   dropSchema,
   ensurePartmanDatabase,
@@ -514,6 +516,121 @@ describe.each(['none', 'monthly'] as const)('the old log on postgres (partitioni
   });
 });
 
+describe('postgres search: every word, store-wide statistics', () => {
+  /** Per conversation: the counters search reads, and what they must be (the rows, summed). */
+  const countersAndRows = (schema: string) =>
+    withAdmin(async (client) => {
+      const s = `"${schema}"`;
+      const counters = await client.query(
+        `SELECT conversation_id, message_count::int AS messages, search_terms::int AS terms FROM ${s}.conversations ORDER BY 1`,
+      );
+      const rows = await client.query(
+        `SELECT c.conversation_id, count(m.seq)::int AS messages, coalesce(sum(m.search_length), 0)::int AS terms
+         FROM ${s}.conversations c LEFT JOIN ${s}.messages m ON m.conversation_id = c.conversation_id
+         GROUP BY c.conversation_id ORDER BY 1`,
+      );
+      return [counters.rows, rows.rows];
+    });
+
+  test('a version 2 schema is upgraded in place: words it left out or counted short are indexed again, scores unchanged', async () => {
+    const schema = schemaOfTest();
+    const store = new ChatStore(await openPostgres({ schema }), { now: tickingClock() });
+    const long = 'x'.repeat(2500);
+    await store.append('c1', [
+      { role: 'user', content: `refund ${long}` },
+      { role: 'user', content: `${'spam '.repeat(300)}refund` },
+      { role: 'user', content: 'refund please' },
+    ]);
+    await store.append('c2', [{ role: 'user', content: 'another refund question' }]);
+    const scores = async (target: ChatStore) =>
+      Promise.all(
+        ['refund', 'spam refund', long, 'please'].map(async (query) =>
+          (await target.search(query)).hits.map((hit) => [hit.message.id, hit.score]),
+        ),
+      );
+    const before = await scores(store);
+    expect(before.map((hits) => hits.length)).toEqual([4, 1, 1, 1]);
+    // Vectors as version 2 could hold them (here the parser's: at most 255 positions per word, no
+    // word over 2,047 bytes), lengths summed from those positions; no totals, and a search index
+    // without soft-deleted rows.
+    await withAdmin(async (client) => {
+      const s = `"${schema}"`;
+      await client.query(`UPDATE ${s}.messages SET search_vector = to_tsvector('simple', content)`);
+      await client.query(
+        `UPDATE ${s}.messages SET search_length = (SELECT sum(cardinality(u.positions)) FROM unnest(search_vector) u)`,
+      );
+      await client.query(`ALTER TABLE ${s}.conversations DROP COLUMN search_terms`);
+      await client.query(`DROP INDEX ${s}.messages_words`);
+      await client.query(
+        `CREATE INDEX messages_search ON ${s}.messages USING gin (search_vector) WHERE deleted_at IS NULL`,
+      );
+      await client.query(`UPDATE ${s}.chatstore_schema SET version = 2`);
+    });
+    const upgraded = new ChatStore(await openPostgres({ schema }));
+    expect(await scores(upgraded)).toEqual(before);
+    const [counters, rows] = await countersAndRows(schema);
+    expect(counters).toEqual(rows);
+    expect(counters).toEqual([
+      { conversation_id: 'c1', messages: 3, terms: 2 + 301 + 2 },
+      { conversation_id: 'c2', messages: 1, terms: 3 },
+    ]);
+    const indexes = await withAdmin(
+      async (client) =>
+        (await client.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY 1', [schema])).rows,
+    );
+    expect(indexes.map((row) => row.indexname)).toContain('messages_words');
+    expect(indexes.map((row) => row.indexname)).not.toContain('messages_search');
+  });
+
+  test('a word repeated past 256 times or past the 16,383rd word counts in full', async () => {
+    const store = new ChatStore(await openPostgres());
+    const memory = new ChatStore(memoryBackend());
+    const contents = [`${'spam '.repeat(9000)}refund`, `${'f '.repeat(17_000)}refund refund`, 'refund spam', 'refund'];
+    for (const target of [store, memory]) {
+      for (const [i, content] of contents.entries()) {
+        await target.append('c1', { id: `m${i}`, role: 'user', content });
+      }
+    }
+    for (const query of ['refund', 'spam', 'spam refund', 'f', 'f refund']) {
+      const [got, expected] = await Promise.all([store.search(query), memory.search(query)]);
+      expect(
+        got.hits.map((hit) => hit.message.id),
+        query,
+      ).toEqual(expected.hits.map((hit) => hit.message.id));
+      got.hits.forEach((hit, i) => {
+        expect(Math.abs(hit.score - (expected.hits[i]?.score as number))).toBeLessThanOrEqual(1e-9 * hit.score);
+      });
+    }
+  });
+
+  test('dropping partitions keeps the statistics in step', async () => {
+    const backend = await openPostgres({ partitioning: 'monthly' });
+    const store = new ChatStore(backend);
+    const message = (createdAt: string, content: string) => ({ role: 'user' as const, content, createdAt });
+    await store.append('c1', [
+      message('2020-01-15T00:00:00.000Z', 'old refund words here'),
+      message('2020-03-15T00:00:00.000Z', 'kept refund'),
+    ]);
+    await store.append('c2', message('2020-02-15T00:00:00.000Z', 'old refund refund'));
+    await backend.dropPartitionsBefore('2020-03-01T00:00:00.000Z');
+    const [counters, rows] = await countersAndRows(backend.layout.schema);
+    expect(counters).toEqual(rows);
+    expect(counters).toEqual([
+      { conversation_id: 'c1', messages: 1, terms: 2 },
+      { conversation_id: 'c2', messages: 0, terms: 0 },
+    ]);
+  });
+
+  test("'english' finds words of any length too", async () => {
+    const store = new ChatStore(await openPostgres({ textSearchConfig: 'english' }));
+    const long = `${'y'.repeat(3000)}s`;
+    const [appended] = await store.append('c1', { role: 'user', content: `running ${long}` });
+    expect((await store.search(long)).hits.map((hit) => hit.message.id)).toEqual([appended?.message.id]);
+    expect((await store.search(`run ${long}`)).hits).toHaveLength(1);
+    expect((await store.search(`${'y'.repeat(3000)}t`)).hits).toEqual([]);
+  });
+});
+
 describe('postgres text search configuration', () => {
   test("'english' stems words; the default 'simple' matches words as written", async () => {
     const english = new ChatStore(await openPostgres({ textSearchConfig: 'english' }));
@@ -524,5 +641,165 @@ describe('postgres text search configuration', () => {
     expect((await english.search('run store')).hits).toHaveLength(1);
     expect((await simple.search('run store')).hits).toHaveLength(0);
     expect((await simple.search('running stores')).hits).toHaveLength(1);
+  });
+});
+
+/**
+ * The files of a schema's tables, their TOAST tables and all their indexes, and of `pg_statistic`
+ * (where ANALYZE keeps sampled values): what an erasure could leave the words of a person in.
+ */
+async function relationFiles(schema: string): Promise<ScannedFile[]> {
+  return withAdmin(async (client) => {
+    const dataDirectory = (await client.query('SHOW data_directory')).rows[0]?.data_directory as string;
+    const { rows } = await client.query(
+      `WITH own AS (
+         SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'i', 'm')
+         UNION SELECT 'pg_catalog.pg_statistic'::regclass::oid
+         UNION SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = 'pg_catalog.pg_statistic'::regclass
+       ), toast AS (
+         SELECT c.reltoastrelid AS oid FROM pg_class c JOIN own ON own.oid = c.oid WHERE c.reltoastrelid <> 0
+       ), toast_index AS (
+         SELECT i.indexrelid AS oid FROM pg_index i JOIN toast ON toast.oid = i.indrelid
+       ), every AS (SELECT oid FROM own UNION SELECT oid FROM toast UNION SELECT oid FROM toast_index)
+       SELECT format('%s.%s', n.nspname, c.relname) AS name, pg_relation_filepath(c.oid) AS path
+       FROM every JOIN pg_class c ON c.oid = every.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE pg_relation_filepath(c.oid) IS NOT NULL`,
+      [schema],
+    );
+    return rows.map((row) => ({ name: row.name as string, path: `${dataDirectory}/${row.path as string}` }));
+  });
+}
+
+/** The relation file of each of a schema's tables and indexes, by name (a rewrite gives a new one). */
+const fileNodes = (schema: string): Promise<Map<string, string>> =>
+  withAdmin(
+    async (client) =>
+      new Map(
+        (
+          await client.query(
+            `SELECT c.relname, pg_relation_filenode(c.oid)::text AS node FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'i')`,
+            [schema],
+          )
+        ).rows.map((row) => [row.relname as string, row.node as string]),
+      ),
+  );
+
+/** ANALYZE every table of the schema (the partitioned one too), so `pg_statistic` holds sampled values. */
+const analyzeSchema = (schema: string): Promise<void> =>
+  withAdmin(async (client) => {
+    const { rows } = await client.query(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
+      [schema],
+    );
+    await client.query(`ANALYZE ${rows.map((row) => row.name as string).join(', ')}`);
+  });
+
+/** Whether some full-text (GIN) index of the schema holds `word`, among the scan's hits. */
+const inGinIndex = async (schema: string, hits: string[], word: string): Promise<boolean> => {
+  const gin = await withAdmin(async (client) =>
+    (
+      await client.query(
+        `SELECT format('%s.%s', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_am a ON a.oid = c.relam WHERE n.nspname = $1 AND a.amname = 'gin'`,
+        [schema],
+      )
+    ).rows.map((row) => row.name as string),
+  );
+  return gin.some((name) => hits.includes(`${name}: ${word}`));
+};
+
+const checkpoint = (): Promise<unknown> => withAdmin((client) => client.query('CHECKPOINT'));
+
+describe.each(['none', 'monthly'] as const)('postgres erasure on disk (partitioning %s)', (partitioning) => {
+  test('eraseSubject with compact: true leaves none of the words or the id in any file of the tables, their TOAST and indexes, or pg_statistic', async () => {
+    const schema = schemaOfTest();
+    const store = new ChatStore(await openPostgres({ schema, partitioning }));
+    const person = erasedPerson();
+    const stored = await fillWithPerson(store, person);
+    await analyzeSchema(schema);
+    await checkpoint();
+    const before = filesContaining(await relationFiles(schema), person.needles);
+    // The scan sees what is there: the messages (or their partitions), TOAST, the search index, statistics.
+    expect(before).toContain(`pg_catalog.pg_statistic: ${person.subjectId}`);
+    expect(before.some((hit) => hit.startsWith('pg_toast.') && hit.endsWith(person.word))).toBe(true);
+    expect(await inGinIndex(schema, before, person.word)).toBe(true);
+
+    const receipt = await store.eraseSubject(person.subjectId, { compact: true });
+    expect(receipt).toMatchObject({
+      messagesDeleted: 34,
+      conversationsDeleted: [person.subjectId],
+      compaction: 'done',
+    });
+    // When the call resolves, before any checkpoint, and after one.
+    expect(filesContaining(await relationFiles(schema), person.needles)).toStrictEqual([]);
+    await checkpoint();
+    expect(filesContaining(await relationFiles(schema), person.needles)).toStrictEqual([]);
+    // The rest is intact and found.
+    expect((await store.stats()).total).toBe(stored - 34);
+    expect((await store.search('lorem', { limit: 1 })).hits).toHaveLength(1);
+  });
+
+  test('without compact, an erasure leaves the bytes in the files until VACUUM rewrites or reuses the space', async () => {
+    const schema = schemaOfTest();
+    const store = new ChatStore(await openPostgres({ schema, partitioning }));
+    const person = erasedPerson();
+    await fillWithPerson(store, person);
+    await withAdmin(async (client) => {
+      // No autovacuum between the erasure and the scan: what is looked at is what the erasure leaves.
+      const { rows } = await client.query(
+        `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relkind = 'r'`,
+        [schema],
+      );
+      for (const { name } of rows) {
+        await client.query(`ALTER TABLE ${name} SET (autovacuum_enabled = off, toast.autovacuum_enabled = off)`);
+      }
+    });
+    const receipt = await store.eraseSubject(person.subjectId);
+    expect(receipt.compaction).toBeUndefined();
+    expect(await store.search(person.word)).toMatchObject({ hits: [] });
+    await checkpoint();
+    const after = filesContaining(await relationFiles(schema), person.needles);
+    // Dead row versions: in the table (or its partitions), in TOAST, in the search index, in participants.
+    expect(after.some((hit) => /^chatstore_test_\w+\.messages\w*: erasedword/.test(hit))).toBe(true);
+    expect(after.some((hit) => hit.startsWith('pg_toast.') && hit.endsWith(person.word))).toBe(true);
+    expect(await inGinIndex(schema, after, person.word)).toBe(true);
+    expect(after).toContain(`${schema}.participants: ${person.subjectId}`);
+
+    // compact() rewrites the whole store afterwards.
+    const report = await store.compact();
+    expect(report.rewritten).toEqual(expect.arrayContaining([`${schema}.participants`, 'pg_catalog.pg_statistic']));
+    expect(report.skipped).toStrictEqual([]);
+    expect(filesContaining(await relationFiles(schema), person.needles)).toStrictEqual([]);
+  });
+
+  test('a compacting hard delete rewrites only the partitions it removed rows from, and the other tables', async () => {
+    const schema = schemaOfTest();
+    const store = new ChatStore(await openPostgres({ schema, partitioning }));
+    const person = erasedPerson();
+    await fillWithPerson(store, person);
+    const [target] = (await store.search(person.word, { conversationId: person.subjectId })).hits;
+    expect(target?.message.createdAt).toBe('2026-02-14T09:00:00.000Z');
+    await checkpoint();
+    const nodes = await fileNodes(schema);
+
+    expect(await store.delete(target?.message.id as string, { hard: true, compact: true })).toBe(true);
+    const rewritten = await fileNodes(schema);
+    const changed = [...nodes.keys()].filter((name) => rewritten.get(name) !== nodes.get(name)).sort();
+    if (partitioning === 'monthly') {
+      const partitions = changed.filter((name) => name.startsWith('messages_y'));
+      expect(partitions.length).toBeGreaterThan(0);
+      expect(partitions.filter((name) => !name.startsWith('messages_y2026m02'))).toStrictEqual([]);
+    }
+    expect(changed).toEqual(expect.arrayContaining(['conversations', 'participants', 'message_ids']));
+    expect(filesContaining(await relationFiles(schema), [`my own ${person.word} conversation`])).toStrictEqual([]);
+
+    // The same for a conversation; a soft delete cannot compact.
+    await rejection(store.deleteConversation('conversation-0', { compact: true }), 'INVALID_ARGUMENT');
+    expect(await store.deleteConversation('conversation-0', { hard: true, compact: true })).toBe(true);
+    expect(filesContaining(await relationFiles(schema), ['conversation-0', `${FILLER}0 1`])).toStrictEqual([]);
   });
 });

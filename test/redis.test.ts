@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,13 @@ import { activityMember, hashTag, redisKeys } from '../src/backends/redis/keys.j
 import { ChatStoreError, type ErrorCode } from '../src/errors.js';
 import { openStore } from '../src/open.js';
 import { ChatStore } from '../src/store.js';
+import {
+  type ErasedPerson,
+  erasedPerson,
+  filesContaining,
+  fillWithPerson,
+  type ScannedFile,
+} from './fixtures/on-disk.js';
 import { CONFORMANCE_BASE_PORT, ensureCluster } from './fixtures/redis-cluster.js';
 import { deleteKeys, redisTestUrl, TEST_KEY_ROOT } from './fixtures/redis-conformance.js';
 
@@ -341,3 +348,74 @@ async function keysAndValuesNaming(location: string, prefix: string, text: strin
   }
   return found;
 }
+
+describe('erasure on disk', () => {
+  let server: ChildProcess;
+  let dir: string;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await closedPort();
+    dir = mkdtempSync(join(tmpdir(), 'chatstore-redis-files-'));
+    // AOF and RDB snapshots both on, uncompressed, so the scan can see every word they keep.
+    const settings = ['--appendonly', 'yes', '--save', '3600 1', '--rdbcompression', 'no'];
+    server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...settings, '--aof-use-rdb-preamble', 'no'],
+      { stdio: 'ignore' },
+    );
+    await untilAnswers(port);
+  });
+
+  afterAll(() => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Every file Redis keeps in its directory: `dump.rdb` and the AOF's base, incremental and manifest files. */
+  const persistenceFiles = (): ScannedFile[] =>
+    (readdirSync(dir, { recursive: true }) as string[])
+      .filter((name) => statSync(join(dir, name)).isFile())
+      .map((name) => ({ name: name.replace(/\.\d+\./g, '.N.'), path: join(dir, name) }));
+
+  /** A store on the test's own server, with a snapshot of everything in `dump.rdb`. */
+  async function filledStore(): Promise<{ store: ChatStore; person: ErasedPerson }> {
+    const store = await openStore(`redis://127.0.0.1:${port}/0?keyPrefix=${randomUUID()}:`);
+    cleanups.push(() => store.close());
+    const person = erasedPerson();
+    await fillWithPerson(store, person);
+    const admin = new Redis({ port });
+    try {
+      await admin.bgsave();
+      while ((await admin.info('persistence')).includes('rdb_bgsave_in_progress:1')) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      admin.disconnect();
+    }
+    return { store, person };
+  }
+
+  test('eraseSubject with compact: true rewrites the AOF and the snapshot: neither keeps the words or the id', async () => {
+    const { store, person } = await filledStore();
+    expect(filesContaining(persistenceFiles(), [person.word])).toStrictEqual([
+      `appendonlydir/appendonly.aof.N.incr.aof: ${person.word}`,
+      `dump.rdb: ${person.word}`,
+    ]);
+    const receipt = await store.eraseSubject(person.subjectId, { compact: true });
+    expect(receipt).toMatchObject({ messagesDeleted: 34, compaction: 'done' });
+    expect(filesContaining(persistenceFiles(), person.needles)).toStrictEqual([]);
+  });
+
+  test('without compact the AOF keeps the erased words; compact() rewrites it and the snapshot', async () => {
+    const { store, person } = await filledStore();
+    const receipt = await store.eraseSubject(person.subjectId);
+    expect(receipt.compaction).toBeUndefined();
+    expect(filesContaining(persistenceFiles(), [person.word])).toStrictEqual([
+      `appendonlydir/appendonly.aof.N.incr.aof: ${person.word}`,
+      `dump.rdb: ${person.word}`,
+    ]);
+    expect((await store.compact()).rewritten).toStrictEqual(['RDB snapshot', 'append-only file']);
+    expect(filesContaining(persistenceFiles(), person.needles)).toStrictEqual([]);
+  });
+});

@@ -15,7 +15,7 @@ import type {
 import { ChatStoreError } from '../errors.js';
 import { applyMergePatch } from '../merge-patch.js';
 import type { AppendResult, Conversation, ConversationPatch, Message, Participant, Stats } from '../model.js';
-import { planAppend } from '../plan.js';
+import { planAppend, writesNothing } from '../plan.js';
 import { compareUtf8, searchTerms } from '../text.js';
 
 interface StoredConversation {
@@ -112,11 +112,18 @@ export function memoryBackend(): Backend {
           byExternalId.set(draft.externalId, sameExternal);
       }
       const plan = planAppend(request, existing?.conversation.lastSeq ?? 0, { byId, byExternalId });
-      if (plan.inserts.length === 0) return copy(plan.results);
+      if (writesNothing(request, plan, existing !== undefined)) return copy(plan.results);
+      const restore = request.restore;
       const stored =
         existing ??
-        createStored({ id: request.conversationId, ...request.conversation, participants: [], now: request.now });
-      delete stored.conversation.deletedAt;
+        createStored({
+          id: request.conversationId,
+          ...request.conversation,
+          participants: [],
+          now: restore?.createdAt ?? request.now,
+        });
+      if (restore?.deletedAt === undefined) delete stored.conversation.deletedAt;
+      else stored.conversation.deletedAt = restore.deletedAt;
       for (const message of plan.inserts) {
         const kept = copy(message);
         stored.messages.set(kept.seq, kept);
@@ -126,7 +133,7 @@ export function memoryBackend(): Backend {
       stored.conversation.lastSeq = plan.lastSeq;
       stored.conversation.messageCount += plan.inserts.length;
       if (plan.lastMessageAt !== undefined) stored.conversation.lastMessageAt = plan.lastMessageAt;
-      stored.conversation.updatedAt = request.now;
+      stored.conversation.updatedAt = restore?.updatedAt ?? request.now;
       addMissing(stored, request.participants);
       return copy(plan.results);
     },
@@ -205,21 +212,22 @@ export function memoryBackend(): Backend {
 
     async search(query: SearchQuery): Promise<BackendSearchHit[]> {
       ensureOpen();
-      // Relevance is computed over the whole index, as the engines' full-text indexes do; filters
-      // only choose which hits come back.
+      // The statistics are the whole index's (docs/api.md, "Search score"): every stored message,
+      // soft-deleted ones included, as they stay in the engines' full-text indexes; the filters
+      // and soft deletes only choose which hits come back.
       const index: { message: Message; terms: string[] }[] = [];
       for (const stored of conversations.values()) {
-        for (const message of stored.messages.values()) {
-          if (message.deletedAt === undefined) index.push({ message, terms: searchTerms(message.content) });
-        }
+        for (const message of stored.messages.values()) index.push({ message, terms: searchTerms(message.content) });
       }
+      const score = bm25(index, query.terms);
       const scored = index
         .filter(({ message, terms }) => {
+          if (message.deletedAt !== undefined) return false;
           if (query.conversationId !== undefined && message.conversationId !== query.conversationId) return false;
           if (query.senderId !== undefined && message.senderId !== query.senderId) return false;
           return inTimeRange(message, query.from, query.to) && query.terms.every((term) => terms.includes(term));
         })
-        .map(({ message, terms }) => ({ message, score: bm25(terms, query.terms, index) }));
+        .map(({ message, terms }) => ({ message, score: score(terms) }));
       scored.sort((a, b) => b.score - a.score || compareUtf8(a.message.id, b.message.id));
       const after = query.after;
       const resumed =
@@ -385,17 +393,33 @@ export function memoryBackend(): Backend {
   };
 }
 
-/** Okapi BM25 over the candidate documents, as SQLite's bm25() computes it (k1 = 1.2, b = 0.75). */
-function bm25(docTerms: string[], queryTerms: string[], corpus: { terms: string[] }[]): number {
+/**
+ * The score of docs/api.md ("Search score"): Okapi BM25 as SQLite FTS5's bm25() computes it, over
+ * the whole index (`corpus`), in the same floating-point operations in the same order, so that every
+ * engine comes to the same number. Returns the score of one document's terms.
+ */
+function bm25(corpus: { terms: string[] }[], queryTerms: string[]): (docTerms: string[]) => number {
   const k1 = 1.2;
   const b = 0.75;
-  const averageLength = corpus.reduce((sum, doc) => sum + doc.terms.length, 0) / Math.max(corpus.length, 1);
-  let score = 0;
-  for (const term of queryTerms) {
-    const containing = corpus.filter((doc) => doc.terms.includes(term)).length;
-    const idf = Math.max(Math.log((corpus.length - containing + 0.5) / (containing + 0.5)), 1e-6);
-    const frequency = docTerms.filter((t) => t === term).length;
-    score += (idf * (frequency * (k1 + 1))) / (frequency + k1 * (1 - b + (b * docTerms.length) / averageLength));
-  }
-  return score;
+  const documents = corpus.length;
+  let totalTerms = 0;
+  for (const doc of corpus) totalTerms += doc.terms.length;
+  const averageLength = totalTerms / documents;
+  const idf = queryTerms.map((term) => {
+    let containing = 0;
+    for (const doc of corpus) if (doc.terms.includes(term)) containing += 1;
+    const value = Math.log((documents - containing + 0.5) / (containing + 0.5));
+    return value <= 0 ? 1e-6 : value;
+  });
+  return (docTerms) => {
+    let score = 0;
+    queryTerms.forEach((term, i) => {
+      let frequency = 0;
+      for (const t of docTerms) if (t === term) frequency += 1;
+      score +=
+        (idf[i] as number) *
+        ((frequency * (k1 + 1.0)) / (frequency + k1 * (1 - b + (b * docTerms.length) / averageLength)));
+    });
+    return score;
+  };
 }

@@ -27,7 +27,7 @@ program
 
 program
   .command('export')
-  .description('write messages as JSON Lines, in seq order per conversation')
+  .description('write JSON Lines: per conversation, its record, then its messages in seq order')
   .option('-c, --conversation <id>', 'only this conversation')
   .option('-o, --out <file>', 'write to this file instead of stdout')
   .option('--from <time>', 'only messages created at or after this ISO time')
@@ -37,11 +37,32 @@ program
 
 program
   .command('import')
-  .description('append messages from JSON Lines (a file or stdin); duplicates are skipped by id/externalId')
+  .description(
+    'restore an export (or append hand-written lines) from JSON Lines (a file or stdin); what is stored already is skipped, so a re-run resumes',
+  )
   .argument('[file]', 'JSONL file; stdin when omitted or "-"')
   .option('-c, --conversation <id>', 'conversation for lines that carry no conversationId')
-  .option('--batch <n>', 'messages per append call', '500')
+  .option('--batch <n>', 'messages per atomic call', '500')
   .action(async (file, options) => (await import('./import.js')).importMessages(context(), file, options));
+
+program
+  .command('erase')
+  .description(
+    'erase one person (GDPR): their messages, participant entries and conversation; prints the receipt as JSON',
+  )
+  .argument('<subjectId>', 'the person: a participant id such as a phone number')
+  .option(
+    '--compact',
+    "then rewrite the engine's storage, so the erased bytes leave its files now (locks tables; see docs/backends.md)",
+  )
+  .action(async (subjectId, options) => (await import('./erase.js')).erase(context(), subjectId, options));
+
+program
+  .command('compact')
+  .description(
+    "rewrite the engine's storage so that removed data leaves its files now; prints what was rewritten as JSON",
+  )
+  .action(async () => (await import('./compact.js')).compact(context()));
 
 program
   .command('serve')

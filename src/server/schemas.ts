@@ -36,6 +36,10 @@ export const MessageParams = z.object({
 
 export const HardDeleteQuery = z.object({
   hard: Flag.optional().openapi({ description: '`true` removes it from the engine and search index for good' }),
+  compact: Flag.optional().openapi({
+    description:
+      'With `hard=true`, needs the admin scope: `true` then rewrites the engine\'s storage so the removed bytes have left its files when the response comes (PostgreSQL and MySQL rewrite whole tables under a lock; see docs/backends.md, "Erasure on disk")',
+  }),
 });
 
 // ---------------------------------------------------------------- messages in
@@ -235,6 +239,13 @@ export const ParticipantParams = z.object({
 
 export const ErasureBody = z.strictObject({ subjectId: z.string().openapi({ example: '+15550001' }) });
 
+export const ErasureQuery = z.object({
+  compact: Flag.optional().openapi({
+    description:
+      '`true`: once the erasure commits, rewrite the engine\'s storage so the erased bytes have left its files when the response comes; the receipt says `compaction`. Costly: PostgreSQL and MySQL rewrite whole tables under a lock (docs/backends.md, "Erasure on disk")',
+  }),
+});
+
 // ---------------------------------------------------------------- out
 
 /** A stored message. */
@@ -355,6 +366,10 @@ export const ErasureReceiptSchema = z
     conversationsDeleted: z.array(z.string()),
     participantEntriesRemoved: z.number().int(),
     erasedAt: StoredTime,
+    compaction: z.enum(['done', 'not-needed']).optional().openapi({
+      description:
+        'Only with `compact=true`: `done` when the engine rewrote its storage after the erasure; `not-needed` when it keeps no erased bytes (memory, SQLite)',
+    }),
   })
   .openapi('ErasureReceipt');
 

@@ -245,4 +245,41 @@ describe.each(backends)('deletes on $name', (entry) => {
       erasedAt: T0,
     });
   });
+
+  test('compact: true removes what the removal removes, then rewrites the storage; the receipt says which', async () => {
+    // Engines that keep removed bytes in their files rewrite them; memory and SQLite keep none.
+    const compaction = entry.name === 'memory' || entry.name === 'sqlite' ? 'not-needed' : 'done';
+    const { store, alpha, beta, gamma } = await threeMessages();
+    await store.append('+15550001', { role: 'user', content: 'ana here', senderId: '+15550001' });
+    await store.append('c2', { role: 'user', content: 'ana elsewhere', senderId: '+15550001' });
+    await store.append('c3', { role: 'user', content: 'kept', senderId: 'u2' });
+
+    await expectError(store.delete(alpha.id, { compact: true }), 'INVALID_ARGUMENT', 'compact');
+    await expectError(store.deleteConversation('c1', { compact: true }), 'INVALID_ARGUMENT', 'compact');
+    expect(await store.get(alpha.id)).toStrictEqual(alpha);
+
+    expect(await store.delete(alpha.id, { hard: true, compact: true })).toBe(true);
+    expect(await store.get(alpha.id)).toBeUndefined();
+    expect(await store.recent('c1')).toStrictEqual([beta, gamma]);
+    expect(await store.eraseSubject('+15550001', { compact: true })).toStrictEqual({
+      subjectId: '+15550001',
+      messagesDeleted: 2,
+      conversationsDeleted: ['+15550001'],
+      participantEntriesRemoved: 2,
+      erasedAt: T0,
+      compaction,
+    });
+    expect(await store.deleteConversation('c1', { hard: true, compact: true })).toBe(true);
+    expect(await store.getConversation('c1')).toBeUndefined();
+    expect(await store.delete(alpha.id, { hard: true, compact: true })).toBe(false);
+    expect(await store.stats()).toMatchObject({ total: 1, conversations: 2 });
+    await expectNoHits(entry, () => store.search('ana'));
+
+    const report = await store.compact();
+    expect(Object.keys(report)).toStrictEqual(['rewritten', 'skipped', 'ms']);
+    if (compaction === 'not-needed') expect(report).toStrictEqual({ rewritten: [], skipped: [], ms: 0 });
+    // SQL engines rewrite their tables; Redis rewrites its AOF and snapshot only when the server keeps them.
+    if (!entry.name.startsWith('redis')) expect(report.rewritten.length > 0).toBe(compaction === 'done');
+    expect((await store.list('c3')).messages.map((m) => m.content)).toStrictEqual(['kept']);
+  });
 });

@@ -39,6 +39,7 @@ type Op =
       error?: MessageError;
       conversationId?: ConversationId;
     }
+  | { kind: 'restore'; conversationId: ConversationId; messages: RestoredDraft[] }
   | { kind: 'delete'; target: Target; hard: boolean }
   | { kind: 'edit'; target: Target; content: string }
   | { kind: 'get'; target: Target }
@@ -51,6 +52,15 @@ type Op =
       includeDeleted: boolean;
     }
   | { kind: 'around'; conversationId: ConversationId; seq: number; before: number; after: number };
+
+/** A message as an export gives it, for `restore`: its seq kept (seqs increase within a call). */
+interface RestoredDraft {
+  id: string;
+  externalId?: string;
+  role: Role;
+  content: string;
+  seq: number;
+}
 
 const conversationArb = fc.constantFrom(...CONVERSATIONS);
 const targetArb: fc.Arbitrary<Target> = fc.oneof(
@@ -103,6 +113,36 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       },
       { requiredKeys: ['kind', 'target', 'status', 'second'] },
     ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        conversationId: conversationArb,
+        messages: fc.array(
+          fc.record(
+            {
+              id: fc.constantFrom(...IDS, 'r1', 'r2', 'r3'),
+              externalId: fc.constantFrom(...EXTERNAL_IDS),
+              role: fc.constantFrom<Role>('user', 'assistant'),
+              content: fc.constantFrom(...WORDS),
+              gap: fc.integer({ min: 1, max: 3 }),
+            },
+            { requiredKeys: ['id', 'role', 'content', 'gap'] },
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+        start: fc.nat(8),
+      })
+      .map(({ conversationId, messages, start }) => {
+        // Seqs from `start` up, in gaps of 1–3: below, at or above the conversation's lastSeq.
+        let seq = start;
+        const restored = messages.map(({ gap, ...draft }) => {
+          seq += gap;
+          return { ...draft, seq };
+        });
+        return { kind: 'restore' as const, conversationId, messages: restored };
+      }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), target: targetArb, hard: fc.boolean() }) },
   {
@@ -247,6 +287,48 @@ class Model {
     return results;
   }
 
+  /** `restore` (written from the docs): append's duplicates, given seqs that must pass lastSeq. */
+  restore(conversationId: string, input: RestoredDraft[]): AppendResult[] {
+    const lastSeq = this.lastSeq.get(conversationId) ?? 0;
+    let seq = lastSeq;
+    const results: AppendResult[] = [];
+    const inserted: Message[] = [];
+    for (const draft of input) {
+      const all = [...this.messages, ...inserted];
+      const sameId = all.find((m) => m.id === draft.id);
+      if (sameId !== undefined && sameId.conversationId !== conversationId) throw new ModelError('CONFLICT');
+      const duplicateOf =
+        sameId ??
+        (draft.externalId === undefined
+          ? undefined
+          : all.find((m) => m.conversationId === conversationId && m.externalId === draft.externalId));
+      if (duplicateOf !== undefined) {
+        results.push({ message: duplicateOf, duplicate: true });
+        continue;
+      }
+      if (draft.seq <= seq) throw new ModelError('CONFLICT');
+      seq = draft.seq;
+      const message: Message = {
+        id: draft.id,
+        conversationId,
+        seq,
+        ...(draft.externalId === undefined ? {} : { externalId: draft.externalId }),
+        role: draft.role,
+        direction: draft.role === 'user' ? 'incoming' : 'outgoing',
+        content: draft.content,
+        createdAt: T0,
+      };
+      inserted.push(message);
+      results.push({ message, duplicate: false });
+    }
+    if (inserted.length > 0) {
+      this.messages.push(...inserted);
+      this.lastSeq.set(conversationId, seq);
+      for (const message of inserted) this.history.push(message.id);
+    }
+    return results;
+  }
+
   /** After the store answered: adopt the ids it generated, which must be new and distinct. */
   adoptIds(expected: AppendResult[], actual: AppendResult[]): void {
     const taken = new Set(this.messages.filter((m) => m.id !== '').map((m) => m.id));
@@ -341,6 +423,20 @@ async function step(store: ChatStore, model: Model, op: Op): Promise<void> {
       } else {
         expect(actual, label).toStrictEqual(expected);
       }
+      break;
+    }
+    case 'restore': {
+      const messages = op.messages.map(
+        (draft): Message => ({
+          ...draft,
+          conversationId: op.conversationId,
+          direction: draft.role === 'user' ? 'incoming' : 'outgoing',
+          createdAt: T0,
+        }),
+      );
+      const actual = await outcome(() => store.restore(op.conversationId, messages));
+      const expected = await outcome(() => model.restore(op.conversationId, op.messages));
+      expect(actual, label).toStrictEqual(expected);
       break;
     }
     case 'status': {

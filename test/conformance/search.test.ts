@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Message, SearchHit } from '../../src/model.js';
 import type { ChatStore, SearchOptions } from '../../src/store.js';
+import { compareUtf8, searchTerms } from '../../src/text.js';
 import { backends } from './backends.js';
 import { atT0, expectError, freshStore, hasSearch, range } from './harness.js';
 
@@ -238,6 +239,132 @@ describe.each(backends.filter(hasSearch))('search on $name', (entry) => {
   });
 });
 
+describe.each(backends.filter(hasSearch))('search words of any length on $name', (entry) => {
+  test('every word is found, however long, and only by itself; no query word is too long', async () => {
+    const store = await freshStore(entry, atT0);
+    // 2,047 bytes: past PostgreSQL's 2,046 of old; 3,000 bytes as ASCII, 2-byte and 3-byte letters
+    // ('é' folds to 'e': 1,500 bytes as a term); 40,000 bytes: past FTS5's 32,768-byte tokens.
+    const words = [
+      'b'.repeat(2047),
+      `${'a'.repeat(2999)}z`,
+      'é'.repeat(1500),
+      'ж'.repeat(1500),
+      '中'.repeat(1000),
+      `${'q'.repeat(39_999)}r`,
+    ];
+    const messageIds: string[] = [];
+    for (const word of words) {
+      const [result] = await store.append('c1', { role: 'user', content: `before ${word} after` });
+      messageIds.push(result?.message.id as string);
+    }
+    for (const [i, word] of words.entries()) {
+      expect(ids(await searchAll(store, word)), `word ${i}`).toEqual([messageIds[i]]);
+      expect(ids(await searchAll(store, `after ${word} before`)), `word ${i} with others`).toEqual([messageIds[i]]);
+      // The same word but its last character: no match, however long the common prefix.
+      const other = `${word.slice(0, -1)}${word.endsWith('z') ? 'y' : word.endsWith('r') ? 's' : 'x'}`;
+      expect(await searchAll(store, other), `word ${i} changed at the end`).toEqual([]);
+    }
+    // Long query words that match nothing are no error either.
+    expect(await searchAll(store, 'ы'.repeat(4000))).toEqual([]);
+    expect(await searchAll(store, `before ${'x'.repeat(60_000)}`)).toEqual([]);
+  });
+});
+
+describe.each(backends.filter(hasSearch))('search score on $name (docs/api.md "Search score")', (entry) => {
+  // `apple` is in most messages, `banana` in few: BM25 ranks by how often the rarer word occurs.
+  const corpus = async (store: ChatStore) => {
+    const put = async (conversationId: string, contents: string[]) =>
+      (
+        await store.append(
+          conversationId,
+          contents.map((content) => ({ role: 'user' as const, content })),
+        )
+      ).map((result) => result.message);
+    const c1 = await put('c1', [
+      'apple banana banana banana',
+      'apple apple apple banana',
+      'apple banana kiwi kiwi kiwi kiwi',
+      'apple apple banana banana mango',
+      'banana split',
+      'banana banana apple soon deleted',
+    ]);
+    const c2 = await put('c2', [
+      'apple banana banana pear',
+      'apple apple apple apple banana pear plum',
+      ...range(0, 11).map((k) => `apple${' word'.repeat(k)}`),
+    ]);
+    const c3 = await put('c3', ['apple banana in a deleted conversation', 'banana alone']);
+    // Soft-deleted messages are never found but stay in the index: they count in the statistics.
+    await store.delete(c1[5]?.id as string);
+    await store.deleteConversation('c3');
+    return [...c1, ...c2, ...c3];
+  };
+
+  // Every message stored (soft-deleted ones too), as the score sees them.
+  const everyMessage = async (store: ChatStore): Promise<StoredText[]> => {
+    const all: StoredText[] = [];
+    for (const c of ['c1', 'c2', 'c3', 'c4', 'c5']) {
+      all.push(...(await store.list(c, { limit: 1000, includeDeleted: true })).messages.map(storedText));
+    }
+    return all;
+  };
+
+  const expectRanking = async (store: ChatStore, stored: readonly StoredText[], query: string, options = {}) => {
+    const expected = referenceHits(stored, query, options);
+    for (const limit of [2, 20]) {
+      const hits = await searchAll(store, query, { ...options, limit });
+      expect(ids(hits), `${query} ${JSON.stringify(options)} limit ${limit}`).toEqual(expected.map((hit) => hit.id));
+      hits.forEach((hit, i) => {
+        const score = expected[i]?.score as number;
+        expect(Math.abs(hit.score - score), `score of hit ${i}: ${hit.score} vs ${score}`).toBeLessThanOrEqual(
+          1e-9 * Math.abs(score),
+        );
+      });
+    }
+    return expected;
+  };
+
+  test('hits rank by BM25 over the whole store: the rarer word counts most; pages and filters keep the order', async () => {
+    const store = await freshStore(entry, atT0);
+    await corpus(store);
+    const stored = await everyMessage(store);
+    const both = await expectRanking(store, stored, 'apple banana');
+    expect(both).toHaveLength(6);
+    // banana three times beats apple three times: apple is in nearly every message.
+    expect(both[0]?.content).toBe('apple banana banana banana');
+    await expectRanking(store, stored, 'banana apple');
+    await expectRanking(store, stored, 'apple');
+    await expectRanking(store, stored, 'banana');
+    await expectRanking(store, stored, 'kiwi');
+    // A filter chooses hits; the statistics stay the whole store's.
+    await expectRanking(store, stored, 'apple banana', { conversationId: 'c1' });
+    await expectRanking(store, stored, 'apple banana', { conversationId: 'c2' });
+    await expectRanking(store, stored, 'banana', { conversationId: 'c1' });
+  });
+
+  test('the statistics follow appends, edits, hard deletes and erasure', async () => {
+    const store = await freshStore(entry, atT0);
+    const messages = await corpus(store);
+    const [edited, removed] = [messages[1], messages[6]] as [Message, Message];
+    await store.edit(edited.id, { content: 'banana banana banana banana banana banana and more words' });
+    await store.delete(removed.id, { hard: true });
+    await store.append('c4', [
+      { role: 'user', content: 'apple banana from ann', senderId: 'ann' },
+      { role: 'user', content: 'banana banana banana from ann', senderId: 'ann' },
+    ]);
+    await store.append('c2', { role: 'user', content: 'banana apple from ann', senderId: 'ann' });
+    await store.append('c5', { role: 'user', content: `banana ${'filler '.repeat(30)}` });
+    const live = () => everyMessage(store);
+    await expectRanking(store, await live(), 'apple banana');
+    await expectRanking(store, await live(), 'banana');
+    await store.eraseSubject('ann');
+    await expectRanking(store, await live(), 'apple banana');
+    await store.deleteConversation('c5', { hard: true });
+    await expectRanking(store, await live(), 'banana');
+    await expectRanking(store, await live(), 'apple banana', { conversationId: 'c2' });
+  });
+});
+
 describe.each(backends.filter((entry) => !hasSearch(entry)))('search on $name (no full-text index)', (entry) => {
   test('search answers UNSUPPORTED and says why; bad input is still INVALID_ARGUMENT', async () => {
     const store = await freshStore(entry, atT0);
@@ -248,3 +375,54 @@ describe.each(backends.filter((entry) => !hasSearch(entry)))('search on $name (n
     await expectError(store.search(''), 'INVALID_ARGUMENT', 'query');
   });
 });
+
+/** A stored message as the score sees it: soft-deleted ones count in the statistics, never as hits. */
+interface StoredText {
+  id: string;
+  conversationId: string;
+  content: string;
+  deleted: boolean;
+}
+
+const storedText = (message: Message): StoredText => ({
+  id: message.id,
+  conversationId: message.conversationId,
+  content: message.content,
+  deleted: message.deletedAt !== undefined,
+});
+
+/**
+ * The score of docs/api.md ("Search score"), from its definition: Okapi BM25 as SQLite FTS5's
+ * bm25() computes it (k1 = 1.2, b = 0.75, idf floored at 1e-6), N, n and the average length over
+ * every stored message (soft-deleted ones too), whatever the filter. The hits every engine must
+ * return, best first, ties by id bytes.
+ */
+function referenceHits(
+  stored: readonly StoredText[],
+  query: string,
+  filter: { conversationId?: string } = {},
+): { id: string; content: string; score: number }[] {
+  const k1 = 1.2;
+  const b = 0.75;
+  const queryTerms = [...new Set(searchTerms(query))];
+  const docs = stored.map((doc) => ({ ...doc, terms: searchTerms(doc.content) }));
+  const documents = docs.length;
+  const averageLength = docs.reduce((sum, doc) => sum + doc.terms.length, 0) / documents;
+  const idf = queryTerms.map((term) => {
+    const n = docs.filter((doc) => doc.terms.includes(term)).length;
+    const value = Math.log((documents - n + 0.5) / (n + 0.5));
+    return value <= 0 ? 1e-6 : value;
+  });
+  return docs
+    .filter((doc) => !doc.deleted && queryTerms.every((term) => doc.terms.includes(term)))
+    .filter((doc) => filter.conversationId === undefined || doc.conversationId === filter.conversationId)
+    .map((doc) => {
+      let score = 0;
+      queryTerms.forEach((term, i) => {
+        const tf = doc.terms.filter((t) => t === term).length;
+        score += (idf[i] as number) * ((tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * doc.terms.length) / averageLength)));
+      });
+      return { id: doc.id, content: doc.content, score };
+    })
+    .sort((x, y) => y.score - x.score || compareUtf8(x.id, y.id));
+}

@@ -1,7 +1,10 @@
 /** Store-wide routes through app.request(): search, stats, the JSONL export stream, erasure. */
 import { describe, expect, test } from 'vitest';
+import type { Backend } from '../../src/backend.js';
+import { memoryBackend } from '../../src/backends/memory.js';
 import type { Message } from '../../src/model.js';
-import { ADMIN_KEY, API_KEYS, envelope, READ_WRITE_KEY, T0, testApp } from './helpers.js';
+import type { ExportRecord } from '../../src/store.js';
+import { ADMIN_KEY, API_KEYS, envelope, READ_WRITE_KEY, T0, testApp, WRITE_KEY } from './helpers.js';
 
 describe('GET /v1/search', () => {
   test('finds messages with every word, with snippets, filters and a cursor', async () => {
@@ -66,7 +69,7 @@ test('GET /v1/stats counts the whole store or one conversation', async () => {
 });
 
 describe('GET /v1/export', () => {
-  test('streams every message as JSON Lines, conversation by conversation in seq order', async () => {
+  test('streams each conversation, then its messages in seq order, as JSON Lines: what chatstore export writes', async () => {
     const { call, store, seed } = testApp();
     const a = await seed('a', 1200);
     const b = await seed('b', 3);
@@ -78,11 +81,15 @@ describe('GET /v1/export', () => {
     const lines = res.text
       .trimEnd()
       .split('\n')
-      .map((line) => JSON.parse(line) as Message);
-    expect(lines).toStrictEqual([...a.slice(1), ...b]);
+      .map((line) => JSON.parse(line) as ExportRecord);
+    const [recordA, recordB] = [await store.getConversation('a'), await store.getConversation('b')];
+    expect(lines).toStrictEqual([{ conversation: recordA }, ...a.slice(1), { conversation: recordB }, ...b]);
+    const lib: string[] = [];
+    for await (const record of store.exportRecords()) lib.push(`${JSON.stringify(record)}\n`);
+    expect(res.text).toBe(lib.join(''));
 
     const withDeleted = await call('GET', '/v1/export?conversationId=a&includeDeleted=true');
-    expect(withDeleted.text.trimEnd().split('\n')).toHaveLength(1200);
+    expect(withDeleted.text.trimEnd().split('\n')).toHaveLength(1201);
   });
 
   test('an empty store exports an empty body; a bad filter is a 400, not a broken stream', async () => {
@@ -115,5 +122,75 @@ describe('POST /v1/erasures', () => {
       erasedAt: T0,
     });
     expect(await store.stats()).toMatchObject({ total: 0 });
+  });
+});
+
+describe('compact=true: an erasure or hard delete that rewrites the storage', () => {
+  /** A memory store whose backend says it compacts, and records the removals asked to. */
+  function compactingApp() {
+    const base = memoryBackend();
+    const asked: string[] = [];
+    const backend: Backend = {
+      ...base,
+      removeMessage: (id, options) => {
+        if (options?.compact === true) asked.push(`removeMessage ${id}`);
+        return base.removeMessage(id);
+      },
+      deleteConversation: (id, options) => {
+        if (options.compact === true) asked.push(`deleteConversation ${id}`);
+        return base.deleteConversation(id, options);
+      },
+      eraseSubject: (subjectId, now, options) => {
+        if (options?.compact === true) asked.push(`eraseSubject ${subjectId}`);
+        return base.eraseSubject(subjectId, now);
+      },
+      compact: async () => ({ rewritten: ['everything'], skipped: [], ms: 1 }),
+    };
+    return { ...testApp({ apiKeys: API_KEYS }, { backend }), asked };
+  }
+
+  test('the erasure receipt says whether the engine rewrote its storage', async () => {
+    const { call, store, asked } = compactingApp();
+    await store.append('+1555', { role: 'user', content: 'mine', senderId: '+1555' });
+    const res = await call('POST', '/v1/erasures?compact=true', { body: { subjectId: '+1555' }, key: ADMIN_KEY });
+    expect([res.status, res.body.compaction]).toStrictEqual([200, 'done']);
+    expect(asked).toStrictEqual(['eraseSubject +1555']);
+
+    const plain = testApp({ apiKeys: API_KEYS });
+    const nothing = await plain.call('POST', '/v1/erasures?compact=true', { body: { subjectId: 'x' }, key: ADMIN_KEY });
+    expect(nothing.body).toStrictEqual({
+      subjectId: 'x',
+      messagesDeleted: 0,
+      conversationsDeleted: [],
+      participantEntriesRemoved: 0,
+      erasedAt: T0,
+      compaction: 'not-needed',
+    });
+    const bad = await plain.call('POST', '/v1/erasures?compact=yes', { body: { subjectId: 'x' }, key: ADMIN_KEY });
+    expect([bad.status, bad.body.error.path]).toStrictEqual([400, 'compact']);
+  });
+
+  test('on hard deletes it needs the admin scope, and hard=true', async () => {
+    const { call, store, asked } = compactingApp();
+    await store.append('c1', [
+      { role: 'user', content: 'one' },
+      { role: 'user', content: 'two' },
+    ]);
+    const denied = await call('DELETE', '/v1/messages/m1?hard=true&compact=true', { key: READ_WRITE_KEY });
+    expect([denied.status, denied.body.error.code]).toStrictEqual([403, 'PERMISSION_DENIED']);
+    const soft = await call('DELETE', '/v1/messages/m1?compact=true', { key: ADMIN_KEY });
+    expect([soft.status, soft.body.error.path]).toStrictEqual([400, 'compact']);
+    expect(await store.get('m1')).toMatchObject({ content: 'one' });
+
+    const message = await call('DELETE', '/v1/messages/m1?hard=true&compact=true', { key: ADMIN_KEY });
+    expect([message.status, message.body]).toStrictEqual([200, { deleted: true, hard: true }]);
+    const deniedToo = await call('DELETE', '/v1/conversations/c1?hard=true&compact=true', { key: WRITE_KEY });
+    expect(deniedToo.status).toBe(403);
+    const conversation = await call('DELETE', '/v1/conversations/c1?hard=true&compact=true', { key: ADMIN_KEY });
+    expect([conversation.status, conversation.body]).toStrictEqual([200, { deleted: true, hard: true }]);
+    expect(asked).toStrictEqual(['removeMessage m1', 'deleteConversation c1']);
+    // Without compact, write is enough, as before.
+    await store.append('c2', { role: 'user', content: 'three' });
+    expect((await call('DELETE', '/v1/messages/m3?hard=true', { key: WRITE_KEY })).status).toBe(200);
   });
 });

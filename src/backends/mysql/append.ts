@@ -5,7 +5,7 @@
  */
 import type { AppendRequest, Backend, MessageDraft } from '../../backend.js';
 import type { AppendResult, Message } from '../../model.js';
-import { type AppendPlan, planAppend } from '../../plan.js';
+import { type AppendPlan, planAppend, writesNothing } from '../../plan.js';
 import { appendFastThenUnderLock } from '../sql/append.js';
 import type { MysqlContext } from './context.js';
 import { errorCode, toChatStoreError } from './errors.js';
@@ -25,7 +25,8 @@ export function appendOperations(ctx: MysqlContext): Pick<Backend, 'append'> {
       const relative = planAppend(unchecked, 0, NO_MATCHES);
       return appendFastThenUnderLock({
         // A call holding its own duplicates is planned under the lock: one of them may be stored already.
-        ...(relative.inserts.length === request.messages.length
+        // So is a restore: it keeps the given seqs, which the procedure would count anew.
+        ...(relative.inserts.length === request.messages.length && request.restore === undefined
           ? { inOneTrip: () => appendInOneTrip(ctx, request, relative) }
           : {}),
         underLock: () => appendUnderLock(ctx, request),
@@ -68,6 +69,11 @@ function appendUnderLock(ctx: MysqlContext, request: AppendRequest): Promise<App
   return ctx.transaction(async (run) => {
     const id = request.conversationId;
     const now = datetime(request.now);
+    const restore = request.restore;
+    // A restore creates a missing conversation even with no new message, so it asks first (under
+    // the lock, or the gap lock where the row would be) whether the conversation exists.
+    const existed = restore === undefined ? true : await ctx.lock(run, id);
+    const createdAt = restore === undefined ? now : datetime(restore.createdAt);
     // A new conversation gets its row now, to be locked; a call that then stores nothing fails
     // (a new conversation holds no duplicate, so only a CONFLICT stores nothing) and rolls it back.
     await run(sql.ensureConversation, [
@@ -75,9 +81,9 @@ function appendUnderLock(ctx: MysqlContext, request: AppendRequest): Promise<App
       request.conversation.type,
       request.conversation.title ?? null,
       JSON.stringify(request.conversation.metadata),
-      now,
-      now,
-      now,
+      createdAt,
+      createdAt,
+      createdAt,
     ]);
     const [counter] = (await run(sql.lockConversation, [id])) as { last_seq: number | string }[];
     const lastSeq = Number(counter?.last_seq ?? 0);
@@ -94,14 +100,28 @@ function appendUnderLock(ctx: MysqlContext, request: AppendRequest): Promise<App
       }
     }
     const plan = planAppend(request, lastSeq, { byId, byExternalId });
-    if (plan.inserts.length === 0) return plan.results;
-    await run(sql.insertMessages, [
-      id,
-      lastSeq,
-      JSON.stringify(plan.inserts.map((message) => messageInput(message, message.seq - lastSeq, tokens))),
-    ]);
+    if (writesNothing(request, plan, existed)) return plan.results;
+    if (plan.inserts.length > 0) {
+      await run(sql.insertMessages, [
+        id,
+        lastSeq,
+        JSON.stringify(plan.inserts.map((message) => messageInput(message, message.seq - lastSeq, tokens))),
+      ]);
+    }
     const lastMessageAt = datetimeOrNull(plan.lastMessageAt);
-    await run(sql.afterAppend, [plan.lastSeq, plan.inserts.length, lastMessageAt, lastMessageAt, now, id]);
+    if (restore === undefined) {
+      await run(sql.afterAppend, [plan.lastSeq, plan.inserts.length, lastMessageAt, lastMessageAt, now, id]);
+    } else {
+      await run(sql.afterRestore, [
+        plan.lastSeq,
+        plan.inserts.length,
+        lastMessageAt,
+        lastMessageAt,
+        datetime(restore.updatedAt),
+        datetimeOrNull(restore.deletedAt),
+        id,
+      ]);
+    }
     const participants = participantsJson(request.participants);
     if (participants !== null) await run(sql.insertParticipants, [id, participants]);
     return plan.results;

@@ -2,11 +2,13 @@
  * Conversations: read one or a page of them, create, update (metadata merged by the engine), add and
  * remove participants, delete (soft or hard). A conversation is read with its participants.
  */
-import type { Backend, ConversationQuery, CreateConversationRequest } from '../../backend.js';
+import type { Backend, ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, JsonObject, JsonValue, Participant } from '../../model.js';
+import { compactAfter } from '../compaction.js';
 import { type ConversationRow, type ParticipantTuple, toConversation } from '../sql/rows.js';
 import type { ConversationListShape } from '../sql/shapes.js';
+import { compactTables } from './compaction.js';
 import { bind, type MysqlContext } from './context.js';
 import { errorCode } from './errors.js';
 import { datetime, participantsJson } from './rows.js';
@@ -121,8 +123,8 @@ export function conversationOperations(ctx: MysqlContext): ConversationOperation
       return found ? loadConversation(conversationId) : undefined;
     },
 
-    async deleteConversation(id: string, options: { hard: boolean; now: string }): Promise<boolean> {
-      return transaction(async (run) => {
+    async deleteConversation(id: string, options: { hard: boolean; now: string } & RemovalOptions): Promise<boolean> {
+      const found = await transaction(async (run) => {
         // Locked first: an append in flight finishes before, and none starts until the delete commits.
         if (!(await lock(run, id))) return false;
         if (options.hard) {
@@ -136,6 +138,8 @@ export function conversationOperations(ctx: MysqlContext): ConversationOperation
         }
         return true;
       });
+      if (!options.hard || options.compact !== true) return found;
+      return compactAfter(found, () => compactTables(ctx));
     },
   };
 }

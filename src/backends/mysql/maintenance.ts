@@ -1,12 +1,15 @@
 /**
- * Whole-store work: counts (`stats`), erasure of one subject everywhere (`eraseSubject`) and the
- * stable scan of conversation ids that export walks (`conversationIds`).
+ * Whole-store work: counts (`stats`), erasure of one subject everywhere (`eraseSubject`), the
+ * stable scan of conversation ids that export walks (`conversationIds`) and compaction of the whole
+ * store (`compaction.ts`).
  */
-import type { Backend, ErasureCounts } from '../../backend.js';
+import type { Backend, ErasureCounts, RemovalOptions } from '../../backend.js';
 import type { Stats } from '../../model.js';
+import { compactAfter } from '../compaction.js';
+import { compactTables } from './compaction.js';
 import type { MysqlContext, ResultHeader } from './context.js';
 
-type MaintenanceOperations = Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds'>;
+type MaintenanceOperations = Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds' | 'compact'>;
 
 export function maintenanceOperations(ctx: MysqlContext): MaintenanceOperations {
   const { sql, rows } = ctx;
@@ -31,8 +34,8 @@ export function maintenanceOperations(ctx: MysqlContext): MaintenanceOperations 
       };
     },
 
-    async eraseSubject(subjectId: string): Promise<ErasureCounts> {
-      return ctx.transaction(async (run) => {
+    async eraseSubject(subjectId: string, _now: string, options?: RemovalOptions): Promise<ErasureCounts> {
+      const counts = await ctx.transaction(async (run) => {
         // The subject's own entries in every conversation, the one named after them included.
         const participantEntriesRemoved = ((await run(sql.deleteParticipantEverywhere, [subjectId])) as ResultHeader)
           .affectedRows;
@@ -53,7 +56,10 @@ export function maintenanceOperations(ctx: MysqlContext): MaintenanceOperations 
         for (const [id, n] of perConversation) await run(sql.uncount, [n, id]);
         return { messagesDeleted, conversationsDeleted, participantEntriesRemoved };
       });
+      return options?.compact === true ? compactAfter(counts, () => compactTables(ctx)) : counts;
     },
+
+    compact: () => compactTables(ctx),
 
     async conversationIds(after: string | undefined, limit: number): Promise<string[]> {
       return (await rows<{ conversation_id: string }>(sql.conversationIds, [after ?? '', limit])).map(

@@ -2,10 +2,12 @@
  * Messages one by one and by seq range: read by id or external id, read a range of one
  * conversation, update and remove one message.
  */
-import type { Backend, RangeQuery } from '../../backend.js';
+import type { Backend, RangeQuery, RemovalOptions } from '../../backend.js';
 import type { Message } from '../../model.js';
+import { compactAfter } from '../compaction.js';
 import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { rangeShape } from '../sql/shapes.js';
+import { compactTables } from './compaction.js';
 import { bind, type MysqlContext, type ResultHeader } from './context.js';
 import { datetime, datetimeOrNull, type MessageRow, messageBody, toMessage } from './rows.js';
 import { searchDocument } from './search.js';
@@ -79,17 +81,19 @@ export function messageOperations(ctx: MysqlContext): MessageOperations {
       });
     },
 
-    async removeMessage(id: string): Promise<boolean> {
+    async removeMessage(id: string, options?: RemovalOptions): Promise<boolean> {
       const [key] = await rows<{ conversation_id: string; seq: number }>(sql.messageKey, [id]);
-      if (key === undefined) return false;
-      return ctx.transaction(async (run) => {
-        // The conversation first, as appends lock: the two never wait for each other in a circle.
-        await ctx.lock(run, key.conversation_id);
-        const removed = ((await run(sql.removeMessage, [key.conversation_id, key.seq, id])) as ResultHeader)
-          .affectedRows;
-        if (removed > 0) await run(sql.uncount, [removed, key.conversation_id]);
-        return removed > 0;
-      });
+      const removed =
+        key !== undefined &&
+        (await ctx.transaction(async (run) => {
+          // The conversation first, as appends lock: the two never wait for each other in a circle.
+          await ctx.lock(run, key.conversation_id);
+          const removed = ((await run(sql.removeMessage, [key.conversation_id, key.seq, id])) as ResultHeader)
+            .affectedRows;
+          if (removed > 0) await run(sql.uncount, [removed, key.conversation_id]);
+          return removed > 0;
+        }));
+      return options?.compact === true ? compactAfter(removed, () => compactTables(ctx)) : removed;
     },
   };
 }

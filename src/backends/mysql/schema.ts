@@ -62,6 +62,9 @@ function messageInputColumns(layout: MysqlLayout): string {
     .join(', ');
 }
 
+/** Where a message's term count is in its append input (see `messageInputColumns`). */
+const MESSAGE_INPUT_TERM_COUNT = 13;
+
 const INSERTED_COLUMNS = [
   'id',
   'external_id',
@@ -225,6 +228,95 @@ BEGIN
   END IF;
   COMMIT;
   SELECT v_last_seq - p_count AS base;
+END`,
+    ];
+  }, // 2: one score on every engine (docs/api.md, "Search score"): BM25 over the whole store needs the
+  // store's length in words; each conversation keeps its messages' lengths summed, in the counter
+  // row appends lock and bump anyway, and search sums them with message_count.
+  (layout) => {
+    const d = ident(layout.database);
+    const c = layout.collation;
+    const text = (type: string) => `${type} CHARACTER SET utf8mb4 COLLATE ${c}`;
+    return [
+      `ALTER TABLE ${d}.conversations
+  -- search: the term_count of the conversation's messages, summed; kept by appends, edits and deletes
+  ADD COLUMN search_terms BIGINT NOT NULL DEFAULT 0`,
+      `UPDATE ${d}.conversations c
+  JOIN (SELECT conversation_id, SUM(term_count) AS terms FROM ${d}.messages GROUP BY conversation_id) t
+    ON t.conversation_id = c.conversation_id
+  SET c.search_terms = t.terms`,
+      `DROP PROCEDURE ${d}.chatstore_append`,
+      // As in version 1, and the messages' term counts added to search_terms.
+      `CREATE PROCEDURE ${d}.chatstore_append(
+  IN p_conversation_id ${text('VARCHAR(255)')},
+  IN p_type ${text('VARCHAR(255)')},
+  IN p_title ${text('TEXT')},
+  IN p_metadata ${text('LONGTEXT')},
+  IN p_now DATETIME(3),
+  IN p_expected_last_seq BIGINT,
+  IN p_count INT,
+  IN p_last_message_at DATETIME(3),
+  IN p_messages ${text('LONGTEXT')},
+  IN p_participants ${text('LONGTEXT')}
+)
+MODIFIES SQL DATA
+-- with the caller's privileges: no dependency on the user who ran the migration
+SQL SECURITY INVOKER
+BEGIN
+  DECLARE v_last_seq BIGINT;
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+  START TRANSACTION;
+  INSERT INTO ${d}.conversations (conversation_id, type, title, metadata, created_at, updated_at,
+      last_seq, message_count, last_message_at, activity_at, search_terms)
+    VALUES (p_conversation_id, p_type, p_title, p_metadata, p_now, p_now, p_count, p_count,
+      p_last_message_at, p_last_message_at,
+      (SELECT COALESCE(SUM(j.term_count), 0)
+        FROM JSON_TABLE(p_messages, '$[*]' COLUMNS (term_count INT PATH '$[${MESSAGE_INPUT_TERM_COUNT}]')) AS j))
+    ON DUPLICATE KEY UPDATE last_seq = last_seq + p_count, message_count = message_count + p_count,
+      search_terms = search_terms + VALUES(search_terms),
+      last_message_at = p_last_message_at, activity_at = p_last_message_at, updated_at = p_now, deleted_at = NULL;
+  SELECT last_seq INTO v_last_seq FROM ${d}.conversations WHERE conversation_id = p_conversation_id FOR UPDATE;
+  IF p_expected_last_seq IS NOT NULL AND p_expected_last_seq <> v_last_seq - p_count THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${EXPECTED_LAST_SEQ_SIGNAL}';
+  END IF;
+  ${insertMessagesSql(layout, 'p_conversation_id', 'v_last_seq - p_count', 'p_messages')};
+  IF p_participants IS NOT NULL THEN
+    ${insertParticipantsSql(layout, 'p_conversation_id', 'p_participants')};
+  END IF;
+  COMMIT;
+  SELECT v_last_seq - p_count AS base;
+END`,
+      // updateMessage (statements.ts) in one call, as one statement either way: a compare-and-set
+      // on version; new content (p_term_count not NULL) moves the conversation's search_terms by
+      // the difference in the same statement, the conversation row locked first, as deletes and
+      // appends lock. The call's affected rows are its last statement's: 0 when the version moved.
+      `CREATE PROCEDURE ${d}.chatstore_update_message(
+  IN p_body ${text('LONGTEXT')},
+  IN p_status ${text('VARCHAR(16)')},
+  IN p_deleted_at DATETIME(3),
+  IN p_term_count INT,
+  IN p_search_text LONGTEXT CHARACTER SET ascii COLLATE ascii_bin,
+  IN p_conversation_id ${text('VARCHAR(255)')},
+  IN p_seq BIGINT,
+  IN p_version INT UNSIGNED
+)
+MODIFIES SQL DATA
+SQL SECURITY INVOKER
+BEGIN
+  DECLARE v_old_terms INT DEFAULT NULL;
+  IF p_term_count IS NULL THEN
+    UPDATE ${d}.messages SET body = p_body, status = p_status, deleted_at = p_deleted_at, version = version + 1
+      WHERE conversation_id = p_conversation_id AND seq = p_seq AND version = p_version;
+  ELSE
+    SELECT term_count INTO v_old_terms FROM ${d}.messages
+      WHERE conversation_id = p_conversation_id AND seq = p_seq AND version = p_version;
+    UPDATE ${d}.conversations c STRAIGHT_JOIN ${d}.messages m ON m.conversation_id = c.conversation_id
+      SET c.search_terms = c.search_terms + p_term_count - v_old_terms,
+        m.body = p_body, m.status = p_status, m.deleted_at = p_deleted_at, m.term_count = p_term_count,
+        m.search_text = p_search_text, m.version = m.version + 1
+      WHERE c.conversation_id = p_conversation_id AND m.seq = p_seq AND m.version = p_version
+        AND v_old_terms IS NOT NULL;
+  END IF;
 END`,
     ];
   },

@@ -1,6 +1,7 @@
 /**
- * The search operation: a FULLTEXT boolean query over the tokens of `search.ts`, scored and
- * paged by the statement of its shape (see `statements.ts`).
+ * The search operation: a FULLTEXT boolean query over the tokens of `search.ts`, scored by the
+ * store-wide BM25 of docs/api.md (each term's document count is one more boolean query of that
+ * token alone) and paged by the statement of its shape (see `statements.ts`).
  */
 import type { Backend, BackendSearchHit, SearchQuery } from '../../backend.js';
 import { bind, type MysqlContext } from './context.js';
@@ -33,6 +34,7 @@ export function searchOperations(ctx: MysqlContext): Pick<Backend, 'search'> {
       };
       search.terms.forEach((term, index) => {
         values[`needle${index}`] = frequencyNeedle(term, tokens);
+        values[`term${index}`] = booleanQuery([term], tokens);
       });
       const found = await ctx.rows<MessageRow & { score: number }>(statement.text, bind(statement, values));
       return found.map((row) => ({ message: toMessage(row), score: Number(row.score) }));

@@ -111,9 +111,19 @@ export function mysqlSql(layout: MysqlLayout) {
       VALUES (?, ?, ?, ?, ?, ?, ?)
       ON DUPLICATE KEY UPDATE conversation_id = conversation_id`,
     insertMessages: insertMessagesSql(layout, '?', '?', '?'),
+    /** search_terms first: it adds the term counts of the messages past the old last_seq. */
     afterAppend: `UPDATE ${d}.conversations SET
+        search_terms = search_terms + (SELECT COALESCE(SUM(m.term_count), 0) FROM ${d}.messages m
+          WHERE m.conversation_id = conversations.conversation_id AND m.seq > conversations.last_seq),
         last_seq = ?, message_count = message_count + ?, last_message_at = ?, activity_at = ?,
         updated_at = ?, deleted_at = NULL
+      WHERE conversation_id = ?`,
+    /** A restore's write (`AppendRequest.restore`): its times and deletedAt instead of an append's. */
+    afterRestore: `UPDATE ${d}.conversations SET
+        search_terms = (SELECT COALESCE(SUM(m.term_count), 0) FROM ${d}.messages m
+          WHERE m.conversation_id = conversations.conversation_id),
+        last_seq = ?, message_count = message_count + ?, last_message_at = COALESCE(?, last_message_at),
+        activity_at = COALESCE(?, last_message_at, created_at), updated_at = ?, deleted_at = ?
       WHERE conversation_id = ?`,
     messagesByIds: `SELECT ${message('m')} FROM ${d}.messages m WHERE m.id IN (${idList('?')})`,
     messagesByExternalIds: `SELECT ${message('m')} FROM ${d}.messages m
@@ -125,16 +135,24 @@ export function mysqlSql(layout: MysqlLayout) {
     messageByExternalId: `SELECT ${message('m')} FROM ${d}.messages m WHERE m.external_id = ? AND m.conversation_id = ?`,
     firstMessageByExternalId: `SELECT ${message('m')} FROM ${d}.messages m WHERE m.external_id = ?
       ORDER BY m.conversation_id LIMIT 1`,
-    /** Compare-and-set on `version`; `search_text` is rewritten only when the content changed (NULL keeps it). */
-    updateMessage: `UPDATE ${d}.messages SET
-        body = ?, status = ?, deleted_at = ?,
-        term_count = COALESCE(?, term_count), search_text = COALESCE(?, search_text),
-        version = version + 1
-      WHERE conversation_id = ? AND seq = ? AND version = ?`,
+    /**
+     * Compare-and-set on `version`; `term_count` and `search_text` are rewritten only when the content
+     * changed (NULL keeps them), and then the conversation's `search_terms` moves by the difference:
+     * see `chatstore_update_message` in `schema.ts`. Parameters: body, status, deleted_at, term_count,
+     * search_text, conversation_id, seq, version; the affected rows are 0 when the version moved.
+     */
+    updateMessage: `CALL ${d}.chatstore_update_message(?, ?, ?, ?, ?, ?, ?, ?)`,
     /** removeMessage: where the message is, to lock its conversation first (the order appends lock in). */
     messageKey: `SELECT conversation_id, seq FROM ${d}.messages WHERE id = ?`,
     removeMessage: `DELETE FROM ${d}.messages WHERE conversation_id = ? AND seq = ? AND id = ?`,
-    uncount: `UPDATE ${d}.conversations SET message_count = message_count - ? WHERE conversation_id = ?`,
+    /**
+     * After hard deletes in a conversation: its count goes down by the number deleted, and its
+     * `search_terms` is summed again from the messages left (one pass over the conversation, on
+     * deletes only: which rows went is not known here).
+     */
+    uncount: `UPDATE ${d}.conversations c SET c.message_count = c.message_count - ?,
+        c.search_terms = (SELECT COALESCE(SUM(m.term_count), 0) FROM ${d}.messages m WHERE m.conversation_id = c.conversation_id)
+      WHERE c.conversation_id = ?`,
     statsOfAll: statsSql(d, '', ''),
     /** Parameters: the conversation id twice. */
     statsOfOne: statsSql(d, 'WHERE conversation_id = ?', 'AND conversation_id = ?'),
@@ -159,11 +177,12 @@ export function mysqlSql(layout: MysqlLayout) {
       return { text, params };
     },
     /**
-     * FULLTEXT finds the messages holding every token; the score is Okapi BM25 (k1 = 1.2, b = 0.75)
-     * as the postgres backend computes it: term frequencies counted in `search_text`, document
-     * lengths from `term_count`, the average length over the matching messages, every term weighted
-     * alike. All in DOUBLE, so a message scores the same on every page. Ties resume by id; the outer
-     * WHERE is the keyset after the previous page's last hit.
+     * The score of docs/api.md ("Search score"): Okapi BM25 as SQLite FTS5's bm25() computes it, in
+     * DOUBLE and in the same operations and order, over the whole store: N and the average length
+     * from the conversations' counters (`message_count`, `search_terms`), each term's document count
+     * through the FULLTEXT index (soft-deleted messages included: the index holds every row), term
+     * frequencies counted in `search_text`, lengths from `term_count`. A message scores the same on
+     * every page. Ties resume by id; the outer WHERE is the keyset after the previous page's last hit.
      */
     search(shape: SearchShape): ShapedSql {
       const { params, param } = paramList('?');
@@ -171,7 +190,7 @@ export function mysqlSql(layout: MysqlLayout) {
       const frequencies = indexes
         .map(
           (i) =>
-            `(LENGTH(hit.words) - LENGTH(REPLACE(hit.words, ${param(`needle${i}`)}, ''))) / LENGTH(${param(`needle${i}`)}) AS tf${i}`,
+            `CAST((LENGTH(hit.words) - LENGTH(REPLACE(hit.words, ${param(`needle${i}`)}, ''))) DIV LENGTH(${param(`needle${i}`)}) AS DOUBLE) AS tf${i}`,
         )
         .join(', ');
       const where = [`MATCH (m.search_text) AGAINST (${param('query')} IN BOOLEAN MODE)`, 'm.deleted_at IS NULL'];
@@ -179,8 +198,23 @@ export function mysqlSql(layout: MysqlLayout) {
       if (shape.sender) where.push(`m.sender_id = ${param('senderId')}`);
       if (shape.from) where.push(`m.created_at >= ${param('from')}`);
       if (shape.to) where.push(`m.created_at < ${param('to')}`);
+      // Per term: how many messages hold it, and its inverse document frequency (1e-6 at most 0).
+      const counts = indexes
+        .map(
+          (i) =>
+            `CROSS JOIN (SELECT COUNT(*) AS n FROM ${d}.messages WHERE MATCH (search_text) AGAINST (${param(`term${i}`)} IN BOOLEAN MODE)) c${i}`,
+        )
+        .join('\n              ');
+      const idf = indexes
+        .map((i) => `LN((totals.documents - c${i}.n + 0.5e0) / (c${i}.n + 0.5e0)) AS idf${i}`)
+        .join(', ');
+      const floored = indexes.map((i) => `IF(x.idf${i} <= 0, 1e-6, x.idf${i}) AS idf${i}`).join(', ');
+      // k1 = 1.2, b = 0.75: idf * ((tf * (k1 + 1)) / (tf + k1 * (1 - b + b * length / average))), summed in order.
       const score = indexes
-        .map((i) => `t.tf${i} * 2.2e0 / (t.tf${i} + 1.2e0 * (0.25e0 + 0.75e0 * t.length / t.average_length))`)
+        .map(
+          (i) =>
+            `st.idf${i} * ((t.tf${i} * 2.2e0) / (t.tf${i} + 1.2e0 * (0.25e0 + 0.75e0 * t.length / st.average_length)))`,
+        )
         .join(' + ');
       const after = shape.after
         ? `WHERE s.score < ${param('afterScore')} OR (s.score = ${param('afterScore')} AND s.id > ${param('afterId')})`
@@ -191,12 +225,22 @@ export function mysqlSql(layout: MysqlLayout) {
             SELECT hit.*, ${frequencies}
             FROM (
               SELECT ${message('m')}, CAST(m.term_count AS DOUBLE) AS length,
-                CAST(AVG(m.term_count) OVER () AS DOUBLE) AS average_length,
                 CONCAT(' ', m.search_text, ' ') AS words
               FROM ${d}.messages m
               WHERE ${where.join(' AND ')}
             ) hit
           ) t
+          CROSS JOIN (
+            SELECT x.average_length, ${floored} FROM (
+              SELECT totals.terms / totals.documents AS average_length, ${idf}
+              FROM (
+                SELECT CAST(GREATEST(SUM(message_count), 1) AS DOUBLE) AS documents,
+                  CAST(GREATEST(SUM(search_terms), 1) AS DOUBLE) AS terms
+                FROM ${d}.conversations
+              ) totals
+              ${counts}
+            ) x
+          ) st
         ) s
         ${after}
         ORDER BY s.score DESC, s.id ASC

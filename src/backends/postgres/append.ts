@@ -8,7 +8,7 @@
 import type { AppendRequest, Backend, MessageDraft } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { AppendResult, Message } from '../../model.js';
-import { type AppendPlan, planAppend } from '../../plan.js';
+import { type AppendPlan, planAppend, writesNothing } from '../../plan.js';
 import { appendFastThenUnderLock } from '../sql/append.js';
 import {
   fromStoredMessage,
@@ -40,7 +40,8 @@ export function appendOperations(ctx: PgContext): Pick<Backend, 'append'> {
         }
       }
       return appendFastThenUnderLock({
-        inOneTrip: () => appendInOneTrip(ctx, request, relative),
+        // A restore keeps the given seqs, which the one-trip statement would count anew.
+        ...(request.restore === undefined ? { inOneTrip: () => appendInOneTrip(ctx, request, relative) } : {}),
         underLock: () => appendUnderLock(ctx, request),
         retryable: needsPlanUnderLock,
         attempts: APPEND_ATTEMPTS,
@@ -83,12 +84,12 @@ function appendUnderLock(ctx: PgContext, request: AppendRequest): Promise<Append
     const id = request.conversationId;
     // A new conversation gets its row now, to be locked; a call that then stores nothing fails
     // (a new conversation holds no duplicate, so only a CONFLICT stores nothing) and rolls it back.
-    await run(sql.ensureConversation, [
+    const ensured = await run(sql.ensureConversation, [
       id,
       request.conversation.type,
       request.conversation.title ?? null,
       JSON.stringify(request.conversation.metadata),
-      request.now,
+      request.restore?.createdAt ?? request.now,
     ]);
     const counter = (await run(sql.lockConversation, [id])).rows[0];
     const lastSeq = Number(counter?.last_seq ?? 0);
@@ -106,11 +107,26 @@ function appendUnderLock(ctx: PgContext, request: AppendRequest): Promise<Append
       }
     }
     const plan = planAppend(request, lastSeq, { byId, byExternalId });
-    if (plan.inserts.length === 0) return plan.results;
-    const values = appendValues(ctx.fullText, request, plan.inserts, plan.inserts, lastSeq, null, plan.lastMessageAt);
-    const stored = (await run(sql.appendMessages, values)).rows[0];
-    if (stored === undefined || Number(stored.base) !== lastSeq) {
-      throw new ChatStoreError('UNAVAILABLE', `postgres: the counter of ${id} moved while locked`);
+    if (writesNothing(request, plan, ensured.rowCount === 0)) return plan.results;
+    if (plan.inserts.length > 0) {
+      const values = appendValues(ctx.fullText, request, plan.inserts, plan.inserts, lastSeq, null, plan.lastMessageAt);
+      const stored = (await run(sql.appendMessages, values)).rows[0];
+      if (stored === undefined || Number(stored.base) !== lastSeq) {
+        throw new ChatStoreError('UNAVAILABLE', `postgres: the counter of ${id} moved while locked`);
+      }
+    } else if (request.participants.length > 0) {
+      // A restore creating an empty conversation: only its participants (appendMessages adds them otherwise).
+      await run(sql.addParticipants, [id, request.now, JSON.stringify(participantColumns(request.participants))]);
+    }
+    const restore = request.restore;
+    if (restore !== undefined) {
+      await run(sql.afterRestore, [
+        id,
+        plan.lastSeq,
+        plan.lastMessageAt ?? null,
+        restore.updatedAt,
+        restore.deletedAt ?? null,
+      ]);
     }
     return plan.results;
   });

@@ -2,11 +2,13 @@
  * Conversations and their participants: read, list (one prepared statement per listing shape),
  * create, patch, add and remove participants, soft and hard delete.
  */
-import type { Backend, ConversationQuery, CreateConversationRequest } from '../../backend.js';
+import type { Backend, ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, Participant } from '../../model.js';
+import { compactAfter } from '../compaction.js';
 import { type ConversationRow, participantColumns, toConversation } from '../sql/rows.js';
 import type { ConversationListShape } from '../sql/shapes.js';
+import { compactTables } from './compaction.js';
 import type { PgContext } from './context.js';
 import { toChatStoreError } from './errors.js';
 
@@ -94,18 +96,22 @@ export function conversationOperations(
       return (row?.found ?? 0) === 0 ? undefined : loadConversation(conversationId);
     },
 
-    async deleteConversation(id: string, options: { hard: boolean; now: string }): Promise<boolean> {
+    async deleteConversation(id: string, options: { hard: boolean; now: string } & RemovalOptions): Promise<boolean> {
+      let parts: string[] = [];
+      let found: boolean;
       try {
-        return await ctx.transaction(async (run) => {
+        found = await ctx.transaction(async (run) => {
           // Locked first: an append in flight finishes before, and none starts until the delete commits.
           if ((await run(sql.lockConversation, [id])).rows.length === 0) return false;
-          if (options.hard) await run(sql.removeConversation, [id]);
+          if (options.hard) parts = ((await run(sql.removeConversation, [id])).rows[0]?.parts as string[] | null) ?? [];
           else await run(sql.softDeleteConversation, [id, options.now]);
           return true;
         });
       } catch (error) {
         throw toChatStoreError(error);
       }
+      if (!options.hard || options.compact !== true) return found;
+      return compactAfter(found, () => compactTables(ctx, parts));
     },
   };
 }

@@ -2,11 +2,13 @@
  * One conversation's messages: by id, by external id, a seq range (one prepared statement per
  * range shape), an optimistic read-modify-write of one message (see `optimistic.ts`) and removal.
  */
-import type { Backend, RangeQuery } from '../../backend.js';
+import type { Backend, RangeQuery, RemovalOptions } from '../../backend.js';
 import type { Message } from '../../model.js';
+import { compactAfter } from '../compaction.js';
 import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { fromStoredMessage, messageBody, messageColumns, type StoredMessageRow } from '../sql/rows.js';
 import { rangeShape } from '../sql/shapes.js';
+import { compactTables } from './compaction.js';
 import type { PgContext } from './context.js';
 
 export function messageOperations(
@@ -82,9 +84,11 @@ export function messageOperations(
       });
     },
 
-    async removeMessage(id: string): Promise<boolean> {
-      const [row] = await ctx.rows<{ removed: number }>(sql.removeMessage, [id]);
-      return (row?.removed ?? 0) > 0;
+    async removeMessage(id: string, options?: RemovalOptions): Promise<boolean> {
+      const [row] = await ctx.rows<{ removed: number; parts: string[] | null }>(sql.removeMessage, [id]);
+      const removed = (row?.removed ?? 0) > 0;
+      if (options?.compact !== true) return removed;
+      return compactAfter(removed, () => compactTables(ctx, row?.parts ?? []));
     },
   };
 }

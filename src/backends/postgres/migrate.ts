@@ -4,7 +4,18 @@
  * at creation wins over a later opener's request (a contradicting request is an error).
  */
 import { ChatStoreError } from '../../errors.js';
-import { ident, literal, PG_MIGRATIONS, type PgLayout, type PgMigrationContext } from './schema.js';
+import { searchText } from '../sql/rows.js';
+import {
+  ident,
+  literal,
+  literalSearch,
+  MAX_POSITIONS,
+  PG_MIGRATIONS,
+  type PgLayout,
+  type PgMigrationContext,
+  searchLengthSql,
+} from './schema.js';
+import { pgTextSearch } from './statements.js';
 import type { PgQueryable } from './transaction.js';
 
 /** A schema's recorded state. */
@@ -122,11 +133,64 @@ export async function migrate(
       return plan;
     }
     for (const statement of plan.statements) await client.query(statement);
+    if (plan.from > 0 && plan.from < SPELLED_FREQUENCIES) await rebuildSearchWords(client, plan.layout);
     await client.query('COMMIT');
     return plan;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
+  }
+}
+
+/** The version from which vectors hold every word and spell its frequency (migration 3 in `schema.ts`). */
+const SPELLED_FREQUENCIES = 3;
+
+/**
+ * Part of migration 3, in JavaScript because it needs the store's word rule (`searchTerms`): writes
+ * again the words of the messages whose vectors an older release could not write whole (a word
+ * over 2,046 bytes left out; with the `simple` configuration, a word 255 times or more, or past the
+ * 16,383rd word, counted short: an older release kept 256 positions per word, the parser 255), and
+ * moves their conversations' `search_terms` by the difference. Only messages long enough for that
+ * are looked at. Returns how many were written.
+ */
+export async function rebuildSearchWords(client: PgQueryable, layout: PgLayout): Promise<number> {
+  const s = ident(layout.schema);
+  const text = pgTextSearch(layout);
+  const candidates = literalSearch(layout)
+    ? `octet_length(m.content) > 2046 OR (octet_length(m.content) > 510
+        AND EXISTS (SELECT 1 FROM unnest(m.search_vector) AS u WHERE cardinality(u.positions) >= ${MAX_POSITIONS - 1}))`
+    : 'octet_length(m.content) > 2046';
+  const batch = `SELECT m.conversation_id, m.seq, m.created_at::text AS created_at, m.content FROM ${s}.messages m
+    WHERE (${candidates}) AND (m.conversation_id, m.seq) > ($1, $2)
+    ORDER BY m.conversation_id, m.seq LIMIT 500`;
+  const rewrite = `WITH old AS (
+      SELECT ${searchLengthSql(layout, 'search_vector', 'search_length')} AS length FROM ${s}.messages
+      WHERE conversation_id = $1 AND seq = $2 AND created_at = $3::timestamptz
+    ), next AS (
+      SELECT vector, ${text.length('vector')} AS length FROM (SELECT ${text.vector('$4::text')} AS vector) v
+    ), updated AS (
+      UPDATE ${s}.messages m SET search_vector = next.vector, search_length = next.length FROM next
+      WHERE m.conversation_id = $1 AND m.seq = $2 AND m.created_at = $3::timestamptz
+      RETURNING m.conversation_id
+    )
+    UPDATE ${s}.conversations c SET search_terms = c.search_terms - old.length + next.length
+    FROM old, next, updated WHERE c.conversation_id = $1`;
+  let after: [string, string] = ['', '0'];
+  let written = 0;
+  for (;;) {
+    const { rows } = await client.query(batch, after);
+    for (const row of rows) {
+      await client.query(rewrite, [
+        row.conversation_id,
+        row.seq,
+        row.created_at,
+        text.vectorValue(searchText(String(row.content))),
+      ]);
+    }
+    written += rows.length;
+    const last = rows[rows.length - 1];
+    if (last === undefined || rows.length < 500) return written;
+    after = [String(last.conversation_id), String(last.seq)];
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { ChatStoreError } from '../../errors.js';
 import { lockSchema, partmanInstall } from './migrate.js';
-import { ident, type PgLayout } from './schema.js';
+import { ident, type PgLayout, searchLengthSql } from './schema.js';
 import { inTransaction, type PgCheckedOut, type PgQueryable } from './transaction.js';
 
 /** One partition of `messages` and its range (ISO times; `from` inclusive, `to` exclusive). */
@@ -136,9 +136,12 @@ export async function pgPartitions(pool: PgClientSource, layout: PgLayout, now =
           await client.query(`LOCK TABLE ${partition} IN ACCESS EXCLUSIVE MODE`);
           const { rows } = await client.query(
             `WITH counts AS (
-               SELECT conversation_id, count(*) AS n FROM ${partition} GROUP BY conversation_id
+               SELECT conversation_id, count(*) AS n,
+                 sum(${searchLengthSql(layout, 'search_vector', 'search_length')}) AS terms
+               FROM ${partition} GROUP BY conversation_id
              ), uncounted AS (
-               UPDATE ${s}.conversations c SET message_count = c.message_count - counts.n
+               UPDATE ${s}.conversations c
+               SET message_count = c.message_count - counts.n, search_terms = c.search_terms - counts.terms
                FROM counts WHERE c.conversation_id = counts.conversation_id
              )
              SELECT coalesce(sum(n), 0)::bigint AS n FROM counts`,

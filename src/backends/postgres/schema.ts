@@ -236,6 +236,29 @@ ALTER TABLE ${s}.messages ADD COLUMN search_length integer`,
       `UPDATE ${s}.messages SET search_length = ${SEARCH_LENGTH_OF('search_vector')}`,
     ];
   },
+  // 3: one score on every engine (docs/api.md, "Search score"): BM25 over the whole store, which
+  // needs the number of messages holding each word (soft-deleted ones too: they stay in every
+  // engine's index) and the store's total length in words. `IF NOT EXISTS`: safe to run again.
+  (layout) => {
+    const s = ident(layout.schema);
+    return [
+      `-- search: the conversation's messages' lengths in words, summed (BM25's average length is the
+-- sum over all conversations divided by the sum of message_count); kept by appends, edits and deletes
+ALTER TABLE ${s}.conversations ADD COLUMN IF NOT EXISTS search_terms bigint NOT NULL DEFAULT 0`,
+      `-- search: every word must match (deleted messages are filtered after the index); also counts the
+-- messages that hold a word, soft-deleted ones included, for BM25's inverse document frequency
+CREATE INDEX IF NOT EXISTS messages_words ON ${s}.messages USING gin (search_vector)`,
+      `DROP INDEX IF EXISTS ${s}.messages_search`,
+      `UPDATE ${s}.conversations c SET search_terms = t.terms
+FROM (
+  SELECT conversation_id, sum(${searchLengthSql(layout, 'search_vector', 'search_length')}) AS terms
+  FROM ${s}.messages GROUP BY conversation_id
+) t
+WHERE c.conversation_id = t.conversation_id
+-- then chatstore (not this SQL) writes again the words of the messages whose vectors an older release
+-- wrote without a word over 2,046 bytes or with a word 256 times or more (see rebuildSearchWords)`,
+    ];
+  },
 ];
 
 /**
@@ -243,3 +266,38 @@ ALTER TABLE ${s}.messages ADD COLUMN search_length integer`,
  */
 export const SEARCH_LENGTH_OF = (vector: string): string =>
   `(SELECT coalesce(sum(cardinality(u.positions)), 0)::integer FROM unnest(${vector}) AS u)`;
+
+/**
+ * True when the layout's vectors are written by the store itself (the `simple` configuration): their
+ * positions then spell each word's frequency (see `tsvectorLiteral` in `statements.ts`).
+ */
+export function literalSearch(layout: PgLayout): boolean {
+  return layout.textSearchConfig === 'simple' || layout.textSearchConfig === 'pg_catalog.simple';
+}
+
+/**
+ * A vector keeps at most 256 positions per lexeme; a frequency of 256 or more is spelled by the last
+ * two, the second counting from 8192 (see `positionsOf` in `statements.ts`).
+ */
+export const MAX_POSITIONS = 256;
+export const LOW_POSITIONS = 8192;
+
+/** SQL: how often a lexeme occurs, from its positions (smallint[]) in a vector of this layout. */
+export function searchFrequencySql(layout: PgLayout, positions: string): string {
+  if (!literalSearch(layout)) return `cardinality(${positions})`;
+  return `CASE WHEN cardinality(${positions}) < ${MAX_POSITIONS} THEN cardinality(${positions})
+    ELSE (${positions}[${MAX_POSITIONS - 1}] - ${MAX_POSITIONS - 1}) * ${LOW_POSITIONS} + ${positions}[${MAX_POSITIONS}] - ${LOW_POSITIONS} END`;
+}
+
+/** SQL: a vector's length in words as BM25 counts it: the frequencies of its lexemes, summed. */
+export function vectorLengthSql(layout: PgLayout, vector: string): string {
+  return `(SELECT coalesce(sum(${searchFrequencySql(layout, 'u.positions')}), 0)::integer FROM unnest(${vector}) AS u)`;
+}
+
+/**
+ * SQL: a message's length in words: its stored `search_length`, or, for a row another tool wrote
+ * without one, its vector's length.
+ */
+export function searchLengthSql(layout: PgLayout, vector: string, storedLength: string): string {
+  return `coalesce(${storedLength}, ${vectorLengthSql(layout, vector)})`;
+}

@@ -1,6 +1,8 @@
 /**
- * `search`: the full-text index (see `PgTextSearch` in `statements.ts`), one prepared statement per
- * search shape, hits scored by BM25 (see `search` in `statements.ts`) and paged on (score, id).
+ * `search`: the full-text index (see `PgTextSearch` in `statements.ts`: a word too long for a
+ * lexeme is looked for as the token it was indexed as), one prepared statement per search shape,
+ * hits scored by the store-wide BM25 of docs/api.md (see `search` in `statements.ts`) and paged on
+ * (score, id).
  */
 import type { Backend, BackendSearchHit, SearchQuery } from '../../backend.js';
 import { fromStoredMessage, type StoredMessageRow } from '../sql/rows.js';
@@ -19,8 +21,8 @@ export function searchOperations(ctx: PgContext): Pick<Backend, 'search'> {
       };
       const { text, params } = ctx.shape(`search:${JSON.stringify(searchShape)}`, () => ctx.sql.search(searchShape));
       const values: Record<string, unknown> = {
-        // Quoted, every term is one word to_tsquery sees (never an operator); `&`: all must match.
-        query: search.terms.map((term) => `'${term.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`).join(' & '),
+        // Every term one quoted word (never an operator), joined by `&`: all must match.
+        query: ctx.fullText.queryValue(search.terms),
         words: ctx.fullText.wordsValue(search.terms),
         conversationId: search.conversationId,
         senderId: search.senderId,

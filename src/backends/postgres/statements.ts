@@ -5,6 +5,7 @@
  * style can change what comes back.
  */
 
+import { createHash } from 'node:crypto';
 import {
   type ConversationListShape,
   paramList,
@@ -12,7 +13,17 @@ import {
   type SearchShape,
   type ShapedSql,
 } from '../sql/shapes.js';
-import { ident, literal, type PgLayout, SEARCH_LENGTH_OF } from './schema.js';
+import {
+  ident,
+  LOW_POSITIONS,
+  literal,
+  literalSearch,
+  MAX_POSITIONS,
+  type PgLayout,
+  searchFrequencySql,
+  searchLengthSql,
+  vectorLengthSql,
+} from './schema.js';
 
 /** A timestamptz column as epoch milliseconds (float8; the reader rounds to whole milliseconds). */
 const ms = (column: string): string => `(date_part('epoch', ${column}) * 1000)`;
@@ -68,72 +79,115 @@ const STORED_INPUT = MESSAGE_INPUT.map(([name]) => name).filter((name) => name !
  * (`searchTerms`): no parser or dictionary runs, so matching is exactly the store's rule, and
  * writing costs a fraction of `to_tsvector`. Any other configuration (`english`, …) runs the
  * engine's parser and dictionaries on those words, on both sides, so stemming applies.
+ *
+ * Either way a word longer than a lexeme may be (`MAX_LEXEME_BYTES`) is indexed and looked for as
+ * its `searchToken`, so every word of a message is found (docs/api.md, "Search").
  */
 export interface PgTextSearch {
   /** True when the store writes vectors and queries itself (the `simple` configuration). */
   literal: boolean;
   /** SQL: the tsvector of a bound value (see `vectorValue`). */
   vector(value: string): string;
-  /** SQL: the tsquery of a bound query (terms quoted and joined by `&`). */
+  /** SQL: the tsquery of a bound query (see `queryValue`). */
   query(value: string): string;
-  /** SQL: the lexemes of a bound value (see `wordsValue`), for term frequencies. */
+  /** SQL: the lexemes of a bound value (see `wordsValue`), as text[] in the query's order. */
   lexemes(value: string): string;
+  /** SQL: how often a lexeme occurs, from its positions (smallint[]) in a vector. */
+  frequency(positions: string): string;
+  /** SQL: a vector's length in words (BM25's document length): the frequencies of its lexemes, summed. */
+  length(vector: string): string;
   /** The value to bind for a message's words (`searchText` of its content). */
   vectorValue(searchText: string): string;
-  /** The value to bind for a query's terms. */
+  /** The value to bind for a query's terms (every one must match). */
+  queryValue(terms: readonly string[]): string;
+  /** The value to bind for a query's terms, one lexeme each (frequencies, document counts). */
   wordsValue(terms: readonly string[]): string | string[];
 }
 
 /** How a layout's full-text index gets its words (see `PgTextSearch`). */
 export function pgTextSearch(layout: PgLayout): PgTextSearch {
   const config = `${literal(layout.textSearchConfig)}::regconfig`;
-  if (layout.textSearchConfig === 'simple' || layout.textSearchConfig === 'pg_catalog.simple') {
+  const common = {
+    frequency: (positions: string) => searchFrequencySql(layout, positions),
+    length: (vector: string) => vectorLengthSql(layout, vector),
+    queryValue: (terms: readonly string[]) => terms.map((term) => quotedLexeme(searchToken(term))).join(' & '),
+  };
+  if (literalSearch(layout)) {
     return {
       literal: true,
       vector: (value) => `${value}::tsvector`,
       query: (value) => `${value}::tsquery`,
       lexemes: (value) => `${value}::text[]`,
       vectorValue: tsvectorLiteral,
-      wordsValue: (terms) => [...terms],
+      wordsValue: (terms) => terms.map(searchToken),
+      ...common,
     };
   }
+  // The parser and dictionaries decide the lexemes and their positions; a lexeme's frequency is its
+  // number of positions (at most 256, as PostgreSQL keeps them).
   return {
     literal: false,
     vector: (value) => `to_tsvector(${config}, ${value})`,
     query: (value) => `to_tsquery(${config}, ${value})`,
     lexemes: (value) => `ARRAY(SELECT lexeme FROM unnest(to_tsvector(${config}, ${value})))`,
-    vectorValue: (searchText) => searchText,
-    wordsValue: (terms) => terms.join(' '),
+    vectorValue: (searchText) => searchText.split(' ').map(searchToken).join(' '),
+    wordsValue: (terms) => terms.map(searchToken).join(' '),
+    ...common,
   };
 }
 
-/** PostgreSQL's limits on a lexeme: its length in bytes, its positions and how many it keeps. */
-const MAX_LEXEME_BYTES = 2046;
-const MAX_POSITION = 16383;
-const MAX_POSITIONS = 256;
+/** PostgreSQL's limit on a lexeme, in bytes. */
+const MAX_LEXEME_BYTES = 2047;
 
 /**
- * Words separated by spaces as a tsvector literal with their positions. Words PostgreSQL cannot
- * index (longer than 2,046 bytes) are left out, as `to_tsvector` leaves them out.
+ * The lexeme a search term is indexed and looked for as: the term itself, or, when it is longer
+ * than a lexeme may be, `_x` and the hex SHA-256 of its UTF-8 (66 bytes; `_` is in no term, so
+ * this never equals a word).
+ * @example searchToken('refund') // 'refund'
+ */
+export function searchToken(term: string): string {
+  if (Buffer.byteLength(term) <= MAX_LEXEME_BYTES) return term;
+  return `_x${createHash('sha256').update(term).digest('hex')}`;
+}
+
+/** A lexeme quoted for tsvector or tsquery input: one word, never an operator. */
+function quotedLexeme(lexeme: string): string {
+  return `'${lexeme.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+}
+
+/**
+ * Words separated by spaces as a tsvector literal. The positions of a lexeme say how many times the
+ * message has the word (see `positionsOf`), not where: nothing reads positions (no phrase search),
+ * and real positions could not count past 256 occurrences or 16,383 words.
  */
 export function tsvectorLiteral(words: string): string {
-  const positions = new Map<string, number[]>();
-  let position = 0;
+  const counts = new Map<string, number>();
   for (const word of words.split(' ')) {
     if (word === '') continue;
-    position += 1;
-    if (Buffer.byteLength(word) > MAX_LEXEME_BYTES) continue;
-    const list = positions.get(word);
-    const at = Math.min(position, MAX_POSITION);
-    if (list === undefined) positions.set(word, [at]);
-    else if (list.length < MAX_POSITIONS && list[list.length - 1] !== at) list.push(at);
+    const lexeme = searchToken(word);
+    counts.set(lexeme, (counts.get(lexeme) ?? 0) + 1);
   }
   let vector = '';
-  for (const [word, list] of positions) {
-    vector += `${vector === '' ? '' : ' '}'${word.replaceAll('\\', '\\\\').replaceAll("'", "''")}':${list.join(',')}`;
-  }
+  for (const [lexeme, count] of counts)
+    vector += `${vector === '' ? '' : ' '}${quotedLexeme(lexeme)}:${positionsOf(count)}`;
   return vector;
 }
+
+/**
+ * The positions that spell how many times a word occurs: 1…n below 256; from 256 on, 1…254, then
+ * 255 + ⌊n / 8192⌋ and 8192 + n mod 8192 (a vector keeps at most 256 positions per lexeme, each
+ * from 1 to 16,383). `searchFrequencySql` in `schema.ts` reads them back.
+ */
+function positionsOf(count: number): string {
+  const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  if (count < MAX_POSITIONS) return upTo(count).join(',');
+  const high = MAX_POSITIONS - 1 + Math.floor(count / LOW_POSITIONS);
+  return [...upTo(MAX_POSITIONS - 2), high, LOW_POSITIONS + (count % LOW_POSITIONS)].join(',');
+}
+
+/** SQL: a lexeme (text) as the tsquery of that one lexeme, quoted so that it is never an operator. */
+const LEXEME_QUERY = (lexeme: string): string =>
+  `('''' || replace(replace(${lexeme}, '\\', '\\\\'), '''', '''''') || '''')::tsquery`;
 
 /** The statements of one schema. */
 export type PgSql = ReturnType<typeof pgSql>;
@@ -214,9 +268,12 @@ export function pgSql(layout: PgLayout) {
       )
       SELECT count(*)::int AS found FROM touched`,
     lockConversation: `SELECT last_seq FROM ${s}.conversations WHERE conversation_id = $1 FOR UPDATE`,
-    /** Hard delete of a conversation and everything in it; the count of its messages. */
+    /**
+     * Hard delete of a conversation and everything in it; the count of its messages and the oids of
+     * the tables (partitions) they were in, which a compacting delete rewrites.
+     */
     removeConversation: `WITH removed AS (
-        DELETE FROM ${s}.messages WHERE conversation_id = $1 RETURNING id, conversation_id, external_id
+        DELETE FROM ${s}.messages WHERE conversation_id = $1 RETURNING id, conversation_id, external_id, tableoid::text AS part
       ), ids AS (
         DELETE FROM ${s}.message_ids i USING removed r WHERE i.id = r.id
       )${removeExternalIds('removed')}, people AS (
@@ -224,7 +281,7 @@ export function pgSql(layout: PgLayout) {
       ), conversation AS (
         DELETE FROM ${s}.conversations WHERE conversation_id = $1
       )
-      SELECT count(*)::int AS n FROM removed`,
+      SELECT count(*)::int AS n, array_agg(DISTINCT part) AS parts FROM removed`,
     softDeleteConversation: `WITH conversation AS (
         UPDATE ${s}.conversations SET deleted_at = coalesce(deleted_at, $2), updated_at = $2 WHERE conversation_id = $1
       )
@@ -258,6 +315,14 @@ export function pgSql(layout: PgLayout) {
         (conversation_id, type, title, metadata, created_at, updated_at, activity_at)
       VALUES ($1, $2, $3, $4::json, $5, $5, $5)
       ON CONFLICT (conversation_id) DO NOTHING`,
+    /** A restore's write (`AppendRequest.restore`), after its messages: its counters, times and deletedAt. */
+    afterRestore: `UPDATE ${s}.conversations SET
+        last_seq = $2,
+        last_message_at = coalesce($3::timestamptz, last_message_at),
+        activity_at = coalesce($3::timestamptz, last_message_at, created_at),
+        updated_at = $4,
+        deleted_at = $5
+      WHERE conversation_id = $1`,
     /**
      * An append in one statement: the counter row is locked (created for a new conversation) and
      * bumped, the messages, their ids and missing participants inserted. No row comes back (and
@@ -268,29 +333,33 @@ export function pgSql(layout: PgLayout) {
     appendMessages: `WITH fresh AS (
         SELECT NOT EXISTS (SELECT 1 FROM ${s}.message_ids WHERE id = ANY ($8::text[]))
           AND NOT EXISTS (${externalIdLookup('$1', '$9::text[]')}) AS ok
+      ), input AS (
+        SELECT r.*, words.vector, ${text.length('words.vector')} AS search_length
+        FROM json_to_recordset($10::json) AS r(${MESSAGE_INPUT.map(([name, type]) => `${name} ${type}`).join(', ')}),
+          LATERAL (SELECT ${text.vector('r.search_text')} AS vector) AS words
       ), counter AS (
         INSERT INTO ${s}.conversations AS c (conversation_id, type, title, metadata, created_at, updated_at,
-          last_seq, message_count, last_message_at, activity_at)
-        SELECT $1, $2, $3, $4::json, $5, $5, $12, $12, $7, $7 FROM fresh
+          last_seq, message_count, last_message_at, activity_at, search_terms)
+        SELECT $1, $2, $3, $4::json, $5, $5, $12, $12, $7, $7, (SELECT coalesce(sum(search_length), 0) FROM input)
+        FROM fresh
         WHERE fresh.ok
           AND ($6::bigint IS NULL OR $6 = 0 OR EXISTS (SELECT 1 FROM ${s}.conversations WHERE conversation_id = $1))
         ON CONFLICT (conversation_id) DO UPDATE SET
           last_seq = c.last_seq + $12,
           message_count = c.message_count + $12,
+          search_terms = c.search_terms + excluded.search_terms,
           last_message_at = $7,
           activity_at = $7,
           updated_at = $5,
           deleted_at = NULL
         WHERE $6::bigint IS NULL OR c.last_seq = $6
         RETURNING c.last_seq - $12 AS base, c.type
-      ), input AS (
-        SELECT * FROM json_to_recordset($10::json) AS r(${MESSAGE_INPUT.map(([name, type]) => `${name} ${type}`).join(', ')})
       ), inserted AS (
         INSERT INTO ${s}.messages (conversation_id, seq, context_type, search_vector, search_length,
           ${STORED_INPUT.join(', ')})
-        SELECT $1, counter.base + input.rel_seq, counter.type, words.vector, ${SEARCH_LENGTH_OF('words.vector')},
+        SELECT $1, counter.base + input.rel_seq, counter.type, input.vector, input.search_length,
           ${STORED_INPUT.map((name) => `input.${name}`).join(', ')}
-        FROM counter, input, LATERAL (SELECT ${text.vector('input.search_text')} AS vector) AS words
+        FROM counter, input
         RETURNING id, seq, created_at, external_id
       )${
         partitioned
@@ -330,10 +399,22 @@ export function pgSql(layout: PgLayout) {
            SELECT * FROM ${s}.message_external_ids WHERE external_id = $1 ORDER BY conversation_id, seq LIMIT 1
          ) e ${joinMessage('e')}`
       : `SELECT ${MESSAGE} FROM ${s}.messages m WHERE m.external_id = $1 ORDER BY m.conversation_id, m.seq LIMIT 1`,
-    updateMessage: `UPDATE ${s}.messages m SET
+    /**
+     * Compare-and-set on the row version; new content (`$6`, else NULL) brings new words, and the
+     * conversation's `search_terms` moves by the difference in length (the conversation row is then
+     * locked after the message, as a hard delete locks them).
+     */
+    updateMessage: `WITH old AS (
+        SELECT ${searchLengthSql(layout, 'm.search_vector', 'm.search_length')} AS length FROM ${s}.messages m
+        WHERE m.conversation_id = $1 AND m.seq = $2 AND m.created_at = $3 AND m.xmin = $4::xid
+      ), words AS (
+        SELECT vector, ${text.length('vector')} AS length
+        FROM (SELECT ${text.vector('$6::text')} AS vector WHERE $6::text IS NOT NULL) v
+      ), updated AS (
+        UPDATE ${s}.messages m SET
         content = $5,
-        search_vector = CASE WHEN $6::text IS NULL THEN m.search_vector ELSE ${text.vector('$6::text')} END,
-        search_length = CASE WHEN $6::text IS NULL THEN m.search_length ELSE ${SEARCH_LENGTH_OF(text.vector('$6::text'))} END,
+        search_vector = coalesce((SELECT vector FROM words), m.search_vector),
+        search_length = coalesce((SELECT length FROM words), m.search_length),
         metadata = $7::json,
         status = $8,
         error_code = $9,
@@ -347,18 +428,24 @@ export function pgSql(layout: PgLayout) {
         deleted_at = $17,
         body = $18::json
       WHERE m.conversation_id = $1 AND m.seq = $2 AND m.created_at = $3 AND m.xmin = $4::xid
-      RETURNING ${MESSAGE}`,
+        RETURNING ${MESSAGE}
+      ), counted AS (
+        UPDATE ${s}.conversations c SET search_terms = c.search_terms - old.length + words.length
+        FROM old, words, updated WHERE c.conversation_id = $1
+      )
+      SELECT * FROM updated`,
     removeMessage: `WITH gone AS (
         DELETE FROM ${s}.message_ids WHERE id = $1 RETURNING conversation_id, seq, created_at
       ), removed AS (
         DELETE FROM ${s}.messages m USING gone
         WHERE m.conversation_id = gone.conversation_id AND m.seq = gone.seq AND m.created_at = gone.created_at
-        RETURNING m.conversation_id, m.external_id
+        RETURNING m.conversation_id, m.external_id, m.tableoid::text AS part,
+          ${searchLengthSql(layout, 'm.search_vector', 'm.search_length')} AS length
       )${removeExternalIds('removed')}, uncounted AS (
-        UPDATE ${s}.conversations c SET message_count = c.message_count - 1
+        UPDATE ${s}.conversations c SET message_count = c.message_count - 1, search_terms = c.search_terms - removed.length
         FROM removed WHERE c.conversation_id = removed.conversation_id
       )
-      SELECT count(*)::int AS removed FROM removed`,
+      SELECT count(*)::int AS removed, array_agg(part) AS parts FROM removed`,
     range(shape: RangeShape): ShapedSql {
       const { params, param } = paramList('$n');
       const where = [
@@ -376,11 +463,13 @@ export function pgSql(layout: PgLayout) {
       return { text, params };
     },
     /**
-     * Okapi BM25 (k1 = 1.2, b = 0.75, as SQLite's bm25() and the memory backend): term frequencies
-     * from the tsvector's positions, document lengths as stored at write (`search_length`), the
-     * average length over the matching messages, every term weighted alike. The average is exact
-     * (numeric), so a message scores the same on every page. Ties on score resume by id; the outer
-     * WHERE is the keyset after the previous page's last hit.
+     * The score of docs/api.md ("Search score"): Okapi BM25 as SQLite FTS5's bm25() computes it, in
+     * float8 and in the same operations and order, over the whole store: N and the average length
+     * from the conversations' counters (`message_count`, `search_terms`), each word's document count
+     * through the full-text index (soft-deleted messages included, as in every engine's index),
+     * term frequencies from the vectors (`frequency`), lengths as stored at write (`search_length`).
+     * A message scores the same on every page. Ties on score resume by id; the outer WHERE is the
+     * keyset after the previous page's last hit.
      */
     search(shape: SearchShape): ShapedSql {
       const { params, param } = paramList('$n');
@@ -394,28 +483,46 @@ export function pgSql(layout: PgLayout) {
       const after = shape.after
         ? `WHERE scored.score < ${param('afterScore')}::float8 OR (scored.score = $${params.length}::float8 AND scored.id > ${param('afterId')})`
         : '';
+      // k1 = 1.2, b = 0.75: idf * ((tf * (k1 + 1)) / (tf + k1 * (1 - b + b * length / average))).
+      const termScore = `statistics.idf[f.i] * ((f.tf * 2.2::float8)
+        / (f.tf + 1.2::float8 * (0.25::float8 + 0.75::float8 * hit.length / statistics.average_length)))`;
       // In two steps, so that ranking stays cheap when a word is in every message: narrow rows (the
       // key, the stored length, the frequencies of the query's words only, cut out of the vector by
       // C functions rather than unnesting all of it) are ranked and cut to one page; then the page's
-      // messages are read.
+      // messages are read. The statistics are read once per search: the counters of every
+      // conversation, and one index count per word.
       return {
-        text: `SELECT ${MESSAGE}, top.score FROM (
+        text: `WITH statistics AS MATERIALIZED (
+            SELECT totals.terms / totals.documents AS average_length, ARRAY(
+                SELECT CASE WHEN idf.value <= 0 THEN 1e-6::float8 ELSE idf.value END
+                FROM unnest(${lexemes}) WITH ORDINALITY AS word(lexeme, i)
+                CROSS JOIN LATERAL (
+                  SELECT ln((totals.documents - count(*) + 0.5::float8) / (count(*) + 0.5::float8)) AS value
+                  FROM ${s}.messages d WHERE d.search_vector @@ ${LEXEME_QUERY('word.lexeme')}
+                ) idf
+                ORDER BY word.i
+              ) AS idf
+            FROM (
+              SELECT greatest(sum(message_count), 1)::float8 AS documents, greatest(sum(search_terms), 1)::float8 AS terms
+              FROM ${s}.conversations
+            ) totals
+          )
+          SELECT ${MESSAGE}, top.score FROM (
             SELECT scored.conversation_id, scored.seq, scored.created_at, scored.id, scored.score FROM (
               SELECT hit.conversation_id, hit.seq, hit.created_at, hit.id, (
-                  SELECT sum(tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * hit.length / hit.average_length)))
-                  FROM unnest(hit.frequencies) AS tf
-                )::float8 AS score
+                  SELECT sum(${termScore} ORDER BY f.i) FROM unnest(hit.frequencies) WITH ORDINALITY AS f(tf, i)
+                ) AS score
               FROM (
-                SELECT m.conversation_id, m.seq, m.created_at, m.id, words.length,
-                  (SELECT array_agg(cardinality(u.positions)::float8)
-                     FROM unnest(ts_filter(setweight(m.search_vector, 'A', ${lexemes}), '{a}')) AS u) AS frequencies,
-                  (avg(words.length) OVER ())::float8 AS average_length
+                SELECT m.conversation_id, m.seq, m.created_at, m.id,
+                  ${searchLengthSql(layout, 'm.search_vector', 'm.search_length')}::float8 AS length,
+                  ARRAY(
+                    SELECT ${text.frequency('u.positions')}::float8
+                    FROM unnest(ts_filter(setweight(m.search_vector, 'A', ${lexemes}), '{a}')) AS u
+                    ORDER BY array_position(${lexemes}, u.lexeme)
+                  ) AS frequencies
                 FROM ${s}.messages m
-                CROSS JOIN LATERAL (
-                  SELECT coalesce(m.search_length, ${SEARCH_LENGTH_OF('m.search_vector')})::float8 AS length
-                ) words
                 WHERE ${where.join(' AND ')}
-              ) hit
+              ) hit, statistics
             ) scored
             ${after}
             ORDER BY scored.score DESC, scored.id ASC
@@ -430,18 +537,19 @@ export function pgSql(layout: PgLayout) {
     statsOfOne: statsSql(s, 'WHERE conversation_id = $1', 'AND conversation_id = $1'),
 
     deleteParticipantEverywhere: `DELETE FROM ${s}.participants WHERE participant_id = $1`,
-    /** Erasure: the subject's messages everywhere, with their conversations' counts. */
+    /** Erasure: the subject's messages everywhere, with their conversations' counts; `parts` as in `removeConversation`. */
     removeMessagesOfSubject: `WITH removed AS (
-        DELETE FROM ${s}.messages WHERE sender_id = $1 OR recipient_id = $1
-        RETURNING id, conversation_id, external_id
+        DELETE FROM ${s}.messages m WHERE m.sender_id = $1 OR m.recipient_id = $1
+        RETURNING m.id, m.conversation_id, m.external_id, m.tableoid::text AS part,
+          ${searchLengthSql(layout, 'm.search_vector', 'm.search_length')} AS length
       ), ids AS (
         DELETE FROM ${s}.message_ids i USING removed r WHERE i.id = r.id
       )${removeExternalIds('removed')}, uncounted AS (
-        UPDATE ${s}.conversations c SET message_count = c.message_count - d.n
-        FROM (SELECT conversation_id, count(*) AS n FROM removed GROUP BY conversation_id) d
+        UPDATE ${s}.conversations c SET message_count = c.message_count - d.n, search_terms = c.search_terms - d.terms
+        FROM (SELECT conversation_id, count(*) AS n, sum(length) AS terms FROM removed GROUP BY conversation_id) d
         WHERE c.conversation_id = d.conversation_id
       )
-      SELECT count(*)::int AS n FROM removed`,
+      SELECT count(*)::int AS n, array_agg(DISTINCT part) AS parts FROM removed`,
 
     // The old log's queries, each served by its own index.
     bySender: `SELECT ${MESSAGE} FROM ${s}.messages m

@@ -38,6 +38,9 @@ async function appendNow(ctx: RedisContext, request: AppendRequest): Promise<App
     request.conversation.title === undefined ? '' : `+${request.conversation.title}`,
     JSON.stringify(request.conversation.metadata),
     keys.prefix,
+    request.restore === undefined
+      ? ''
+      : JSON.stringify({ ...request.restore, seqs: request.messages.map((message) => message.seq ?? 0) }),
     request.participants.length,
     ...request.participants.flatMap((p) => [p.id, JSON.stringify(p)]),
     preadded.length,
@@ -72,8 +75,9 @@ async function appendNow(ctx: RedisContext, request: AppendRequest): Promise<App
   if (cluster) {
     await indexOutbox(ctx, conversationId, readd);
     const newest = [...inserted.values()].at(-1);
+    const newActivity = newest === undefined ? undefined : (request.restore?.lastMessageAt ?? newest.createdAt);
     const removals = [...stale];
-    if (oldActivity && newest !== undefined && oldActivity !== newest.createdAt) {
+    if (oldActivity && newActivity !== undefined && oldActivity !== newActivity) {
       removals.push(`a${SEPARATOR}${oldActivity}`);
     }
     // Pre-added entries are added once more after the commit: a removal that ran its ZREM after
@@ -99,10 +103,11 @@ async function prepareClusterAppend(
   generations: Map<string, number>,
 ): Promise<string[]> {
   const conversationId = request.conversationId;
-  const last = request.messages.at(-1);
+  // The activity the conversation will have (lastMessageAt): a restore gives it, an append's is its last message's.
+  const activity = request.restore?.lastMessageAt ?? request.messages.at(-1)?.createdAt;
   const externalIds = new Set(request.messages.flatMap((m) => (m.externalId === undefined ? [] : [m.externalId])));
   const preadded = [
-    ...(last === undefined ? [] : [`a${SEPARATOR}${last.createdAt}`]),
+    ...(activity === undefined ? [] : [`a${SEPARATOR}${activity}`]),
     ...[...externalIds].map((externalId) => `x${SEPARATOR}${externalId}`),
   ];
   const ids = [...new Set(request.messages.map((m) => m.id))];

@@ -3,13 +3,14 @@
  * participant's index, every entry verified against the conversation), created, updated, their
  * participants, soft and hard deletes.
  */
-import type { Backend, ConversationQuery, CreateConversationRequest } from '../../backend.js';
+import type { Backend, ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import { applyMergePatch } from '../../merge-patch.js';
 import type { Conversation, ConversationPatch, JsonObject, Participant } from '../../model.js';
 import { compareUtf8 } from '../../text.js';
 import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { releaseClaims } from './claims.js';
+import { compactingAfter } from './compaction.js';
 import { inBatches, type RedisContext } from './context.js';
 import { indexOutbox, unindex, unindexAll } from './global-index.js';
 import { activityMember, SEPARATOR } from './keys.js';
@@ -96,9 +97,14 @@ export function conversationOperations(
         return toConversation(conversationId, reply[0]);
       }),
 
-    deleteConversation: (id: string, options: { hard: boolean; now: string }) =>
+    deleteConversation: (id: string, options: { hard: boolean; now: string } & RemovalOptions) =>
       guard(async () => {
-        if (options.hard) return (await dropConversation(ctx, id)) !== undefined;
+        if (options.hard)
+          return compactingAfter(
+            ctx,
+            options,
+            dropConversation(ctx, id).then((dropped) => dropped !== undefined),
+          );
         let upTo = '';
         for (let first = true; ; first = false) {
           const reply = (await inConversation(SOFT_DELETE_CONVERSATION, id, [

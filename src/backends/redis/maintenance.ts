@@ -1,23 +1,33 @@
 /**
  * Store-wide upkeep: counts (from the counters the scripts keep in each conversation hash),
- * erasure of one subject (through its participant index), and the stable scan of conversation ids
- * for export.
+ * erasure of one subject (through its participant index), the stable scan of conversation ids
+ * for export, and the rewrite of the servers' persistence files (`compaction.ts`).
  */
 import type { Backend, ErasureCounts } from '../../backend.js';
 import type { Stats } from '../../model.js';
 import { releaseClaims } from './claims.js';
+import { compactingAfter, compactServers } from './compaction.js';
 import { inBatches, PAGE, type RedisContext } from './context.js';
 import { dropConversation } from './conversations.js';
 import { unindex, unindexAll } from './global-index.js';
 import { SEPARATOR } from './keys.js';
 import { ERASE_IN_CONVERSATION, STATS_FIELDS } from './scripts.js';
 
-export function maintenanceOperations(ctx: RedisContext): Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds'> {
+export function maintenanceOperations(
+  ctx: RedisContext,
+): Pick<Backend, 'stats' | 'eraseSubject' | 'conversationIds' | 'compact'> {
   const { guard } = ctx;
   return {
     stats: (conversationId) => guard(() => statsNow(ctx, conversationId)),
 
-    eraseSubject: (subjectId: string) => guard(() => eraseSubjectNow(ctx, subjectId)),
+    eraseSubject: (subjectId: string, _now, options) =>
+      compactingAfter(
+        ctx,
+        options,
+        guard(() => eraseSubjectNow(ctx, subjectId)),
+      ),
+
+    compact: () => guard(() => compactServers(ctx)),
 
     conversationIds: (after, limit) => guard(() => conversationIdsNow(ctx, after, limit)),
   };

@@ -7,6 +7,7 @@ import { ChatStoreError } from '../../errors.js';
 import type { Message } from '../../model.js';
 import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { ownerOf, releaseClaims } from './claims.js';
+import { compactingAfter } from './compaction.js';
 import type { RedisContext } from './context.js';
 import { unindex, unindexAll } from './global-index.js';
 import { decodeMessage, encodeMessage, SEPARATOR } from './keys.js';
@@ -42,22 +43,26 @@ export function messageOperations(
 
     updateMessage: (id, change) => guard(() => updateMessageNow(ctx, id, change)),
 
-    removeMessage: (id) =>
-      guard(async () => {
-        const conversationId = await ownerOf(ctx, id);
-        if (conversationId === undefined) return false;
-        const removed = (await ctx.inConversation(REMOVE_MESSAGE, conversationId, [id])) as
-          | [string, string, string, string]
-          | null;
-        if (removed === null) return false;
-        const [, externalId, senderId, recipientId] = removed;
-        await releaseClaims(ctx, conversationId, [id]);
-        await unindexAll(ctx, conversationId, [
-          ...(externalId === '' ? [] : [`x${SEPARATOR}${externalId}`]),
-          ...[senderId, recipientId].filter((pid) => pid !== '').map((pid) => `p${SEPARATOR}${pid}`),
-        ]);
-        return true;
-      }),
+    removeMessage: (id, options) =>
+      compactingAfter(
+        ctx,
+        options,
+        guard(async () => {
+          const conversationId = await ownerOf(ctx, id);
+          if (conversationId === undefined) return false;
+          const removed = (await ctx.inConversation(REMOVE_MESSAGE, conversationId, [id])) as
+            | [string, string, string, string]
+            | null;
+          if (removed === null) return false;
+          const [, externalId, senderId, recipientId] = removed;
+          await releaseClaims(ctx, conversationId, [id]);
+          await unindexAll(ctx, conversationId, [
+            ...(externalId === '' ? [] : [`x${SEPARATOR}${externalId}`]),
+            ...[senderId, recipientId].filter((pid) => pid !== '').map((pid) => `p${SEPARATOR}${pid}`),
+          ]);
+          return true;
+        }),
+      ),
 
     search: () => guard(() => Promise.reject(new ChatStoreError('UNSUPPORTED', SEARCH_UNSUPPORTED))),
   };

@@ -9,6 +9,8 @@ export interface RedisClient {
   quit(): Promise<unknown>;
   /** True for a Redis Cluster client (ioredis sets it): the backend then keeps its cross-slot indexes itself. */
   readonly isCluster?: boolean;
+  /** A cluster client's connections to each node (ioredis `Cluster#nodes`): `compact` rewrites every node's files. */
+  nodes?(role: 'all'): RedisClient[];
 }
 
 export interface RedisOptions {

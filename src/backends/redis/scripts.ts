@@ -127,8 +127,9 @@ end
  * same algorithm, kept in step with it), then seq, index, body, counters and participants.
  *
  * ARGV: mode (`single` | `cluster`), conversationId, now, expectedLastSeq (`''` = none), type,
- * title (`''` = none, else `+title`), metadata JSON, key prefix, participant count P, P × (id, JSON),
- * pre-added mark count Q, Q × mark, message count N, N × (claim generation, stored value).
+ * title (`''` = none, else `+title`), metadata JSON, key prefix, restore (`''` = none, else the
+ * JSON of `AppendRequest.restore` with `seqs`, the given seq of each message), participant count P,
+ * P × (id, JSON), pre-added mark count Q, Q × mark, message count N, N × (claim generation, stored value).
  *
  * Reply: `{'CONFLICT', message}`, or `{'OK', lastSeq, results, readd, stale, oldActivity}` where
  * results[i] is the new seq, `{seq, value}` (stored duplicate) or `{seq}` (duplicate within the
@@ -146,7 +147,9 @@ export const APPEND = script(
 local single = ARGV[1] == 'single'
 local c, now, expected = ARGV[2], ARGV[3], ARGV[4]
 local ctype, title, metadata, prefix = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local at = 9
+local restore = false
+if ARGV[9] ~= '' then restore = cjson.decode(ARGV[9]) end
+local at = 10
 local np = tonumber(ARGV[at]); at = at + 1
 local pids, pjsons = {}, {}
 for j = 1, np do pids[j] = ARGV[at]; pjsons[j] = ARGV[at + 1]; at = at + 2 end
@@ -223,7 +226,14 @@ for i = 1, n do
   if dupSeq then
     if stored then results[i] = { dupSeq, (valueAt(dupSeq)) } else results[i] = { dupSeq } end
   else
-    seq = seq + 1
+    if not restore then
+      seq = seq + 1
+    elseif restore.seqs[i] > seq then
+      seq = restore.seqs[i]
+    else
+      return { 'CONFLICT', 'message ' .. id .. ' has seq ' .. string.format('%d', restore.seqs[i]) .. ', not above seq '
+        .. string.format('%d', seq) .. ' of conversation ' .. c }
+    end
     inserts[#inserts + 1] = { seq, value, h }
     batchIds[id] = seq
     if xid ~= '' then batchExt[xid] = seq end
@@ -239,11 +249,20 @@ local function staleOf()
   return stale
 end
 
-if #inserts == 0 then
+-- Nothing to write, unless a restore finds its conversation missing: it creates it (writesNothing).
+if #inserts == 0 and not (restore and not exists) then
   return { 'OK', lastSeq, results, {}, staleOf(), false }
 end
 if expected ~= '' and tonumber(expected) ~= lastSeq then
   return { 'CONFLICT', 'conversation ' .. c .. ' is at seq ' .. string.format('%d', lastSeq) .. ', not the expected ' .. expected }
+end
+-- A restore's values instead of an append's (AppendRequest.restore).
+local createdAt, updatedAt, lastMessageAt = now, now, false
+if #inserts > 0 then lastMessageAt = inserts[#inserts][3][2] end
+if restore then
+  createdAt, updatedAt = restore.createdAt, restore.updatedAt
+  if restore.lastMessageAt then lastMessageAt = restore.lastMessageAt end
+  if restore.lastSeq > seq then seq = restore.lastSeq end
 end
 
 -- Participants: added when missing. A participant new to this conversation, who has no message
@@ -272,7 +291,7 @@ if exists then
   oldActivity = meta[2] or meta[3]
   if meta[4] then redis.call('HDEL', K.conv, 'deletedAt') end
 else
-  redis.call('HSET', K.conv, 'type', ctype, 'metadata', metadata, 'createdAt', now)
+  redis.call('HSET', K.conv, 'type', ctype, 'metadata', metadata, 'createdAt', createdAt)
   if title ~= '' then redis.call('HSET', K.conv, 'title', string.sub(title, 2)) end
   if hasRevoked then redis.call('PERSIST', K.revoked) end
   made[#made + 1] = 'c'
@@ -298,16 +317,23 @@ for _, ins in ipairs(inserts) do
 end
 if #live > 0 then redis.call('ZADD', K.live, unpack(live)) end
 if #dead > 0 then redis.call('ZADD', K.dead, unpack(dead)) end
-redis.call('HSET', K.ids, unpack(ids))
+if #ids > 0 then redis.call('HSET', K.ids, unpack(ids)) end
 if #exts > 0 then redis.call('HSET', K.ext, unpack(exts)) end
 if #people > 0 then redis.call('ZADD', K.people, unpack(people)) end
 if hasRevoked then
   for j = 1, #ids, 2 do redis.call('HDEL', K.revoked, ids[j]) end
 end
-local newActivity = inserts[#inserts][3][2]
+local newActivity = lastMessageAt or createdAt
 -- The counters were read with meta: one HSET writes them with the rest.
-local fields = { 'lastSeq', seq, 'lastMessageAt', newActivity, 'updatedAt', now, 'messageCount',
-  tonumber(meta[5] or '0') + #inserts }
+local fields = { 'lastSeq', seq, 'updatedAt', updatedAt, 'messageCount', tonumber(meta[5] or '0') + #inserts }
+if lastMessageAt then
+  fields[#fields + 1] = 'lastMessageAt'
+  fields[#fields + 1] = lastMessageAt
+end
+if restore and restore.deletedAt then
+  fields[#fields + 1] = 'deletedAt'
+  fields[#fields + 1] = restore.deletedAt
+end
 for j, field in ipairs(COUNTERS) do
   if acc[field] then
     fields[#fields + 1] = field
@@ -354,7 +380,7 @@ if single then
     claimed[#claimed + 1] = prefix .. 'id:' .. id
     claimed[#claimed + 1] = string.format('%d', gen) .. '|' .. c
   end
-  redis.call('MSET', unpack(claimed))
+  if #claimed > 0 then redis.call('MSET', unpack(claimed)) end
   return { 'OK', seq, results, {}, {}, oldActivity }
 end
 

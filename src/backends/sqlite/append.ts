@@ -4,7 +4,7 @@
  */
 import type { AppendRequest, Backend } from '../../backend.js';
 import type { AppendResult, Message } from '../../model.js';
-import { planAppend } from '../../plan.js';
+import { planAppend, writesNothing } from '../../plan.js';
 import type { SqliteContext } from './context.js';
 import { addParticipantRows } from './conversations.js';
 import { messageParams, toMessage } from './rows.js';
@@ -37,25 +37,27 @@ function appendNow({ sql, indexer }: SqliteContext, request: AppendRequest): App
     }
   }
   const plan = planAppend(request, existing?.last_seq ?? 0, { byId, byExternalId });
-  if (plan.inserts.length === 0) return plan.results;
+  if (writesNothing(request, plan, existing !== undefined)) return plan.results;
+  const restore = request.restore;
   if (existing === undefined) {
     sql.insertConversation.run({
       id: conversationId,
       type: request.conversation.type,
       title: request.conversation.title ?? null,
       metadata: JSON.stringify(request.conversation.metadata),
-      now: request.now,
+      now: restore?.createdAt ?? request.now,
     });
   }
   for (const message of plan.inserts) sql.insertMessage.run(messageParams(message));
-  indexer.schedule();
+  if (plan.inserts.length > 0) indexer.schedule();
   addParticipantRows(sql, conversationId, request.participants);
-  sql.afterAppend.run({
+  const counters = {
     id: conversationId,
     lastSeq: plan.lastSeq,
     inserted: plan.inserts.length,
     lastMessageAt: plan.lastMessageAt ?? null,
-    now: request.now,
-  });
+  };
+  if (restore === undefined) sql.afterAppend.run({ ...counters, now: request.now });
+  else sql.afterRestore.run({ ...counters, updatedAt: restore.updatedAt, deletedAt: restore.deletedAt ?? null });
   return plan.results;
 }

@@ -15,6 +15,14 @@ export interface SqliteStatements {
   participantsOfMany: Statement<[string], ParticipantRow>;
   insertConversation: Statement<{ id: string; type: string; title: string | null; metadata: string; now: string }>;
   afterAppend: Statement<{ id: string; lastSeq: number; inserted: number; lastMessageAt: string | null; now: string }>;
+  afterRestore: Statement<{
+    id: string;
+    lastSeq: number;
+    inserted: number;
+    lastMessageAt: string | null;
+    updatedAt: string;
+    deletedAt: string | null;
+  }>;
   updateConversation: Statement<{
     id: string;
     type: string | null;
@@ -75,6 +83,7 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     participantsOfMany: prepare('participantsOfMany'),
     insertConversation: prepare('insertConversation'),
     afterAppend: prepare('afterAppend'),
+    afterRestore: prepare('afterRestore'),
     updateConversation: prepare('updateConversation'),
     touchConversation: prepare('touchConversation'),
     insertParticipant: prepare('insertParticipant'),

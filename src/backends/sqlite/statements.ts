@@ -21,6 +21,15 @@ export const SQLITE_SQL = {
       updated_at = :now,
       deleted_at = NULL
     WHERE id = :id`,
+  /** A restore's write (`AppendRequest.restore`): its times and deletedAt instead of an append's. */
+  afterRestore: `UPDATE conversations SET
+      last_seq = :lastSeq,
+      message_count = message_count + :inserted,
+      last_message_at = coalesce(:lastMessageAt, last_message_at),
+      activity_at = coalesce(:lastMessageAt, last_message_at, created_at),
+      updated_at = :updatedAt,
+      deleted_at = :deletedAt
+    WHERE id = :id`,
   updateConversation: `UPDATE conversations SET
       type = coalesce(:type, type),
       title = CASE WHEN :setTitle THEN :title ELSE title END,

@@ -18,7 +18,7 @@ import {
   ParticipantParams,
   ParticipantsSchema,
 } from '../schemas.js';
-import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
+import { type App, access, demandScope, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
 
 const TAG = ['conversations'];
 
@@ -121,15 +121,19 @@ function registerConversationCrud(app: App, deps: RouteDeps): void {
       path: '/v1/conversations/{conversationId}',
       tags: TAG,
       summary: 'Delete a conversation',
-      description: 'Soft by default (hides it and its messages); `hard=true` removes it and its messages for good.',
+      description:
+        "Soft by default (hides it and its messages); `hard=true` removes it and its messages for good; `hard=true&compact=true` (admin scope) also rewrites the engine's storage.",
       request: { params: ConversationParams, query: HardDeleteQuery },
       responses: { 200: json(DeletedSchema, 'deleted'), ...errors(404) },
     }),
     async (c) => {
       const { conversationId } = c.req.valid('param');
-      const hard = flag(c.req.valid('query').hard);
+      const query = c.req.valid('query');
+      const hard = flag(query.hard);
+      const compact = flag(query.compact);
+      if (compact) demandScope(c, keyring, 'admin', 'compact=true');
       const deleted = await metrics.timeStore('deleteConversation', () =>
-        store.deleteConversation(conversationId, { hard }),
+        store.deleteConversation(conversationId, { hard, compact }),
       );
       if (!deleted) throw new ChatStoreError('NOT_FOUND', `conversation ${conversationId} not found`);
       return c.json({ deleted: true as const, hard }, 200);

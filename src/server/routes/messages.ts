@@ -25,7 +25,7 @@ import {
   StatusBody,
 } from '../schemas.js';
 import { registerAppendRoute } from './append.js';
-import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
+import { type App, access, demandScope, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
 
 const TAG = ['messages'];
 
@@ -206,14 +206,18 @@ function registerChangeRoutes(app: App, deps: RouteDeps): void {
       path: '/v1/messages/{messageId}',
       tags: TAG,
       summary: 'Delete a message',
-      description: 'Soft by default (hidden from reads, search and context); `hard=true` removes it for good.',
+      description:
+        "Soft by default (hidden from reads, search and context); `hard=true` removes it for good; `hard=true&compact=true` (admin scope) also rewrites the engine's storage.",
       request: { params: MessageParams, query: HardDeleteQuery },
       responses: { 200: json(DeletedSchema, 'deleted'), ...errors(404) },
     }),
     async (c) => {
       const { messageId } = c.req.valid('param');
-      const hard = flag(c.req.valid('query').hard);
-      const deleted = await metrics.timeStore('delete', () => store.delete(messageId, { hard }));
+      const query = c.req.valid('query');
+      const hard = flag(query.hard);
+      const compact = flag(query.compact);
+      if (compact) demandScope(c, keyring, 'admin', 'compact=true');
+      const deleted = await metrics.timeStore('delete', () => store.delete(messageId, { hard, compact }));
       if (!deleted) throw new ChatStoreError('NOT_FOUND', `message ${messageId} not found`);
       return c.json({ deleted: true as const, hard }, 200);
     },

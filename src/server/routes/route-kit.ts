@@ -3,12 +3,12 @@
  * route needs (enforced and documented from one declaration), JSON bodies, error responses.
  */
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { ChatStoreError } from '../../errors.js';
 import type { ChatStore } from '../../store.js';
 import { type Keyring, requireScope } from '../auth.js';
 import type { ServerEnv } from '../env.js';
-import { RequestAbortedError } from '../errors.js';
+import { permissionDenied, RequestAbortedError } from '../errors.js';
 import type { RequestLogger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Scope } from '../principal.js';
@@ -37,6 +37,17 @@ export function access(
     security: [{ bearerAuth: [scope] }, { apiKeyHeader: [scope] }],
     middleware: [requireScope(keyring, scope), strictPathParams, readBody],
   };
+}
+
+/**
+ * A scope one option of a route needs beyond the route's own (`compact=true` on a hard delete needs
+ * `admin`): 403 when the caller's key lacks it. A keyless server grants every scope (loopback only).
+ */
+export function demandScope(c: Context<ServerEnv>, keyring: Keyring, scope: Scope, why: string): void {
+  if (!keyring.enabled) return;
+  if (c.get('principal')?.scopes.has(scope) !== true) {
+    throw permissionDenied(`the API key lacks the ${scope} scope, which ${why} needs`);
+  }
 }
 
 /**

@@ -1,9 +1,10 @@
 /** Store-wide routes: full-text search, counts, the JSONL export stream, GDPR erasure. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { redact } from '../../errors.js';
-import type { Message } from '../../model.js';
+import type { ExportRecord } from '../../store.js';
 import {
   ErasureBody,
+  ErasureQuery,
   ErasureReceiptSchema,
   ExportQuery,
   SearchPageSchema,
@@ -62,14 +63,20 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
       method: 'get',
       path: '/v1/export',
       tags: ['export'],
-      summary: 'Export messages as JSON Lines',
+      summary: 'Export conversations and messages as JSON Lines',
       description:
-        'Streams one message per line (`application/x-ndjson`), conversation by conversation in seq order, in constant memory.',
+        'Streams one JSON object per line (`application/x-ndjson`), in constant memory, conversation by conversation: first `{"conversation": {…}}` (the conversation as `GET /v1/conversations/{id}` returns it; left out with `from` or `to`, and for a soft-deleted conversation without `includeDeleted`), then its messages in seq order, each as reads return it. A reader that wants messages only skips the lines with a `conversation` key. `chatstore import` restores these lines exactly (same seqs, times, statuses, deletes).',
       request: { query: ExportQuery },
       responses: {
         200: {
-          description: 'one JSON message per line',
-          content: { 'application/x-ndjson': { schema: z.string().openapi({ example: '{"id":"…","seq":1,…}\n' }) } },
+          description: 'one JSON object per line: a conversation record, then its messages',
+          content: {
+            'application/x-ndjson': {
+              schema: z
+                .string()
+                .openapi({ example: '{"conversation":{"id":"c1","type":"private",…}}\n{"id":"…","seq":1,…}\n' }),
+            },
+          },
         },
         ...errors(),
       },
@@ -77,9 +84,9 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
     async (c) => {
       const { includeDeleted, ...filter } = c.req.valid('query');
       metrics.reads.inc({ operation: 'export' });
-      const messages = store.export({ ...filter, includeDeleted: flag(includeDeleted) })[Symbol.asyncIterator]();
+      const records = store.exportRecords({ ...filter, includeDeleted: flag(includeDeleted) })[Symbol.asyncIterator]();
       // The first read validates the filter, so a bad one is still a 400 rather than a broken stream.
-      let pending: IteratorResult<Message> | undefined = await messages.next();
+      let pending: IteratorResult<ExportRecord> | undefined = await records.next();
       const requestId = c.get('requestId');
       const encoder = new TextEncoder();
       const body = new ReadableStream<Uint8Array>({
@@ -87,7 +94,7 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
           try {
             let chunk = '';
             for (let lines = 0; lines < LINES_PER_CHUNK; lines++) {
-              const next = pending ?? (await messages.next());
+              const next = pending ?? (await records.next());
               pending = undefined;
               if (next.done === true) {
                 if (chunk !== '') controller.enqueue(encoder.encode(chunk));
@@ -106,7 +113,7 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
           }
         },
         async cancel() {
-          await messages.return?.();
+          await records.return?.();
         },
       });
       // The typed-response helpers know JSON and text only; NDJSON is a plain body.
@@ -122,13 +129,14 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
       tags: ['erasure'],
       summary: 'Erase a person (GDPR)',
       description:
-        'Hard-deletes every message the subject sent or received, removes them from every participant list and deletes conversations named by their id. Returns a receipt.',
-      request: { body: jsonBody(ErasureBody) },
+        'Hard-deletes every message the subject sent or received, removes them from every participant list and deletes conversations named by their id. Returns a receipt. With `compact=true` the engine then rewrites its storage, so the erased bytes have left its files when the response comes.',
+      request: { query: ErasureQuery, body: jsonBody(ErasureBody) },
       responses: { 200: json(ErasureReceiptSchema, 'what was removed'), ...errors(415) },
     }),
     async (c) => {
       const { subjectId } = c.req.valid('json');
-      const receipt = await metrics.timeStore('eraseSubject', () => store.eraseSubject(subjectId));
+      const compact = flag(c.req.valid('query').compact);
+      const receipt = await metrics.timeStore('eraseSubject', () => store.eraseSubject(subjectId, { compact }));
       return c.json(receipt, 200);
     },
   );

@@ -1,0 +1,147 @@
+import type { CommandOptions } from './commands.js';
+import type { Limits } from './limits.js';
+import type { Conversation, Message, NewConversation } from './model.js';
+import type { TokenCounter } from './tokens.js';
+
+/** @example new ChatStore(backend, { commands: { admin: ['ban'] }, limits: { maxBatchSize: 100 } }) */
+export interface ChatStoreOptions {
+  limits?: Partial<Limits>;
+  commands?: CommandOptions;
+  /** Default token counter for `context()`. */
+  countTokens?: TokenCounter;
+  /** The clock; tests pass a fixed one. */
+  now?: () => Date;
+  /** Id generator for messages appended without an `id`. Default: UUIDv7. */
+  newId?: () => string;
+}
+
+/** @example await store.append('c', msgs, { expectedLastSeq: 41 }); */
+export interface AppendOptions {
+  /** Fail with `CONFLICT` (storing nothing) unless the conversation's last seq is this one. */
+  expectedLastSeq?: number;
+  /** Attributes for the conversation if this call creates it. */
+  conversation?: NewConversation;
+}
+
+/** @example await store.list('c', { order: 'desc', limit: 50 }); */
+export interface ListOptions {
+  /** Only messages with a seq below this one. */
+  before?: number;
+  /** Only messages with a seq above this one. */
+  after?: number;
+  /** The `next` of a previous page; pass the same other options again. */
+  cursor?: string;
+  limit?: number;
+  order?: 'asc' | 'desc';
+  /** Only messages created at or after this time. */
+  from?: string | Date | number;
+  /** Only messages created before this time. */
+  to?: string | Date | number;
+  includeDeleted?: boolean;
+}
+
+/** @example await store.around('c', hit.message.id, { before: 3, after: 3 }); */
+export interface AroundOptions {
+  before?: number;
+  after?: number;
+  includeDeleted?: boolean;
+}
+
+/** @example await store.context('c', { maxTokens: 4000 }); */
+export interface ContextOptions {
+  /** At most this many messages. Default 50. */
+  maxMessages?: number;
+  /** At most this many tokens, counted by `countTokens`. */
+  maxTokens?: number;
+  countTokens?: TokenCounter;
+}
+
+/** @example await store.search('refund', { conversationId: 'c', limit: 10 }); */
+export interface SearchOptions {
+  conversationId?: string;
+  senderId?: string;
+  from?: string | Date | number;
+  to?: string | Date | number;
+  limit?: number;
+  cursor?: string;
+}
+
+/** @example await store.updateStatus('wamid.1', 'read', { at: webhook.timestamp * 1000 }); */
+export interface StatusOptions {
+  /** When the status happened (provider time). Default: now. */
+  at?: string | Date | number;
+  /** Why it failed, for `failed`. */
+  error?: { code?: string; message: string };
+  /** Narrows an external-id lookup to one conversation. */
+  conversationId?: string;
+}
+
+/** @example await store.edit(id, { content: 'fixed typo', metadata: { edited: true } }); */
+export interface EditOptions {
+  content?: string;
+  /** A JSON merge patch applied to the message's metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+/** @example await store.delete(id, { hard: true, compact: true }); */
+export interface DeleteOptions {
+  /** Remove it from the engine and its search index instead of hiding it. */
+  hard?: boolean;
+  /**
+   * With `hard`: once the delete commits, rewrite the engine's storage it touched, so the removed
+   * bytes have left the engine's files when the call resolves (docs/backends.md, "Erasure on disk").
+   * Costly: PostgreSQL and MySQL rewrite whole tables under a lock.
+   */
+  compact?: boolean;
+}
+
+/** @example await store.eraseSubject('+15550001', { compact: true }); */
+export interface EraseOptions {
+  /**
+   * Once the erasure commits, rewrite the engine's storage it touched, so the erased bytes have left
+   * the engine's files when the call resolves; the receipt says so (`compaction`). Costly: see
+   * docs/backends.md, "Erasure on disk".
+   */
+  compact?: boolean;
+}
+
+/** @example await store.listConversations({ participantId: '+15550001' }); */
+export interface ListConversationsOptions {
+  participantId?: string;
+  type?: string;
+  limit?: number;
+  cursor?: string;
+  includeDeleted?: boolean;
+}
+
+/** @example for await (const m of store.export({ conversationId: 'c' })) write(m); */
+export interface ExportFilter {
+  conversationId?: string;
+  from?: string | Date | number;
+  to?: string | Date | number;
+  includeDeleted?: boolean;
+}
+
+/**
+ * What `exportRecords` yields, one JSON line each in `chatstore export`: a conversation as
+ * `getConversation` returns it, wrapped (`{ conversation }`), before its messages; a message as reads
+ * return it. A reader that wants messages only skips the objects with a `conversation` key.
+ * @example for await (const record of store.exportRecords()) if (!('conversation' in record)) use(record);
+ */
+export type ExportRecord = { conversation: Conversation } | Message;
+
+/** @example await store.restore('c', messages, { conversation, more: true }); */
+export interface RestoreOptions {
+  /**
+   * The conversation as exported: when the call creates it, it gets this record's type, title,
+   * metadata, participants (with their kinds, names and joinedAt) and createdAt; every call that
+   * writes sets its updatedAt, lastMessageAt and deletedAt, and (see `more`) its lastSeq. Without
+   * it, a created conversation is a `private` one of now, with the participants the messages imply.
+   */
+  conversation?: Conversation;
+  /**
+   * More messages of this conversation follow in later calls: the record's `lastSeq` (above the
+   * last message's when the last ones were hard-deleted) is applied by the last call only.
+   */
+  more?: boolean;
+}

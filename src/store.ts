@@ -57,22 +57,7 @@ import { searchTerms } from './text.js';
 import { approximateTokens, type TokenCounter } from './tokens.js';
 import { invalid, type Validator, type ValidMessage, validator } from './validate.js';
 
-export type {
-  AppendOptions,
-  AroundOptions,
-  ChatStoreOptions,
-  ContextOptions,
-  DeleteOptions,
-  EditOptions,
-  EraseOptions,
-  ExportFilter,
-  ExportRecord,
-  ListConversationsOptions,
-  ListOptions,
-  RestoreOptions,
-  SearchOptions,
-  StatusOptions,
-} from './store-options.js';
+export type * from './store-options.js';
 
 const DEFAULT_PAGE = 50;
 const DEFAULT_RECENT = 20;

@@ -6,6 +6,7 @@
 import type { Backend, ErasureCounts, RemovalOptions } from '../../backend.js';
 import type { Stats } from '../../model.js';
 import { compactAfter } from '../compaction.js';
+import { toStats } from '../sql/rows.js';
 import { compactTables } from './compaction.js';
 import type { MysqlContext, ResultHeader } from './context.js';
 
@@ -19,19 +20,7 @@ export function maintenanceOperations(ctx: MysqlContext): MaintenanceOperations 
         conversationId === undefined
           ? await rows<Record<string, string | number | null>>(sql.statsOfAll)
           : await rows<Record<string, string | number | null>>(sql.statsOfOne, [conversationId, conversationId]);
-      const count = (name: string): number => Number(row?.[name] ?? 0);
-      return {
-        total: count('total'),
-        incoming: count('incoming'),
-        outgoing: count('outgoing'),
-        withMedia: count('with_media'),
-        commands: count('commands'),
-        adminCommands: count('admin_commands'),
-        failed: count('failed'),
-        deleted: count('deleted'),
-        byRole: { user: count('user'), assistant: count('assistant'), system: count('system'), tool: count('tool') },
-        conversations: count('conversations'),
-      };
+      return toStats(row);
     },
 
     async eraseSubject(subjectId: string, _now: string, options?: RemovalOptions): Promise<ErasureCounts> {

@@ -5,6 +5,7 @@
 import type { Backend, ErasureCounts, RemovalOptions } from '../../backend.js';
 import type { Stats } from '../../model.js';
 import { compactAfter } from '../compaction.js';
+import { toStats } from '../sql/rows.js';
 import { compactTables } from './compaction.js';
 import type { PgContext } from './context.js';
 import { toChatStoreError } from './errors.js';
@@ -20,19 +21,7 @@ export function maintenanceOperations(
         conversationId === undefined
           ? await ctx.rows<Record<string, string>>(sql.statsOfAll)
           : await ctx.rows<Record<string, string>>(sql.statsOfOne, [conversationId]);
-      const count = (name: string): number => Number(row?.[name] ?? 0);
-      return {
-        total: count('total'),
-        incoming: count('incoming'),
-        outgoing: count('outgoing'),
-        withMedia: count('with_media'),
-        commands: count('commands'),
-        adminCommands: count('admin_commands'),
-        failed: count('failed'),
-        deleted: count('deleted'),
-        byRole: { user: count('user'), assistant: count('assistant'), system: count('system'), tool: count('tool') },
-        conversations: count('conversations'),
-      };
+      return toStats(row);
     },
 
     async eraseSubject(subjectId: string, _now: string, options?: RemovalOptions): Promise<ErasureCounts> {

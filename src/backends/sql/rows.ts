@@ -9,7 +9,16 @@
  * the store produced, so a message comes back exactly as given; the flat columns (`media_url`,
  * `error_message`, `delivered_at`, …) are the old log's, for indexes and SQL users.
  */
-import type { Conversation, JsonObject, JsonValue, Media, Message, Participant, ParticipantKind } from '../../model.js';
+import type {
+  Conversation,
+  JsonObject,
+  JsonValue,
+  Media,
+  Message,
+  Participant,
+  ParticipantKind,
+  Stats,
+} from '../../model.js';
 import { searchTerms } from '../../text.js';
 
 /** A time as an engine returns it: epoch milliseconds (a number, or a numeric string). */
@@ -189,4 +198,21 @@ export function isoTime(value: StoredTime): string {
 
 function parsed<T>(value: T | string): T {
   return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}
+
+/** A stats row of the SQL engines (counts as numbers or numeric strings, snake_case names) as `Stats`. */
+export function toStats(row: Record<string, string | number | null> | undefined): Stats {
+  const count = (name: string): number => Number(row?.[name] ?? 0);
+  return {
+    total: count('total'),
+    incoming: count('incoming'),
+    outgoing: count('outgoing'),
+    withMedia: count('with_media'),
+    commands: count('commands'),
+    adminCommands: count('admin_commands'),
+    failed: count('failed'),
+    deleted: count('deleted'),
+    byRole: { user: count('user'), assistant: count('assistant'), system: count('system'), tool: count('tool') },
+    conversations: count('conversations'),
+  };
 }

@@ -14,22 +14,7 @@ export * from './model.js';
 export type { AppendPlan, StoredMatches } from './plan.js';
 export { planAppend, writesNothing } from './plan.js';
 export { nextStatus } from './status.js';
-export type {
-  AppendOptions,
-  AroundOptions,
-  ChatStoreOptions,
-  ContextOptions,
-  DeleteOptions,
-  EditOptions,
-  EraseOptions,
-  ExportFilter,
-  ExportRecord,
-  ListConversationsOptions,
-  ListOptions,
-  RestoreOptions,
-  SearchOptions,
-  StatusOptions,
-} from './store.js';
+export type * from './store/options.js';
 export { ChatStore } from './store.js';
 export { searchTerms } from './text.js';
 export type { TokenCounter } from './tokens.js';

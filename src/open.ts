@@ -19,7 +19,7 @@ export interface StoreUrl {
 type BackendLoader = (url: StoreUrl) => Promise<Backend>;
 
 const LOADERS: Readonly<Record<string, BackendLoader>> = {
-  memory: async () => (await import('./backends/memory.js')).memoryBackend(),
+  memory: async () => (await import('./backends/memory/index.js')).memoryBackend(),
   sqlite: async (url) => {
     const { sqliteBackend, sqliteUrlOptions } = await import('./backends/sqlite/index.js');
     return sqliteBackend(sqliteUrlOptions(url.location, url.params));

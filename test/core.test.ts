@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryBackend } from '../src/backends/memory.js';
+import { memoryBackend } from '../src/backends/memory/index.js';
 import { CHANGED, OPTIMISTIC_ATTEMPTS, untilUnchanged } from '../src/backends/optimistic.js';
 import { commandDetector } from '../src/commands.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
@@ -11,8 +11,8 @@ import { DEFAULT_URL, openStore, parseStoreUrl } from '../src/open.js';
 import { nextStatus } from '../src/status.js';
 import { ChatStore } from '../src/store.js';
 import { compareUtf8, searchTerms, utf8Length } from '../src/text.js';
+import { normalizeTime } from '../src/time.js';
 import { approximateTokens } from '../src/tokens.js';
-import { normalizeTime } from '../src/validate.js';
 
 describe('nextStatus (forward-only, invariant 4 in docs/ARCHITECTURE.md)', () => {
   // Rows: current status; columns: reported status, in MESSAGE_STATUSES order.

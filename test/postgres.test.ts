@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
-import { memoryBackend } from '../src/backends/memory.js';
+import { memoryBackend } from '../src/backends/memory/index.js';
 import { toChatStoreError } from '../src/backends/postgres/errors.js';
 import {
   type PgPool,

@@ -12,7 +12,7 @@
  * are content and metadata of a message edited since (`editedAt`).
  */
 import type { JsonValue, Message, NewMessage } from '../model.js';
-import { normalizeTime } from '../validate.js';
+import { normalizeTime } from '../time.js';
 import { StatusError } from './errors.js';
 
 /** The fields a retry must repeat, in the order a difference is reported. */

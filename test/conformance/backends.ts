@@ -69,7 +69,7 @@ export const ALL_BACKENDS: readonly BackendEntry[] = [
   {
     name: 'memory',
     async open(options) {
-      const { memoryBackend } = await import('../../src/backends/memory.js');
+      const { memoryBackend } = await import('../../src/backends/memory/index.js');
       return opened(new ChatStore(memoryBackend(), options));
     },
   },

@@ -1,6 +1,6 @@
 /** Conversation routes through app.request(): list, create, get, update, participants, delete. */
 import { describe, expect, test } from 'vitest';
-import { memoryBackend } from '../../src/backends/memory.js';
+import { memoryBackend } from '../../src/backends/memory/index.js';
 import type { Conversation } from '../../src/model.js';
 import { ChatStore } from '../../src/store.js';
 import { envelope, T0, testApp } from './helpers.js';

@@ -1,6 +1,6 @@
 /** The one error envelope: unknown routes, body limits, media types, malformed JSON, engine failures, bugs. */
 import { describe, expect, test } from 'vitest';
-import { memoryBackend } from '../../src/backends/memory.js';
+import { memoryBackend } from '../../src/backends/memory/index.js';
 import { ChatStoreError } from '../../src/errors.js';
 import type { ApiErrorBody } from '../../src/server/errors.js';
 import { envelope, REQUEST_ID, testApp } from './helpers.js';

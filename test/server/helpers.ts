@@ -1,7 +1,7 @@
 /** Shared helpers of the HTTP tests: an app over a fresh memory store with a stopped clock, and a caller. */
 import { onTestFinished } from 'vitest';
 import type { Backend } from '../../src/backend.js';
-import { memoryBackend } from '../../src/backends/memory.js';
+import { memoryBackend } from '../../src/backends/memory/index.js';
 import type { Message } from '../../src/model.js';
 import { type AppOptions, createApp } from '../../src/server/app.js';
 import type { ServerBindings } from '../../src/server/env.js';

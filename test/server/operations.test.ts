@@ -1,7 +1,7 @@
 /** /healthz, /readyz (which asks the engine), /metrics (Prometheus), and the admin endpoints. */
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { memoryBackend } from '../../src/backends/memory.js';
+import { memoryBackend } from '../../src/backends/memory/index.js';
 import { createApp } from '../../src/server/app.js';
 import { ChatStore } from '../../src/store.js';
 import { envelope, T0, testApp } from './helpers.js';

@@ -1,7 +1,7 @@
 /** Store-wide routes through app.request(): search, stats, the JSONL export stream, erasure. */
 import { describe, expect, test } from 'vitest';
 import type { Backend } from '../../src/backend.js';
-import { memoryBackend } from '../../src/backends/memory.js';
+import { memoryBackend } from '../../src/backends/memory/index.js';
 import type { Message } from '../../src/model.js';
 import type { ExportRecord } from '../../src/store.js';
 import { ADMIN_KEY, API_KEYS, envelope, READ_WRITE_KEY, T0, testApp, WRITE_KEY } from './helpers.js';

@@ -2,27 +2,17 @@
  * Conversations: read one or a page of them, create, update (metadata merged by the engine), add and
  * remove participants, delete (soft or hard). A conversation is read with its participants.
  */
-import type { Backend, ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
+import type { ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, JsonObject, JsonValue, Participant } from '../../model.js';
 import { compactAfter } from '../compaction.js';
+import type { ConversationOperations } from '../operations.js';
 import { type ConversationRow, type ParticipantTuple, toConversation } from '../sql/rows.js';
 import type { ConversationListShape } from '../sql/shapes.js';
 import { compactTables } from './compaction.js';
 import { bind, type MysqlContext } from './context.js';
 import { errorCode } from './errors.js';
 import { datetime, participantsJson } from './rows.js';
-
-type ConversationOperations = Pick<
-  Backend,
-  | 'getConversation'
-  | 'listConversations'
-  | 'createConversation'
-  | 'updateConversation'
-  | 'addParticipants'
-  | 'removeParticipant'
-  | 'deleteConversation'
->;
 
 /** A participant as `getConversation` and `participantsOf` select it. */
 interface ParticipantRow {

@@ -3,6 +3,7 @@
  * (`database`, `poolSize`) become options, every other one goes to mysql2.
  */
 import { ChatStoreError } from '../../errors.js';
+import { driverUrl } from '../sql/driver-url.js';
 import type { MysqlPool } from './pool.js';
 
 /**
@@ -49,20 +50,7 @@ export interface MysqlSettings {
  * @example mysqlUrlOptions('app:secret@db:3306/chat', new URLSearchParams('poolSize=20'))
  */
 export function mysqlUrlOptions(location: string, params: URLSearchParams): MysqlOptions {
-  // The location arrives percent-decoded: encode the user and password again for the URL parser.
-  const at = location.lastIndexOf('@');
-  let authority = location;
-  if (at >= 0) {
-    const userInfo = location.slice(0, at);
-    const colon = userInfo.indexOf(':');
-    const user = colon < 0 ? userInfo : userInfo.slice(0, colon);
-    const password = colon < 0 ? undefined : userInfo.slice(colon + 1);
-    authority = `${encodeURIComponent(user)}${password === undefined ? '' : `:${encodeURIComponent(password)}`}@${location.slice(at + 1)}`;
-  }
-  const query = new URLSearchParams(params);
-  for (const name of URL_OPTIONS) query.delete(name);
-  const rest = query.toString();
-  return { url: `mysql://${authority}${rest === '' ? '' : `?${rest}`}`, ...urlParams(params) };
+  return { url: driverUrl('mysql', location, params, URL_OPTIONS), ...urlParams(params) };
 }
 
 export function checkOptions(options: MysqlOptions): MysqlSettings {

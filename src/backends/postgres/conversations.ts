@@ -2,28 +2,18 @@
  * Conversations and their participants: read, list (one prepared statement per listing shape),
  * create, patch, add and remove participants, soft and hard delete.
  */
-import type { Backend, ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
+import type { ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, Participant } from '../../model.js';
 import { compactAfter } from '../compaction.js';
+import type { ConversationOperations } from '../operations.js';
 import { type ConversationRow, participantColumns, toConversation } from '../sql/rows.js';
 import type { ConversationListShape } from '../sql/shapes.js';
 import { compactTables } from './compaction.js';
 import type { PgContext } from './context.js';
 import { toChatStoreError } from './errors.js';
 
-export function conversationOperations(
-  ctx: PgContext,
-): Pick<
-  Backend,
-  | 'getConversation'
-  | 'listConversations'
-  | 'createConversation'
-  | 'updateConversation'
-  | 'addParticipants'
-  | 'removeParticipant'
-  | 'deleteConversation'
-> {
+export function conversationOperations(ctx: PgContext): ConversationOperations {
   const { sql } = ctx;
 
   const loadConversation = async (id: string): Promise<Conversation | undefined> => {

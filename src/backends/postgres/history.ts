@@ -4,7 +4,7 @@
  * its own (`test/postgres-explain` checks the plans).
  */
 import { ChatStoreError } from '../../errors.js';
-import { normalizeTime } from '../../validate.js';
+import { normalizeTime } from '../../time.js';
 import type { PgContext } from './context.js';
 import type { PostgresBackend } from './types.js';
 

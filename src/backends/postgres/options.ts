@@ -5,6 +5,7 @@
  * for the driver.
  */
 import { ChatStoreError } from '../../errors.js';
+import { driverUrl } from '../sql/driver-url.js';
 import type { PgPool, PostgresOptions } from './types.js';
 
 const DEFAULT_SCHEMA = 'chatstore';
@@ -25,20 +26,7 @@ export interface PgSettings {
 
 /** `postgresUrlOptions`: options from a store URL's parts (what `openStore('postgres://…')` passes). */
 export function urlOptions(location: string, params: URLSearchParams): PostgresOptions {
-  // The location arrives percent-decoded: encode the user and password again for the driver.
-  const at = location.lastIndexOf('@');
-  let authority = location;
-  if (at >= 0) {
-    const userInfo = location.slice(0, at);
-    const colon = userInfo.indexOf(':');
-    const user = colon < 0 ? userInfo : userInfo.slice(0, colon);
-    const password = colon < 0 ? undefined : userInfo.slice(colon + 1);
-    authority = `${encodeURIComponent(user)}${password === undefined ? '' : `:${encodeURIComponent(password)}`}@${location.slice(at + 1)}`;
-  }
-  const query = new URLSearchParams(params);
-  for (const name of URL_OPTIONS) query.delete(name);
-  const rest = query.toString();
-  return { url: `postgres://${authority}${rest === '' ? '' : `?${rest}`}`, ...urlParams(params) };
+  return { url: driverUrl('postgres', location, params, URL_OPTIONS), ...urlParams(params) };
 }
 
 export function checkOptions(options: PostgresOptions): PgSettings {

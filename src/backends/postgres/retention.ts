@@ -3,7 +3,7 @@
  * listing the monthly partitions and dropping whole months.
  */
 import { ChatStoreError } from '../../errors.js';
-import { normalizeTime } from '../../validate.js';
+import { normalizeTime } from '../../time.js';
 import type { PgContext } from './context.js';
 import { toChatStoreError } from './errors.js';
 import { notPartitioned } from './partitions.js';

@@ -3,11 +3,12 @@
  * participant's index, every entry verified against the conversation), created, updated, their
  * participants, soft and hard deletes.
  */
-import type { Backend, ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
+import type { ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import { applyMergePatch } from '../../merge-patch.js';
 import type { Conversation, ConversationPatch, JsonObject, Participant } from '../../model.js';
 import { compareUtf8 } from '../../text.js';
+import type { ConversationOperations } from '../operations.js';
 import { CHANGED, untilUnchanged } from '../optimistic.js';
 import { releaseClaims } from './claims.js';
 import { compactingAfter } from './compaction.js';
@@ -36,18 +37,7 @@ export interface DroppedConversation {
   participants: string[];
 }
 
-export function conversationOperations(
-  ctx: RedisContext,
-): Pick<
-  Backend,
-  | 'getConversation'
-  | 'listConversations'
-  | 'createConversation'
-  | 'updateConversation'
-  | 'addParticipants'
-  | 'removeParticipant'
-  | 'deleteConversation'
-> {
+export function conversationOperations(ctx: RedisContext): ConversationOperations {
   const { guard, inConversation } = ctx;
   return {
     getConversation: (id) => guard(() => readConversation(ctx, id)),

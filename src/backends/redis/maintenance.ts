@@ -3,8 +3,10 @@
  * erasure of one subject (through its participant index), the stable scan of conversation ids
  * for export, and the rewrite of the servers' persistence files (`compaction.ts`).
  */
+
 import type { Backend, ErasureCounts } from '../../backend.js';
 import type { Stats } from '../../model.js';
+import { emptyStats } from '../stats.js';
 import { releaseClaims } from './claims.js';
 import { compactingAfter, compactServers } from './compaction.js';
 import { inBatches, PAGE, type RedisContext } from './context.js';
@@ -79,21 +81,6 @@ async function statsNow({ client, keys }: RedisContext, conversationId?: string)
     if (ids.length < PAGE) return stats;
     after = ids[ids.length - 1];
   }
-}
-
-function emptyStats(): Stats {
-  return {
-    total: 0,
-    incoming: 0,
-    outgoing: 0,
-    withMedia: 0,
-    commands: 0,
-    adminCommands: 0,
-    failed: 0,
-    deleted: 0,
-    byRole: { user: 0, assistant: 0, system: 0, tool: 0 },
-    conversations: 0,
-  };
 }
 
 async function eraseSubjectNow(ctx: RedisContext, subjectId: string): Promise<ErasureCounts> {

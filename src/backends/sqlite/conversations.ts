@@ -4,26 +4,16 @@
  */
 
 import type Database from 'better-sqlite3';
-import type { Backend, ConversationQuery, CreateConversationRequest } from '../../backend.js';
+import type { ConversationQuery, CreateConversationRequest } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, Participant } from '../../model.js';
+import type { ConversationOperations } from '../operations.js';
 import type { SqliteContext } from './context.js';
 import { erasing } from './erasure.js';
 import type { SqliteStatements } from './prepared.js';
 import type { ErasedText } from './residue.js';
 import { type ConversationRow, type ParticipantRow, toConversation } from './rows.js';
 import { type ConversationListShape, conversationListSql, type ListParams } from './statements.js';
-
-type ConversationOperations = Pick<
-  Backend,
-  | 'getConversation'
-  | 'listConversations'
-  | 'createConversation'
-  | 'updateConversation'
-  | 'addParticipants'
-  | 'removeParticipant'
-  | 'deleteConversation'
->;
 
 /** A conversation with its participants, read inside the caller's transaction or snapshot. */
 export function loadConversation(sql: SqliteStatements, id: string): Conversation | undefined {

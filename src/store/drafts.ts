@@ -1,7 +1,7 @@
 /** How the store turns validated input into what engines store: drafts, participants, sizes. */
-import type { MessageDraft } from './backend.js';
-import type { Message, NewParticipant, Participant, ParticipantKind } from './model.js';
-import { utf8Length } from './text.js';
+import type { MessageDraft } from '../backend.js';
+import type { Message, NewParticipant, Participant, ParticipantKind } from '../model.js';
+import { utf8Length } from '../text.js';
 
 /** A stored message as `restore` hands it to the engine: normalized as `#draft` normalizes, its seq kept. */
 export function restoredDraft(message: Message): MessageDraft {

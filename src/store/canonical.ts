@@ -1,4 +1,4 @@
-import type { Conversation, Media, Message, Participant, Stats, StatusTimes } from './model.js';
+import type { Conversation, Media, Message, Participant, Stats, StatusTimes } from '../model.js';
 
 const STATUS_ORDER: readonly (keyof StatusTimes)[] = ['queued', 'sent', 'delivered', 'read', 'failed'];
 

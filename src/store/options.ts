@@ -1,7 +1,7 @@
-import type { CommandOptions } from './commands.js';
-import type { Limits } from './limits.js';
-import type { Conversation, Message, NewConversation } from './model.js';
-import type { TokenCounter } from './tokens.js';
+import type { CommandOptions } from '../commands.js';
+import type { Limits } from '../limits.js';
+import type { Conversation, Message, NewConversation } from '../model.js';
+import type { TokenCounter } from '../tokens.js';
 
 /** @example new ChatStore(backend, { commands: { admin: ['ban'] }, limits: { maxBatchSize: 100 } }) */
 export interface ChatStoreOptions {

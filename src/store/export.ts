@@ -1,0 +1,57 @@
+/** ChatStore's export: conversation by conversation in seq order, page by page, with or without conversation records. */
+import type { Message } from '../model.js';
+import { canonicalConversation, canonicalMessage } from './canonical.js';
+import { type StoreCore, timeRange } from './core.js';
+import type { ExportFilter, ExportRecord } from './options.js';
+
+const EXPORT_PAGE = 500;
+
+export async function* exportScan(
+  core: StoreCore,
+  filter: ExportFilter,
+  withConversations: boolean,
+): AsyncIterable<ExportRecord> {
+  const { backend } = core;
+  const range = timeRange(core, filter.from, filter.to);
+  const includeDeleted = filter.includeDeleted === true;
+  const conversationIds =
+    filter.conversationId === undefined
+      ? allConversationIds(core)
+      : single(core.validate.id(filter.conversationId, 'conversationId'));
+  const conversationLines = withConversations && range.from === undefined && range.to === undefined;
+  for await (const conversationId of conversationIds) {
+    if (conversationLines) {
+      const conversation = await backend.getConversation(conversationId);
+      if (conversation !== undefined && (includeDeleted || conversation.deletedAt === undefined)) {
+        yield { conversation: canonicalConversation(conversation) };
+      }
+    }
+    let afterSeq = 0;
+    for (;;) {
+      const rows = await backend.range(conversationId, {
+        order: 'asc',
+        afterSeq,
+        limit: EXPORT_PAGE,
+        includeDeleted,
+        ...range,
+      });
+      for (const row of rows) yield canonicalMessage(row);
+      if (rows.length < EXPORT_PAGE) break;
+      afterSeq = (rows[rows.length - 1] as Message).seq;
+    }
+  }
+}
+
+async function* allConversationIds(core: StoreCore): AsyncIterable<string> {
+  let after: string | undefined;
+  for (;;) {
+    const ids = await core.backend.conversationIds(after, EXPORT_PAGE);
+    yield* ids;
+    if (ids.length < EXPORT_PAGE) return;
+    after = ids[ids.length - 1];
+  }
+}
+
+async function* single(id: string): AsyncIterable<string> {
+  yield id;
+}

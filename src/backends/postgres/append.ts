@@ -39,7 +39,7 @@ export function appendOperations(ctx: PgContext): Pick<Backend, 'append'> {
           throw toChatStoreError(error);
         }
       }
-      return appendFastThenUnderLock({
+      const results = await appendFastThenUnderLock({
         // A restore keeps the given seqs, which the one-trip statement would count anew.
         ...(request.restore === undefined ? { inOneTrip: () => appendInOneTrip(ctx, request, relative) } : {}),
         underLock: () => appendUnderLock(ctx, request),
@@ -47,6 +47,8 @@ export function appendOperations(ctx: PgContext): Pick<Backend, 'append'> {
         attempts: APPEND_ATTEMPTS,
         toError: toChatStoreError,
       });
+      ctx.plans.written(results.filter((result) => !result.duplicate).length);
+      return results;
     },
   };
 }

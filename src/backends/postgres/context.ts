@@ -12,6 +12,7 @@ import { fromStoredMessage, type StoredMessageRow } from '../sql/rows.js';
 import type { ShapedSql } from '../sql/shapes.js';
 import { toChatStoreError } from './errors.js';
 import type { PgPartitions } from './partitions.js';
+import { type PlanFreshness, planFreshness } from './plan-freshness.js';
 import type { PgLayout } from './schema.js';
 import { type PgSql, type PgTextSearch, pgSql, pgTextSearch } from './statements.js';
 import { inTransaction } from './transaction.js';
@@ -39,6 +40,8 @@ export interface PgContext {
   readonly statementNames: Map<string, string>;
   /** The statements of the query shapes met so far, by shape key. */
   readonly shapes: Map<string, ShapedSql>;
+  /** When each connection remakes its plans; the append path reports what it wrote. */
+  readonly plans: PlanFreshness;
 
   /** Throws `UNAVAILABLE` once the backend is closed. */
   ensureOpen(): void;
@@ -61,6 +64,7 @@ export function createContext(
   const lifecycle: PgLifecycle = { closed: false };
   const statementNames = new Map<string, string>();
   const shapes = new Map<string, ShapedSql>();
+  const plans = planFreshness();
 
   const ensureOpen = (): void => {
     if (lifecycle.closed) throw new ChatStoreError('UNAVAILABLE', 'the postgres backend is closed');
@@ -76,12 +80,35 @@ export function createContext(
     return name;
   };
 
-  const query = async (text: string, values: unknown[] = []): Promise<PgQueryResult> => {
-    ensureOpen();
+  /** A client of the pool with plans that fit the tables; released by the caller. */
+  const checkOut = async (): Promise<PgPoolClient> => {
+    let client: PgPoolClient;
     try {
-      return await pool.query({ name: statementName(text), text, values });
+      client = await pool.connect();
     } catch (error) {
       throw toChatStoreError(error);
+    }
+    try {
+      await plans.refresh(client);
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw toChatStoreError(error);
+    }
+    return client;
+  };
+
+  const query = async (text: string, values: unknown[] = []): Promise<PgQueryResult> => {
+    ensureOpen();
+    const client = await checkOut();
+    // As pg's pool.query: a client whose statement failed is destroyed, not returned.
+    let failure: Error | undefined;
+    try {
+      return await client.query({ name: statementName(text), text, values });
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      throw toChatStoreError(error);
+    } finally {
+      client.release(failure);
     }
   };
 
@@ -97,18 +124,14 @@ export function createContext(
     lifecycle,
     statementNames,
     shapes,
+    plans,
     ensureOpen,
     query,
     rows,
     messages: async (text, values) => (await rows<StoredMessageRow>(text, values)).map(fromStoredMessage),
     async transaction(work) {
       ensureOpen();
-      let client: PgPoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw toChatStoreError(error);
-      }
+      const client = await checkOut();
       return inTransaction(client, () =>
         work((text, values = []) => client.query({ name: statementName(text), text, values })),
       );

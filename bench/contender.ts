@@ -6,8 +6,14 @@
 import type { JsonObject, NewMessage } from '../src/model.js';
 
 /** The workloads, in the order they run. */
-export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'http'] as const;
+export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W1L', 'http'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
+
+/** Workloads that run only when named in `--workloads` (long, or needing more than the store). */
+export const OPT_IN_WORKLOADS: readonly WorkloadId[] = ['W1L', 'http'];
+
+/** What a run without `--workloads` runs: W1–W6. */
+export const DEFAULT_WORKLOADS: readonly WorkloadId[] = WORKLOADS.filter((id) => !OPT_IN_WORKLOADS.includes(id));
 
 /** What reads give back: enough to check order and identity. chatstore's `Message` fits. */
 export interface ReadMessage {
@@ -36,7 +42,20 @@ export interface ContenderInstance {
   readAll(conversationId: string): Promise<ReadMessage[]>;
   /** Full-text search; resolves to the number of hits returned (at most `limit`). */
   search?(query: string, limit: number): Promise<number>;
+  /** The storage everything stored so far takes; absent when the contender cannot tell (memory, Redis). */
+  footprint?(): Promise<Footprint>;
   close(): Promise<void>;
+}
+
+/**
+ * What a contender's data takes, measured while it is open: SQLite, the database file with its WAL
+ * and shared-memory file; PostgreSQL, every table of the workspace's schema with its TOAST and
+ * indexes (`pg_total_relation_size`); MySQL, InnoDB `data_length + index_length` after ANALYZE.
+ */
+export interface Footprint {
+  bytes: number;
+  /** What the bytes are made of, one line per table (PostgreSQL: tuples and every index's size). */
+  detail?: string;
 }
 
 /** Where an instance may put its data; the runner removes both afterwards. */

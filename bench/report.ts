@@ -118,6 +118,11 @@ export function renderMarkdown(report: BenchReport, chart?: string): string {
     lines.push(workload.method);
     lines.push('');
     lines.push(workloadTable(workload));
+    const details = workloadDetails(workload);
+    if (details !== '') {
+      lines.push('');
+      lines.push(details);
+    }
   }
   lines.push('');
   return lines.join('\n');
@@ -133,6 +138,17 @@ export function workloadTable(workload: WorkloadResult): string {
     noteOf(row),
   ]);
   return table(header, body);
+}
+
+/**
+ * The rows' details under the table, one list per contender (W1L on PostgreSQL: its tables' tuples
+ * and index sizes); empty when no row has any.
+ */
+export function workloadDetails(workload: WorkloadResult): string {
+  return workload.rows
+    .filter((row) => row.detail !== undefined && row.detail !== '')
+    .map((row) => [`${row.contender}:`, ...(row.detail ?? '').split('\n').map((line) => `- ${line}`)].join('\n'))
+    .join('\n\n');
 }
 
 function noteOf(row: Row): string {
@@ -185,6 +201,7 @@ export function chartSpec(report: BenchReport): Record<string, unknown> {
     W1: 'W1 sequential',
     W2: 'W2 8 concurrent writers',
     W6: 'W6 bulk import',
+    W1L: 'W1L long sequential',
   };
   const throughput = report.workloads
     .filter((w) => w.id in throughputOf)

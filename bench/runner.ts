@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WORKLOADS, type WorkloadId, type Workspace } from './contender.js';
+import { DEFAULT_WORKLOADS, WORKLOADS, type WorkloadId, type Workspace } from './contender.js';
 import {
   connectRedis,
   DEFAULT_REDIS_URL,
@@ -35,6 +35,9 @@ import { loadWorkloads } from './workloads/index.js';
 export const FULL_SIZES: Readonly<Sizes> = {
   w1Appends: 5000,
   w1Warmup: 200,
+  w1lAppends: 200_000,
+  w1lBlock: 10_000,
+  w1lConversations: 200,
   w2Writers: 8,
   w2PerWriter: 500,
   w2SpreadConversations: 200,
@@ -60,6 +63,9 @@ export const FULL_SIZES: Readonly<Sizes> = {
 export const QUICK_SIZES: Readonly<Sizes> = {
   w1Appends: 200,
   w1Warmup: 20,
+  w1lAppends: 2000,
+  w1lBlock: 500,
+  w1lConversations: 200,
   w2Writers: 8,
   w2PerWriter: 50,
   w2SpreadConversations: 20,
@@ -92,7 +98,7 @@ export interface BenchOptions {
   quick?: boolean;
   /** Directory for the report files (default `bench/results` of this checkout). */
   out?: string;
-  /** Workloads to run (`W1` … `W6`, `http`; default W1–W6). */
+  /** Workloads to run (`W1` … `W6`, and the opt-in `W1L` and `http`; default W1–W6). */
   workloads?: readonly string[];
   /** Naive designs to include (default all three; `[]` for none). */
   naive?: readonly string[];
@@ -111,7 +117,7 @@ export async function runBench(options: BenchOptions = {}): Promise<{ report: Be
   const backends = pick(options.backends ?? ['sqlite'], BENCH_BACKENDS, 'backend') as BenchBackend[];
   const designs = pick(options.naive ?? NAIVE_DESIGNS, NAIVE_DESIGNS, 'naive design') as NaiveDesign[];
   const workloadIds = pick(
-    (options.workloads ?? WORKLOADS.filter((id) => id !== 'http')).map(normalizeWorkload),
+    (options.workloads ?? DEFAULT_WORKLOADS).map(normalizeWorkload),
     WORKLOADS,
     'workload',
   ) as WorkloadId[];
@@ -241,7 +247,7 @@ export async function runBench(options: BenchOptions = {}): Promise<{ report: Be
 }
 
 function normalizeWorkload(name: string): string {
-  return /^w\d$/i.test(name) ? name.toUpperCase() : name.toLowerCase();
+  return /^w\d+l?$/i.test(name.trim()) ? name.toUpperCase() : name.toLowerCase();
 }
 
 function pick(names: readonly string[], known: readonly string[], what: string): string[] {
@@ -283,9 +289,9 @@ async function sweepRedis(url: string, prefix: string): Promise<void> {
 function commandLine(backends: string[], quick: boolean, workloads: string[], designs: string[]): string {
   const parts = ['npm run bench --', `--backend ${backends.join(',')}`];
   if (quick) parts.push('--quick');
-  if (workloads.length !== WORKLOADS.length - 1 || workloads.includes('http')) {
-    parts.push(`--workloads ${workloads.join(',')}`);
-  }
+  const isDefault =
+    workloads.length === DEFAULT_WORKLOADS.length && DEFAULT_WORKLOADS.every((id) => workloads.includes(id));
+  if (!isDefault) parts.push(`--workloads ${workloads.join(',')}`);
   if (designs.length !== NAIVE_DESIGNS.length)
     parts.push(designs.length === 0 ? '--no-naive' : `--naive ${designs.join(',')}`);
   return parts.join(' ');

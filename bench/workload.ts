@@ -11,6 +11,10 @@ export interface Sizes {
   /** W1: measured appends, after `w1Warmup` discarded ones. */
   w1Appends: number;
   w1Warmup: number;
+  /** W1L (opt-in): appends over `w1lConversations` conversations, timed per block of `w1lBlock`; W1's warm-up first. */
+  w1lAppends: number;
+  w1lBlock: number;
+  w1lConversations: number;
   /** W2: writers, and appends per writer, into one conversation. */
   w2Writers: number;
   w2PerWriter: number;
@@ -66,6 +70,10 @@ export interface Row {
   status: RowStatus;
   note?: string;
   cells: Record<string, Cell>;
+  /** Measurements behind the cells, one per step, kept in the JSON report (W1L: msg/s of every block). */
+  series?: Record<string, number[]>;
+  /** Lines printed under the table (W1L on PostgreSQL: tuples and index sizes per table). */
+  detail?: string;
 }
 
 export interface WorkloadResult {
@@ -154,6 +162,23 @@ export async function fill(
 /** "1.2 min", "40 s" */
 export function duration(ms: number): string {
   return ms >= 90_000 ? `${(ms / 60_000).toFixed(1)} min` : `${Math.round(ms / 1000)} s`;
+}
+
+/** "85.3 MiB", "16 KiB", "512 B" */
+export function byteSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 || value >= 100 ? `${Math.round(value)} ${units[unit]}` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** "1 table", "12 tables" */
+export function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** "100k", "1M", "500" */

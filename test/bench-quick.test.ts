@@ -67,6 +67,49 @@ describe('bench harness', () => {
   });
 });
 
+describe('W1L long sequential appends (opt-in)', () => {
+  test('runs only when named, reports the rate per block and the storage per message of each SQLite contender', async () => {
+    const { report, files } = await runBench({
+      backends: ['memory', 'sqlite'],
+      quick: true,
+      workloads: ['w1l'],
+      naive: [],
+      out,
+      log: () => {},
+      sizes: { w1Warmup: 5, w1lAppends: 300, w1lBlock: 100, w1lConversations: 20 },
+    });
+
+    expect(report.workloads.map((w) => w.id)).toEqual(['W1L']);
+    expect(report.command).toContain('--workloads W1L');
+    expect(await readFile(files.markdown, 'utf8')).toContain('## W1L ');
+    const rows = report.workloads[0]?.rows ?? [];
+    expect(rows.map((row) => [row.contender, row.status])).toEqual([
+      ['chatstore memory', 'ok'],
+      ['chatstore sqlite FULL', 'ok'],
+      ['raw better-sqlite3 FULL', 'ok'],
+      ['chatstore sqlite NORMAL', 'ok'],
+      ['raw better-sqlite3 NORMAL', 'ok'],
+    ]);
+    for (const row of rows) {
+      expect(row.cells.appends).toBe(300);
+      for (const key of ['msgPerSec', 'firstBlockMsgPerSec', 'lastBlockMsgPerSec', 'lastOverFirst']) {
+        expect(row.cells[key]).toBeTypeOf('number');
+        expect(row.cells[key] as number).toBeGreaterThan(0);
+      }
+      expect(row.series?.blockMsgPerSec).toHaveLength(3);
+      expect(row.series?.blockMsgPerSec?.[0]).toBe(row.cells.firstBlockMsgPerSec);
+      expect(row.series?.blockMsgPerSec?.[2]).toBe(row.cells.lastBlockMsgPerSec);
+      expect(row.note).toMatch(/^per 100: [\d,]+ · [\d,]+ · [\d,]+/);
+      if (row.contender.includes('sqlite')) {
+        expect(row.cells.bytesPerMessage).toBeTypeOf('number');
+        expect(row.cells.bytesPerMessage as number).toBeGreaterThan(0);
+      } else {
+        expect(row.cells.bytesPerMessage).toBeNull();
+      }
+    }
+  });
+});
+
 describe('bench measurements', () => {
   test('percentiles are nearest-rank over sorted samples', () => {
     const hundred = Array.from({ length: 100 }, (_, i) => i + 1);

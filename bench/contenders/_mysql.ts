@@ -4,7 +4,8 @@
  * the server's InnoDB makes durable. Nothing outside the `chatstore_bench_` databases is touched.
  */
 import { createHash } from 'node:crypto';
-import type { Contender, Workspace } from '../contender.js';
+import type { Contender, Footprint, Workspace } from '../contender.js';
+import { byteSize, plural } from '../workload.js';
 import { cleaningUp } from './_cleanup.js';
 import { probeInChild, type ServerDurability } from './_probe.js';
 
@@ -97,4 +98,37 @@ export function probeMysqlDurability(): MysqlDurability {
     label: `${label} (flush_log_at_trx_commit=${flush})`,
     sentence: `${server.version}, innodb_flush_log_at_trx_commit=${flush}, ${binlog}: ${lost}`,
   };
+}
+
+/**
+ * What a bench database holds: InnoDB's `data_length + index_length` of every table, after
+ * `ANALYZE TABLE` (the figures are InnoDB's statistics, which lag the table until it is analyzed).
+ * @example const { bytes, detail } = await mysqlFootprint(benchDatabase(workspace));
+ */
+export async function mysqlFootprint(database: string): Promise<Footprint> {
+  const mysql = await import('mysql2/promise');
+  const connection = await mysql.createConnection({ ...connectionOptions(), charset: 'utf8mb4' });
+  try {
+    const query = `SELECT table_name AS name, table_rows AS \`rows\`, data_length AS data, index_length AS \`indexes\`
+      FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY data_length + index_length DESC, table_name`;
+    type TableRow = { name: string; rows: number | string; data: number | string; indexes: number | string };
+    const names = ((await connection.query(query, [database]))[0] as TableRow[]).map((table) => table.name);
+    if (names.length > 0) {
+      await connection.query(`ANALYZE TABLE ${names.map((name) => `\`${database}\`.\`${name}\``).join(', ')}`);
+    }
+    const tables = (await connection.query(query, [database]))[0] as TableRow[];
+    const bytes = tables.reduce((sum, table) => sum + Number(table.data) + Number(table.indexes), 0);
+    return {
+      bytes,
+      detail: [
+        `database ${database}: ${byteSize(bytes)} in ${plural(tables.length, 'table')} (InnoDB data + indexes, after ANALYZE TABLE)`,
+        ...tables.map(
+          (table) =>
+            `${table.name}: about ${plural(Number(table.rows), 'row')}; data ${byteSize(Number(table.data))}, indexes ${byteSize(Number(table.indexes))}`,
+        ),
+      ].join('\n'),
+    };
+  } finally {
+    await connection.end();
+  }
 }

@@ -4,7 +4,8 @@
  * outside the `chatstore_bench_` schemas is touched.
  */
 import { createHash } from 'node:crypto';
-import type { Contender, Workspace } from '../contender.js';
+import type { Contender, Footprint, Workspace } from '../contender.js';
+import { byteSize, plural } from '../workload.js';
 import { cleaningUp } from './_cleanup.js';
 import { probeInChild, type ServerDurability } from './_probe.js';
 
@@ -71,4 +72,95 @@ export function pgStoreUrl(workspace: Workspace, partitioning: 'none' | 'monthly
   url.searchParams.set('schema', benchSchema(workspace));
   if (partitioning !== 'none') url.searchParams.set('partitioning', partitioning);
   return url.toString();
+}
+
+/**
+ * A session publishes its table counters (`pg_stat_user_tables`) at the end of a transaction at most
+ * once a second; what it did in its last second before going idle is published up to 10 s later
+ * (PostgreSQL 15: PGSTAT_MIN_INTERVAL, PGSTAT_IDLE_INTERVAL). So `pgFootprint` waits this long, lets
+ * the contender run one query on each of its connections (which then publish everything), and reads.
+ */
+const STATS_FLUSH_WAIT_MS = 1100;
+/** Then it reads until two reads 200 ms apart agree, for at most this long. */
+const STATS_SETTLE_MS = 3000;
+
+interface TableStats {
+  table: string;
+  live: string;
+  dead: string;
+  updated: string;
+  hot: string;
+  /** Rows inserted, updated or deleted since the table was created. */
+  writes: string | null;
+  total: string;
+  heap: string;
+  indexes: { name: string; bytes: number | string }[] | null;
+}
+
+/**
+ * What a bench schema holds: the bytes of every table with its TOAST and indexes
+ * (`pg_total_relation_size`, all forks), and per table its live and dead tuples, updates (HOT ones)
+ * and every index's size. `touch` runs a query on each of the contender's connections, so that
+ * their counters are published before they are read (see STATS_FLUSH_WAIT_MS).
+ * @example const { bytes, detail } = await pgFootprint(benchSchema(workspace), () => pool.query('SELECT 1'));
+ */
+export async function pgFootprint(schema: string, touch: () => Promise<unknown>): Promise<Footprint> {
+  await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_WAIT_MS));
+  await touch();
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    const read = async (): Promise<TableStats[]> =>
+      (
+        await client.query<TableStats>(
+          `SELECT c.relname AS "table",
+            s.n_live_tup AS live, s.n_dead_tup AS dead, s.n_tup_upd AS updated, s.n_tup_hot_upd AS hot,
+            s.n_tup_ins + s.n_tup_upd + s.n_tup_del AS writes,
+            pg_total_relation_size(c.oid) AS total, pg_table_size(c.oid) AS heap,
+            (SELECT json_agg(json_build_object('name', i.relname, 'bytes', pg_relation_size(i.oid)) ORDER BY i.relname)
+              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid) AS indexes
+          FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+          LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+          WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')
+          ORDER BY pg_total_relation_size(c.oid) DESC, c.relname`,
+          [schema],
+        )
+      ).rows;
+    let tables = await read();
+    for (const settleBy = Date.now() + STATS_SETTLE_MS; Date.now() < settleBy; ) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const again = await read();
+      const same = JSON.stringify(again) === JSON.stringify(tables);
+      tables = again;
+      if (same) break;
+    }
+    const bytes = tables.reduce((sum, table) => sum + Number(table.total), 0);
+    const number = (text: string) => Number(text).toLocaleString('en-US');
+    // Tables never written (empty partitions, unused side tables) take one line together.
+    const untouched = (table: TableStats) => Number(table.writes ?? 0) === 0;
+    const lines = tables
+      .filter((table) => !untouched(table))
+      .map((table) => {
+        const indexes = (table.indexes ?? []).map((index) => `${index.name} ${byteSize(Number(index.bytes))}`);
+        return `${table.table}: ${number(table.live)} live, ${number(table.dead)} dead tuples, ${number(table.updated)} updated (${number(table.hot)} HOT); ${byteSize(Number(table.total))} (heap with TOAST ${byteSize(Number(table.heap))}); indexes: ${indexes.length === 0 ? 'none' : indexes.join(', ')}`;
+      });
+    const empty = tables.filter(untouched);
+    if (empty.length > 0) {
+      const emptyBytes = empty.reduce((sum, table) => sum + Number(table.total), 0);
+      lines.push(
+        `${plural(empty.length, 'table')} never written, ${byteSize(emptyBytes)} with their indexes: ${empty.map((table) => table.table).join(', ')}`,
+      );
+    }
+    return {
+      bytes,
+      detail: [
+        `schema ${schema}: ${byteSize(bytes)} in ${plural(tables.length, 'table')} (tables, TOAST and indexes)`,
+        ...lines,
+      ].join('\n'),
+    };
+  } finally {
+    await client.end();
+  }
 }

@@ -4,7 +4,7 @@
  * when the instance closes. The durability both print is read from the server.
  */
 import type { Contender } from '../contender.js';
-import { dropsDatabaseOnClose, mysqlStoreUrl, probeMysqlDurability } from './_mysql.js';
+import { benchDatabase, dropsDatabaseOnClose, mysqlFootprint, mysqlStoreUrl, probeMysqlDurability } from './_mysql.js';
 import { chatstoreContender } from './chatstore.js';
 import { rawMysqlContender } from './raw-mysql.js';
 
@@ -21,6 +21,7 @@ export function mysqlContenders(): Contender[] {
         durabilityLabel: durability.label,
         durability: durability.sentence,
         url: mysqlStoreUrl,
+        footprint: (workspace) => mysqlFootprint(benchDatabase(workspace)),
       }),
     ),
     rawMysqlContender(durability),

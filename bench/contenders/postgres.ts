@@ -4,7 +4,7 @@
  * a schema of its own and drops it when it closes.
  */
 import type { Contender } from '../contender.js';
-import { dropsSchemaOnClose, pgStoreUrl, probePgDurability } from './_pg.js';
+import { benchSchema, dropsSchemaOnClose, pgFootprint, pgStoreUrl, probePgDurability } from './_pg.js';
 import { chatstoreContender } from './chatstore.js';
 import { rawPgContender } from './raw-pg.js';
 
@@ -21,6 +21,7 @@ export function postgresContenders(): Contender[] {
         durabilityLabel: durability.label,
         durability: durability.sentence,
         url: (workspace) => pgStoreUrl(workspace),
+        footprint: (workspace, touch) => pgFootprint(benchSchema(workspace), touch),
       }),
     ),
     dropsSchemaOnClose(
@@ -30,6 +31,7 @@ export function postgresContenders(): Contender[] {
         durabilityLabel: durability.label,
         durability: durability.sentence,
         url: (workspace) => pgStoreUrl(workspace, 'monthly'),
+        footprint: (workspace, touch) => pgFootprint(benchSchema(workspace), touch),
       }),
     ),
     rawPgContender(durability),

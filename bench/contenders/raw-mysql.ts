@@ -9,7 +9,13 @@
 import type { Pool } from 'mysql2/promise';
 import type { NewMessage } from '../../src/model.js';
 import type { Contender, ContenderInstance, ReadMessage } from '../contender.js';
-import { benchDatabase, connectionOptions, dropsDatabaseOnClose, type MysqlDurability } from './_mysql.js';
+import {
+  benchDatabase,
+  connectionOptions,
+  dropsDatabaseOnClose,
+  type MysqlDurability,
+  mysqlFootprint,
+} from './_mysql.js';
 
 /** Connections of the floor's pool: as many as chatstore's default pool. */
 const POOL_SIZE = 10;
@@ -88,6 +94,7 @@ export function rawMysqlContender(durability: MysqlDurability, extra: Partial<Co
         async readAll(conversationId) {
           return parse((await pool.execute(all, [conversationId]))[0]);
         },
+        footprint: () => mysqlFootprint(benchDatabase(workspace)),
         async close() {
           await pool.end();
         },

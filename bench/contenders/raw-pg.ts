@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { NewMessage } from '../../src/model.js';
 import type { Contender, ContenderInstance, ReadMessage } from '../contender.js';
-import { benchSchema, dropsSchemaOnClose, POSTGRES_URL } from './_pg.js';
+import { benchSchema, dropsSchemaOnClose, POSTGRES_URL, pgFootprint } from './_pg.js';
 import type { ServerDurability } from './_probe.js';
 
 /** Connections of the floor's pool: as many as chatstore's default pool. */
@@ -97,6 +97,10 @@ export function rawPgContender(durability: ServerDurability, extra: Partial<Cont
         async readAll(conversationId) {
           return parse((await pool.query(all, [conversationId])).rows);
         },
+        footprint: () =>
+          pgFootprint(benchSchema(workspace), () =>
+            Promise.all(Array.from({ length: POOL_SIZE }, () => pool.query('SELECT 1'))),
+          ),
         async close() {
           await pool.end();
         },

@@ -4,6 +4,7 @@
  * store and read messages on SQLite in fewer steps; chatstore's overhead is measured against it.
  * Reads parse the stored JSON, as any application using such a table has to.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { NewMessage } from '../../src/model.js';
@@ -47,7 +48,8 @@ export function rawSqliteContender(synchronous: SqliteSynchronous, extra: Partia
     ...extra,
     async open(workspace): Promise<ContenderInstance> {
       const { default: Database } = await import('better-sqlite3');
-      const db: BetterSqlite3.Database = new Database(join(workspace.dir, 'raw.db'));
+      const file = join(workspace.dir, 'raw.db');
+      const db: BetterSqlite3.Database = new Database(file);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
       db.exec(SCHEMA);
@@ -91,6 +93,18 @@ export function rawSqliteContender(synchronous: SqliteSynchronous, extra: Partia
         },
         async readAll(conversationId) {
           return parse(all.all(conversationId));
+        },
+        /** The same files chatstore's `storageBytes()` counts: the database, its WAL and shared-memory file. */
+        async footprint() {
+          const sizes = await Promise.all(
+            [file, `${file}-wal`, `${file}-shm`].map((path) =>
+              stat(path).then(
+                (found) => found.size,
+                () => 0,
+              ),
+            ),
+          );
+          return { bytes: sizes.reduce((sum, size) => sum + size, 0) };
         },
         async close() {
           db.close();

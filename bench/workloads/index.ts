@@ -1,7 +1,8 @@
-/** The workloads of a run, in the order they run; `http` only when asked for. */
+/** The workloads of a run, in the order they run; `W1L` and `http` only when asked for. */
 import type { Workload } from '../workload.js';
 import { httpApi } from './http-api.js';
 import { w1Sequential } from './w1-sequential.js';
+import { w1Long } from './w1l-long.js';
 import { w2Concurrent } from './w2-concurrent.js';
 import { w3Last20 } from './w3-last20.js';
 import { w4PageBack } from './w4-page-back.js';
@@ -10,5 +11,5 @@ import { w6Import } from './w6-import.js';
 
 /** @example const workloads = await loadWorkloads(); */
 export async function loadWorkloads(): Promise<Workload[]> {
-  return [w1Sequential, w2Concurrent, w3Last20, w4PageBack, w5Search, w6Import, httpApi];
+  return [w1Sequential, w2Concurrent, w3Last20, w4PageBack, w5Search, w6Import, w1Long, httpApi];
 }

@@ -85,7 +85,7 @@ program
   .option('--backend <list>', 'backends, comma-separated: memory, sqlite', 'sqlite')
   .option('--quick', 'tiny sizes (CI): checks the harness runs; numbers mean nothing')
   .option('--out <dir>', 'where to write <timestamp>.md/.json/.svg (default: bench/results)')
-  .option('--workloads <list>', 'W1,W2,W3,W4,W5,W6,http (default: W1-W6)')
+  .option('--workloads <list>', 'W1,W2,W3,W4,W5,W6,W1L,http (default: W1-W6; W1L and http only when named)')
   .option('--naive <list>', 'naive designs: redis-blob,json-file,redis-chunks (default: all)')
   .option('--no-naive', 'no naive designs')
   .action(async (options) => (await import('./bench.js')).bench(context(), options));

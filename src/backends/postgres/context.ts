@@ -55,6 +55,12 @@ export interface PgContext {
   shape(key: string, build: () => ShapedSql): ShapedSql;
 }
 
+/** A client out of the pool, and how to give it back (`release(error)` destroys it). */
+interface CheckedOut {
+  client: PgPoolClient;
+  release(destroy?: boolean | Error): void;
+}
+
 export function createContext(
   pool: PgPool,
   ownsPool: boolean,
@@ -80,26 +86,39 @@ export function createContext(
     return name;
   };
 
-  /** A client of the pool with plans that fit the tables; released by the caller. */
-  const checkOut = async (): Promise<PgPoolClient> => {
+  /**
+   * A client of the pool with plans that fit the tables; the caller releases it (with the error
+   * that broke it, to have it destroyed). As pg's own `pool.query`: while the client is out, an
+   * `error` it emits (the server went away) fails the statement in flight, never the process.
+   */
+  const checkOut = async (): Promise<CheckedOut> => {
     let client: PgPoolClient;
     try {
       client = await pool.connect();
     } catch (error) {
       throw toChatStoreError(error);
     }
+    const failInFlight = (): void => undefined;
+    client.on?.('error', failInFlight);
+    const checkedOut: CheckedOut = {
+      client,
+      release(destroy) {
+        client.off?.('error', failInFlight);
+        client.release(destroy);
+      },
+    };
     try {
       await plans.refresh(client);
     } catch (error) {
-      client.release(error instanceof Error ? error : true);
+      checkedOut.release(error instanceof Error ? error : true);
       throw toChatStoreError(error);
     }
-    return client;
+    return checkedOut;
   };
 
   const query = async (text: string, values: unknown[] = []): Promise<PgQueryResult> => {
     ensureOpen();
-    const client = await checkOut();
+    const { client, release } = await checkOut();
     // As pg's pool.query: a client whose statement failed is destroyed, not returned.
     let failure: Error | undefined;
     try {
@@ -108,7 +127,7 @@ export function createContext(
       failure = error instanceof Error ? error : new Error(String(error));
       throw toChatStoreError(error);
     } finally {
-      client.release(failure);
+      release(failure);
     }
   };
 
@@ -131,8 +150,8 @@ export function createContext(
     messages: async (text, values) => (await rows<StoredMessageRow>(text, values)).map(fromStoredMessage),
     async transaction(work) {
       ensureOpen();
-      const client = await checkOut();
-      return inTransaction(client, () =>
+      const { client, release } = await checkOut();
+      return inTransaction({ query: (text, values) => client.query(text, values), release }, () =>
         work((text, values = []) => client.query({ name: statementName(text), text, values })),
       );
     },

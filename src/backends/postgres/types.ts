@@ -27,6 +27,9 @@ export interface PgPoolClient {
   query(text: string, values?: unknown[]): Promise<PgQueryResult>;
   /** With an error (or `true`), the client is destroyed instead of returned to the pool. */
   release(destroy?: boolean | Error): void;
+  /** `pg.Client` is an EventEmitter: it emits `error` when its connection breaks. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  off?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A connection pool (the part of `pg.Pool` the backend uses); yours stays open after `close()`. */

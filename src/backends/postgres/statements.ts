@@ -30,10 +30,10 @@ const ms = (column: string): string => `(date_part('epoch', ${column}) * 1000)`;
 
 /**
  * A message as read (see `sql/rows.ts` StoredMessageRow), from the table aliased `m`: its body and
- * the three fields kept as columns. One JSON value per row to decode (natively), so a page of
+ * the four fields kept as columns (the content among them: the body does not repeat it). One JSON value per row to decode (natively), so a page of
  * messages costs the client about what the raw driver's minimal table costs.
  */
-const MESSAGE = `m.conversation_id, m.seq, m.body, ${ms('m.deleted_at')} AS deleted_at`;
+const MESSAGE = `m.conversation_id, m.seq, m.body, m.content, ${ms('m.deleted_at')} AS deleted_at`;
 
 /** The message columns an append takes from its JSON argument, with their types. */
 const MESSAGE_INPUT: readonly (readonly [string, string])[] = [

@@ -65,22 +65,25 @@ export interface MessageColumns {
 }
 
 /**
- * A message as stored whole (the `body` column): every field but the three kept as columns
- * (`conversation_id`, `seq`, `deleted_at`), which change without the body (a conversation's soft
- * delete sets `deleted_at` on all its rows) or key the row.
+ * A message as stored whole (the `body` column): every field but the four kept as columns and read
+ * from them: `conversation_id`, `seq` and `deleted_at`, which change without the body (a
+ * conversation's soft delete sets `deleted_at` on all its rows) or key the row, and `content`, the
+ * largest field, which the `content` column holds for SQL users and the search index already (a
+ * body written before content left it may still hold it; the column wins).
  */
-export type MessageBody = Omit<Message, 'conversationId' | 'seq' | 'deletedAt'>;
+export type MessageBody = Omit<Message, 'conversationId' | 'seq' | 'deletedAt' | 'content'>;
 
-/** A message row as read with its body: the body (parsed, or JSON text) and the three columns. */
+/** A message row as read with its body: the body (parsed, or JSON text) and the four columns. */
 export interface StoredMessageRow {
   conversation_id: string;
   seq: number | string;
   body: MessageBody | string;
+  content: string;
   deleted_at: StoredTime | null;
 }
 
 export function messageBody(message: Message): MessageBody {
-  const { conversationId: _conversation, seq: _seq, deletedAt: _deleted, ...body } = message;
+  const { conversationId: _conversation, seq: _seq, deletedAt: _deleted, content: _content, ...body } = message;
   return body;
 }
 
@@ -88,6 +91,7 @@ export function fromStoredMessage(row: StoredMessageRow): Message {
   const body = parsed(row.body);
   return {
     ...body,
+    content: row.content,
     conversationId: row.conversation_id,
     seq: Number(row.seq),
     ...(row.deleted_at === null ? {} : { deletedAt: isoTime(row.deleted_at) }),

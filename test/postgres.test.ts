@@ -235,6 +235,25 @@ describe('postgres schema versions', () => {
     expect(await again.get(appended?.message.id as string)).toStrictEqual(appended?.message);
   });
 
+  test('the content is stored once: in its column, not again in the body; a body that still holds it reads the same', async () => {
+    const schema = schemaOfTest();
+    const store = new ChatStore(await openPostgres({ schema }), { now: () => new Date(T0) });
+    const [appended] = await store.append('c1', { role: 'user', content: 'stored once', metadata: { k: 'v' } });
+    const stored = async () =>
+      withAdmin(async (client) => (await client.query(`SELECT content, body FROM "${schema}".messages`)).rows[0]);
+    const row = await stored();
+    expect(row.content).toBe('stored once');
+    expect(row.body).not.toHaveProperty('content');
+    expect(row.body).toHaveProperty('metadata', { k: 'v' });
+    // A row written by an earlier release kept the content in its body too.
+    await withAdmin((client) =>
+      client.query(`UPDATE "${schema}".messages SET body = (body::jsonb || '{"content":"stored once"}')::json`),
+    );
+    expect((await stored()).body).toHaveProperty('content', 'stored once');
+    expect(await store.get(appended?.message.id as string)).toStrictEqual(appended?.message);
+    expect(await store.recent('c1')).toStrictEqual([appended?.message]);
+  });
+
   test('a version 1 schema is upgraded in place: stored messages get their search length and rank as before', async () => {
     const schema = schemaOfTest();
     const store = new ChatStore(await openPostgres({ schema }), { now: tickingClock() });

@@ -179,6 +179,7 @@ export function tsvectorLiteral(words: string): string {
  * from 1 to 16,383). `searchFrequencySql` in `schema.ts` reads them back.
  */
 function positionsOf(count: number): string {
+  if (count === 1) return '1'; // most words of a message
   const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
   if (count < MAX_POSITIONS) return upTo(count).join(',');
   const high = MAX_POSITIONS - 1 + Math.floor(count / LOW_POSITIONS);

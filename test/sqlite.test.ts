@@ -89,6 +89,10 @@ async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<Ch
   return error as ChatStoreError;
 }
 
+/** How many messages the search index has still to add: edits queued and appends above the mark. */
+const UNINDEXED = `SELECT (SELECT count(*) FROM search_pending)
+  + (SELECT count(*) FROM messages WHERE pk > (SELECT through FROM search_indexed)) AS n`;
+
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('sqlite pragmas', () => {
@@ -201,6 +205,50 @@ describe('sqlite schema', () => {
     expect(rawConnection().prepare('SELECT version FROM chatstore_schema').all()).toEqual([
       { version: SQLITE_MIGRATIONS.length },
     ]);
+  });
+
+  test('a file of schema version 2 keeps its pending messages, and its appends stop writing a queue row, when it is opened', async () => {
+    const path = dbFile();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(SQLITE_MIGRATIONS[0] as string);
+    old.exec(SQLITE_MIGRATIONS[1] as string);
+    old.exec('CREATE TABLE chatstore_schema (version INTEGER NOT NULL); INSERT INTO chatstore_schema VALUES (2)');
+    old.function('chatstore_search_terms', (content: unknown) => String(content).toLowerCase());
+    const message = (seq: number, content: string): Message =>
+      ({
+        id: `zqxv2-${seq}`,
+        conversationId: 'c0',
+        seq,
+        role: 'user',
+        direction: 'incoming',
+        content,
+        createdAt: T0,
+      }) as Message;
+    // Messages as release 2 left them: one indexed, one indexed and then edited (queued again), one pending.
+    old.prepare(SQLITE_SQL.insertMessage).run(messageParams(message(1, 'zqxindexed')));
+    old.prepare(SQLITE_SQL.insertMessage).run(messageParams(message(2, 'zqxbefore')));
+    old.prepare(SQLITE_SQL.indexPending).run(Number.MAX_SAFE_INTEGER);
+    old.prepare(SQLITE_SQL.clearPending).run(Number.MAX_SAFE_INTEGER);
+    old.prepare(SQLITE_SQL.updateMessage).run(messageParams(message(2, 'zqxafter')));
+    old.prepare(SQLITE_SQL.insertMessage).run(messageParams(message(3, 'zqxpending')));
+    expect(old.prepare('SELECT pk FROM search_pending ORDER BY pk').all()).toEqual([{ pk: 2 }, { pk: 3 }]);
+    old.close();
+
+    const store = await openStore({ path });
+    const raw = rawConnection(path);
+    expect(raw.prepare('SELECT version FROM chatstore_schema').get()).toEqual({ version: SQLITE_MIGRATIONS.length });
+    expect(raw.prepare('SELECT through FROM search_indexed').get()).toEqual({ through: 3 });
+    const [appended] = await store.append('c1', { role: 'user', content: 'zqxnew' });
+    expect(raw.prepare('SELECT pk FROM search_pending ORDER BY pk').all()).toEqual([{ pk: 2 }, { pk: 3 }]);
+    const found = async (word: string) => (await store.search(word)).hits.map((hit) => hit.message.id);
+    expect(await found('zqxindexed')).toEqual(['zqxv2-1']);
+    expect(await found('zqxpending')).toEqual(['zqxv2-3']);
+    expect(await found('zqxbefore')).toEqual([]);
+    expect(await found('zqxafter')).toEqual(['zqxv2-2']);
+    expect(await found('zqxnew')).toEqual([appended?.message.id]);
+    expect(raw.prepare(UNINDEXED).get()).toEqual({ n: 0 });
+    raw.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run();
   });
 
   test('a file written by a newer release is UNSUPPORTED and left as it is', async () => {
@@ -440,8 +488,10 @@ describe('sqlite indexes', () => {
       { role: 'user', content: 'second words' },
     ]);
     const raw = rawConnection();
-    const pending = () => (raw.prepare('SELECT count(*) AS n FROM search_pending').get() as { n: number }).n;
+    const pending = () => (raw.prepare(UNINDEXED).get() as { n: number }).n;
     expect(pending()).toBe(2);
+    // Appends write no queue row: the indexer finds them above its high-water mark.
+    expect(raw.prepare('SELECT count(*) AS n FROM search_pending').get()).toEqual({ n: 0 });
     await vi.waitFor(() => expect(pending()).toBe(0), { timeout: 5_000, interval: 50 });
     expect(raw.prepare('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?').all('"words"')).toHaveLength(2);
   });
@@ -460,7 +510,7 @@ describe('sqlite indexes', () => {
       await store.search('anything');
       return raw.prepare('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?').all(`"${word}"`).length;
     };
-    const pending = (): unknown => raw.prepare('SELECT count(*) AS n FROM search_pending').get();
+    const pending = (): unknown => raw.prepare(UNINDEXED).get();
     const consistent = (): void => {
       raw.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run();
     };
@@ -484,6 +534,38 @@ describe('sqlite indexes', () => {
     consistent();
     expect(raw.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 0 });
     expect(pending()).toEqual({ n: 0 });
+  });
+
+  test('a message that gets the pk of a hard-deleted newest one, and one edited before it was indexed, are found', async () => {
+    const store = await openStore();
+    const [, second] = await store.append('c1', [
+      { role: 'user', content: 'zqxfirst' },
+      { role: 'user', content: 'zqxsecond' },
+    ]);
+    expect((await store.search('zqxsecond')).hits).toHaveLength(1);
+    const raw = rawConnection();
+    expect(raw.prepare('SELECT through FROM search_indexed').get()).toEqual({ through: 2 });
+    await store.delete(second?.message.id ?? '', { hard: true });
+    expect(raw.prepare('SELECT through FROM search_indexed').get()).toEqual({ through: 1 });
+
+    const [third] = await store.append('c1', { role: 'user', content: 'zqxthird' });
+    // SQLite gave it the pk of the deleted message, which the index had seen.
+    expect(raw.prepare('SELECT pk FROM messages WHERE id = ?').get(third?.message.id)).toEqual({ pk: 2 });
+    const [fourth] = await store.append('c1', { role: 'user', content: 'zqxfourth' });
+    await store.edit(fourth?.message.id ?? '', { content: 'zqxfifth' });
+    // A message deleted before it was indexed leaves the mark where it was.
+    const [sixth] = await store.append('c1', { role: 'user', content: 'zqxsixth' });
+    await store.delete(sixth?.message.id ?? '', { hard: true });
+    expect(raw.prepare('SELECT through FROM search_indexed').get()).toEqual({ through: 1 });
+    const found = async (word: string) => (await store.search(word)).hits.map((hit) => hit.message.id);
+    expect(await found('zqxthird')).toEqual([third?.message.id]);
+    expect(await found('zqxsecond')).toEqual([]);
+    expect(await found('zqxfourth')).toEqual([]);
+    expect(await found('zqxfifth')).toEqual([fourth?.message.id]);
+    expect(await found('zqxsixth')).toEqual([]);
+    raw.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run();
+    expect(raw.prepare('SELECT count(*) AS n FROM messages_fts').get()).toEqual({ n: 3 });
+    expect(raw.prepare(UNINDEXED).get()).toEqual({ n: 0 });
   });
 });
 

@@ -53,7 +53,10 @@ export interface SqliteStatements {
   messageByExternalId: Statement<[string, string], MessageRow>;
   firstMessageByExternalId: Statement<[string], MessageRow>;
   pendingBatchEnd: Statement<[number], { pk: number | null }>;
+  unindexedBatchEnd: Statement<[number], { pk: number | null }>;
   anyPending: Statement<[], { pending: number }>;
+  indexUnindexed: Statement<[number]>;
+  markIndexed: Statement<[number]>;
   indexPending: Statement<[number]>;
   clearPending: Statement<[number]>;
   insertMessage: Statement<MessageParams>;
@@ -101,7 +104,10 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     messageByExternalId: prepare('messageByExternalId'),
     firstMessageByExternalId: prepare('firstMessageByExternalId'),
     pendingBatchEnd: prepare('pendingBatchEnd'),
+    unindexedBatchEnd: prepare('unindexedBatchEnd'),
     anyPending: prepare('anyPending'),
+    indexUnindexed: prepare('indexUnindexed'),
+    markIndexed: prepare('markIndexed'),
     indexPending: prepare('indexPending'),
     clearPending: prepare('clearPending'),
     insertMessage: prepare('insertMessage'),

@@ -129,6 +129,31 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   INSERT INTO chatstore_scrub (zeros) SELECT zeroblob(min(bytes, 16777216)) FROM chunk WHERE bytes > 0;
   DROP TABLE chatstore_scrub;
   `,
+  // 3. Appends write nothing for search. Messages are appended in pk order, so the ones still to
+  // index are those above a high-water mark, which only the indexer moves (search_indexed, one
+  // row); search_pending is left for edits of messages already indexed. A hard delete of the
+  // newest messages lowers the mark to the newest pk left, as SQLite gives the next message the pk
+  // after it: a reused pk must be indexed again. Rows already pending stay pending (all below the mark).
+  `
+  CREATE TABLE search_indexed (through INTEGER NOT NULL);
+  INSERT INTO search_indexed (through) SELECT coalesce(max(pk), 0) FROM messages;
+  DROP TRIGGER messages_after_insert;
+  DROP TRIGGER messages_after_delete;
+  CREATE TRIGGER messages_after_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = old.pk;
+    DELETE FROM search_pending WHERE pk = old.pk;
+    UPDATE search_indexed SET through = (SELECT coalesce(max(pk), 0) FROM messages)
+      WHERE through >= old.pk AND through > (SELECT coalesce(max(pk), 0) FROM messages);
+  END;
+  -- A message above the mark is not indexed yet: the indexer will read its new content anyway.
+  DROP TRIGGER messages_after_content_update;
+  CREATE TRIGGER messages_after_content_update AFTER UPDATE OF body ON messages
+  WHEN json_extract(old.body, '$.content') IS NOT json_extract(new.body, '$.content')
+    AND new.pk <= (SELECT through FROM search_indexed) BEGIN
+    DELETE FROM messages_fts WHERE rowid = old.pk;
+    INSERT OR IGNORE INTO search_pending (pk) VALUES (new.pk);
+  END;
+  `,
 ];
 
 /** FTS5 keeps the first 32,768 bytes of a token (FTS5_MAX_TOKEN_SIZE), so longer words would match on that prefix. */

@@ -1,7 +1,8 @@
 /**
- * Full-text search (FTS5) and the upkeep of its index. Appends only note their messages in
- * `search_pending` (see `schema.ts`); the indexer adds them to `messages_fts` in batches, in the
- * background shortly after writes, and `search` adds whatever is still pending before it runs.
+ * Full-text search (FTS5) and the upkeep of its index. Appends write nothing for search: messages
+ * above the high-water mark in `search_indexed` are not indexed yet, and edits of indexed ones are
+ * noted in `search_pending` (see `schema.ts`). The indexer adds both to `messages_fts` in batches,
+ * in the background shortly after writes, and `search` adds whatever is still pending before it runs.
  */
 import type { Backend, BackendSearchHit, SearchQuery } from '../../backend.js';
 import type { SearchIndexer, SqliteContext, SqliteLifecycle, SqliteTransactions } from './context.js';
@@ -22,10 +23,17 @@ export function searchIndexer(
   let timer: NodeJS.Timeout | undefined;
 
   const indexPendingBatch = (): void => {
-    const end = sql.pendingBatchEnd.get(INDEX_BATCH)?.pk;
-    if (end === null || end === undefined) return;
-    sql.indexPending.run(end);
-    sql.clearPending.run(end);
+    // Edited messages first (all at or below the mark), then appended ones above it.
+    const edited = sql.pendingBatchEnd.get(INDEX_BATCH)?.pk;
+    if (edited !== null && edited !== undefined) {
+      sql.indexPending.run(edited);
+      sql.clearPending.run(edited);
+    }
+    const appended = sql.unindexedBatchEnd.get(INDEX_BATCH)?.pk;
+    if (appended !== null && appended !== undefined) {
+      sql.indexUnindexed.run(appended);
+      sql.markIndexed.run(appended);
+    }
   };
 
   const schedule = (): void => {

@@ -59,9 +59,20 @@ export const SQLITE_SQL = {
     ORDER BY conversation_id LIMIT 1`,
   messageByExternalId: `SELECT body FROM messages
     WHERE external_id = ? AND external_id IS NOT NULL AND conversation_id = ?`,
-  /** The newest pk of the next batch of messages waiting to be indexed for search. */
+  /** The newest pk of the next batch of edited messages waiting to be indexed again for search. */
   pendingBatchEnd: 'SELECT max(pk) AS pk FROM (SELECT pk FROM search_pending ORDER BY pk LIMIT ?)',
-  anyPending: 'SELECT 1 AS pending FROM search_pending LIMIT 1',
+  /** The newest pk of the next batch of appended messages not indexed yet (above the mark). */
+  unindexedBatchEnd: `SELECT max(pk) AS pk FROM (
+      SELECT pk FROM messages WHERE pk > (SELECT through FROM search_indexed) ORDER BY pk LIMIT ?
+    )`,
+  anyPending: `SELECT 1 AS pending FROM search_pending
+    UNION ALL SELECT 1 FROM messages WHERE pk > (SELECT through FROM search_indexed)
+    LIMIT 1`,
+  indexUnindexed: `INSERT INTO messages_fts (rowid, terms)
+    SELECT pk, chatstore_search_terms(json_extract(body, '$.content'))
+    FROM messages
+    WHERE pk > (SELECT through FROM search_indexed) AND pk <= ?`,
+  markIndexed: 'UPDATE search_indexed SET through = ?',
   indexPending: `INSERT INTO messages_fts (rowid, terms)
     SELECT m.pk, chatstore_search_terms(json_extract(m.body, '$.content'))
     FROM search_pending p JOIN messages m ON m.pk = p.pk

@@ -22,10 +22,12 @@ export function probePgDurability(): ServerDurability {
     import pg from 'pg';
     const c = new pg.Client({ connectionString: ${JSON.stringify(POSTGRES_URL)}, connectionTimeoutMillis: 3000 });
     await c.connect();
-    const { rows: [row] } = await c.query("SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit");
+    const { rows: [row] } = await c.query("SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit, current_setting('autovacuum') AS autovacuum");
     process.stdout.write(JSON.stringify(row));
     await c.end();`;
-  const server = probeInChild<{ version: string; fsync: string; synchronous_commit: string }>(script);
+  const server = probeInChild<{ version: string; fsync: string; synchronous_commit: string; autovacuum: string }>(
+    script,
+  );
   if (server === undefined) return { label: 'unknown', sentence: 'unknown (PostgreSQL not reachable)' };
   const settings = `fsync=${server.fsync}, synchronous_commit=${server.synchronous_commit}`;
   const [label, lost] =
@@ -37,7 +39,12 @@ export function probePgDurability(): ServerDurability {
             'WAL fsync/commit',
             'every commit is flushed to the WAL; an acknowledged message survives a crash or power loss',
           ];
-  return { label: `${label} (${settings})`, sentence: `PostgreSQL ${server.version}, ${settings}: ${lost}` };
+  // Not durability, but it shapes every number: without autovacuum, dead rows stay and statistics never refresh.
+  const vacuum =
+    server.autovacuum === 'on'
+      ? ''
+      : '; autovacuum=off on this server: nothing is vacuumed or analyzed, dead rows stay and statistics are never refreshed';
+  return { label: `${label} (${settings})`, sentence: `PostgreSQL ${server.version}, ${settings}: ${lost}${vacuum}` };
 }
 
 /** The schema of a workspace. @example benchSchema(workspace) // 'chatstore_bench_3fa9…' */

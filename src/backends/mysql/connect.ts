@@ -8,10 +8,11 @@ import { ChatStoreError } from '../../errors.js';
 import { lazyDriver } from '../lazy-driver.js';
 import { createContext, type MysqlContext } from './context.js';
 import { toChatStoreError } from './errors.js';
+import { type MysqlMigrationPlan, migrate } from './migrate.js';
 import type { MysqlOptions } from './options.js';
 import { type ConnectionSettings, checkOptions, type MysqlSettings } from './options.js';
 import type { MysqlPool, MysqlPoolConnection } from './pool.js';
-import { type MysqlLayout, type MysqlMigrationPlan, migrate } from './schema.js';
+import type { MysqlLayout } from './schema.js';
 
 type MysqlDriver = typeof import('mysql2/promise');
 

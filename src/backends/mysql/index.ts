@@ -15,7 +15,7 @@
  * `context.ts` (what the parts share: the pool, statements, transactions), `append.ts`,
  * `messages.ts`, `search-query.ts` (search; its tokens in `search.ts`), `conversations.ts`,
  * `maintenance.ts` (stats, erasure, export scan); SQL text in `statements.ts`, tables and the append
- * procedure in `schema.ts`, rows in `rows.ts`, error mapping in `errors.ts`.
+ * procedure in `schema.ts` (applied under a lock by `migrate.ts`), rows in `rows.ts`, error mapping in `errors.ts`.
  */
 import type { Backend } from '../../backend.js';
 import { appendOperations } from './append.js';
@@ -23,8 +23,9 @@ import { connect, connectionOperations, migrationPlan } from './connect.js';
 import { conversationOperations } from './conversations.js';
 import { maintenanceOperations } from './maintenance.js';
 import { messageOperations } from './messages.js';
+import type { MysqlMigrationPlan } from './migrate.js';
 import type { MysqlOptions } from './options.js';
-import type { MysqlLayout, MysqlMigrationPlan } from './schema.js';
+import type { MysqlLayout } from './schema.js';
 import { searchOperations } from './search-query.js';
 
 export { mergePatches } from './conversations.js';

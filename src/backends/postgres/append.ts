@@ -19,7 +19,7 @@ import {
 } from '../sql/rows.js';
 import type { PgContext } from './context.js';
 import { sqlState, toChatStoreError } from './errors.js';
-import type { PgTextSearch } from './statements.js';
+import type { PgTextSearch } from './text-search.js';
 
 /** General-path attempts of one append before its last failure is reported. */
 const APPEND_ATTEMPTS = 8;

@@ -14,7 +14,8 @@ import { toChatStoreError } from './errors.js';
 import type { PgPartitions } from './partitions.js';
 import { type PlanFreshness, planFreshness } from './plan-freshness.js';
 import type { PgLayout } from './schema.js';
-import { type PgSql, type PgTextSearch, pgSql, pgTextSearch } from './statements.js';
+import { type PgSql, pgSql } from './statements.js';
+import { type PgTextSearch, pgTextSearch } from './text-search.js';
 import { inTransaction } from './transaction.js';
 import type { PgPool, PgPoolClient, PgQueryResult } from './types.js';
 

@@ -15,7 +15,7 @@ import {
   type PgMigrationContext,
   searchLengthSql,
 } from './schema.js';
-import { pgTextSearch } from './statements.js';
+import { pgTextSearch } from './text-search.js';
 import type { PgQueryable } from './transaction.js';
 
 /** A schema's recorded state. */

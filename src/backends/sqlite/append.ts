@@ -57,7 +57,10 @@ function appendNow({ sql, indexer }: SqliteContext, request: AppendRequest): App
     inserted: plan.inserts.length,
     lastMessageAt: plan.lastMessageAt ?? null,
   };
-  if (restore === undefined) sql.afterAppend.run({ ...counters, now: request.now });
-  else sql.afterRestore.run({ ...counters, updatedAt: restore.updatedAt, deletedAt: restore.deletedAt ?? null });
+  sql.afterAppend.run({
+    ...counters,
+    updatedAt: restore?.updatedAt ?? request.now,
+    deletedAt: restore?.deletedAt ?? null,
+  });
   return plan.results;
 }

@@ -14,8 +14,7 @@ export interface SqliteStatements {
   participants: Statement<[string], ParticipantRow>;
   participantsOfMany: Statement<[string], ParticipantRow>;
   insertConversation: Statement<{ id: string; type: string; title: string | null; metadata: string; now: string }>;
-  afterAppend: Statement<{ id: string; lastSeq: number; inserted: number; lastMessageAt: string | null; now: string }>;
-  afterRestore: Statement<{
+  afterAppend: Statement<{
     id: string;
     lastSeq: number;
     inserted: number;
@@ -86,7 +85,6 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     participantsOfMany: prepare('participantsOfMany'),
     insertConversation: prepare('insertConversation'),
     afterAppend: prepare('afterAppend'),
-    afterRestore: prepare('afterRestore'),
     updateConversation: prepare('updateConversation'),
     touchConversation: prepare('touchConversation'),
     insertParticipant: prepare('insertParticipant'),

@@ -12,17 +12,11 @@ export const SQLITE_SQL = {
     ORDER BY conversation_id, joined_at, participant_id`,
   insertConversation: `INSERT INTO conversations (id, type, title, metadata, created_at, updated_at, activity_at)
     VALUES (:id, :type, :title, :metadata, :now, :now, :now) ON CONFLICT (id) DO NOTHING`,
-  /** Also revives a soft-deleted conversation: appending to it brings it back. */
+  /**
+   * The counters after an append (`updatedAt` now, `deletedAt` NULL: appending to a soft-deleted
+   * conversation brings it back) or a restore (`AppendRequest.restore`'s times and deletedAt).
+   */
   afterAppend: `UPDATE conversations SET
-      last_seq = :lastSeq,
-      message_count = message_count + :inserted,
-      last_message_at = coalesce(:lastMessageAt, last_message_at),
-      activity_at = coalesce(:lastMessageAt, last_message_at, created_at),
-      updated_at = :now,
-      deleted_at = NULL
-    WHERE id = :id`,
-  /** A restore's write (`AppendRequest.restore`): its times and deletedAt instead of an append's. */
-  afterRestore: `UPDATE conversations SET
       last_seq = :lastSeq,
       message_count = message_count + :inserted,
       last_message_at = coalesce(:lastMessageAt, last_message_at),

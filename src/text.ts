@@ -51,12 +51,18 @@ function codePointRank(unit: number): number {
   return unit;
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+const NOT_ASCII_WORD = /[^a-z0-9]+/;
+
 /**
  * The search terms of a text: lower-cased, accents removed, split on anything that is not a letter or
  * a digit. The same rule as SQLite FTS5's `unicode61 remove_diacritics 2` tokenizer.
  * @example searchTerms('Café, RÉSUMÉ!') // ['cafe', 'resume']
  */
 export function searchTerms(text: string): string[] {
+  // ASCII has no marks and nothing NFKD changes, and its letters and digits are [a-z0-9] once
+  // lower-cased: the same terms, without normalizing (most messages of most bots are ASCII).
+  if (ASCII.test(text)) return text.toLowerCase().split(NOT_ASCII_WORD).filter((term) => term !== '');
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')

@@ -87,14 +87,18 @@ const MAX_LEXEME_BYTES = 2047;
  * @example searchToken('refund') // 'refund'
  */
 export function searchToken(term: string): string {
-  if (Buffer.byteLength(term) <= MAX_LEXEME_BYTES) return term;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short term needs no counting.
+  if (term.length * 3 <= MAX_LEXEME_BYTES || Buffer.byteLength(term) <= MAX_LEXEME_BYTES) return term;
   return `_x${createHash('sha256').update(term).digest('hex')}`;
 }
 
 /** A lexeme quoted for tsvector or tsquery input: one word, never an operator. */
 function quotedLexeme(lexeme: string): string {
+  // Terms are letters and digits: only a query's own text could hold a quote or a backslash.
+  if (!QUOTE_OR_BACKSLASH.test(lexeme)) return `'${lexeme}'`;
   return `'${lexeme.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
+const QUOTE_OR_BACKSLASH = /['\\]/;
 
 /**
  * Words separated by spaces as a tsvector literal. The positions of a lexeme say how many times the

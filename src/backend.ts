@@ -203,6 +203,36 @@ export interface Backend {
    * leaves no removed bytes behind to rewrite (memory; SQLite zeroes them as it deletes).
    */
   compact?(): Promise<CompactionReport>;
+  /**
+   * A number that changes whenever another connection (another process, another store on the same
+   * file) has committed a change since, read without I/O (SQLite `PRAGMA data_version`); this
+   * backend's own writes leave it as it is. A cache in front of the backend drops what it holds when
+   * it changes (`tailCache`). Optional: engines whose writers a cache can hear through `changeFeed`.
+   */
+  dataVersion?(): number;
+  /**
+   * A channel that tells every store on the same storage which conversations another one changed
+   * (PostgreSQL `LISTEN`/`NOTIFY`), for caches that must not serve what another instance changed
+   * (`tailCache`). Each call opens a channel of its own; the cache closes it.
+   */
+  changeFeed?(): ChangeFeed;
 
+  close(): Promise<void>;
+}
+
+/**
+ * What a change feed delivers: the conversations another instance changed, or `'*'` when any may
+ * have changed (an erasure, or the feed was cut off and may have missed messages).
+ */
+export type ChangeListener = (change: readonly string[] | '*') => void;
+
+/** A channel between the stores on one storage (see `Backend.changeFeed`). */
+export interface ChangeFeed {
+  /** Starts listening; resolves once changes published from now on will reach `listener`. */
+  subscribe(listener: ChangeListener): Promise<void>;
+  /** Tells the other instances (not this one) that these conversations changed; resolves once sent. */
+  publish(change: readonly string[] | '*'): Promise<void>;
+  /** False while the channel is down: changes published meanwhile are lost, so nothing cached may be served. */
+  readonly live: boolean;
   close(): Promise<void>;
 }

@@ -3,6 +3,8 @@
  * lazily, so only the chosen engine's driver is ever imported.
  */
 import type { Backend } from './backend.js';
+import { tailCache } from './backends/tiers/tail-cache.js';
+import { tailCacheUrlOptions } from './backends/tiers/url.js';
 import { ChatStoreError } from './errors.js';
 import { ChatStore, type ChatStoreOptions } from './store.js';
 
@@ -86,7 +88,15 @@ export async function openBackend(url: string): Promise<Backend> {
       { path: 'url' },
     );
   }
-  return load(parsed);
+  const tier = tailCacheUrlOptions(parsed.params);
+  const backend = await load(parsed);
+  if (tier === undefined) return backend;
+  try {
+    return await tailCache(backend, tier);
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
 }
 
 /**

@@ -51,6 +51,7 @@ function codePointRank(unit: number): number {
   return unit;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII, controls included
 const ASCII = /^[\x00-\x7f]*$/;
 const NOT_ASCII_WORD = /[^a-z0-9]+/;
 
@@ -62,7 +63,11 @@ const NOT_ASCII_WORD = /[^a-z0-9]+/;
 export function searchTerms(text: string): string[] {
   // ASCII has no marks and nothing NFKD changes, and its letters and digits are [a-z0-9] once
   // lower-cased: the same terms, without normalizing (most messages of most bots are ASCII).
-  if (ASCII.test(text)) return text.toLowerCase().split(NOT_ASCII_WORD).filter((term) => term !== '');
+  if (ASCII.test(text))
+    return text
+      .toLowerCase()
+      .split(NOT_ASCII_WORD)
+      .filter((term) => term !== '');
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')

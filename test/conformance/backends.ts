@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type TailCacheOptions, tailCache } from '../../src/backends/tiers/tail-cache.js';
 import { ChatStore, type ChatStoreOptions } from '../../src/store.js';
 import { MYSQL_BACKENDS } from '../fixtures/mysql-conformance.js';
 import { POSTGRES_BACKENDS } from '../fixtures/pg-conformance.js';
@@ -59,9 +60,33 @@ function opened(store: ChatStore, removeStorage: () => Promise<void> = async () 
   };
 }
 
-async function sqliteStore(path: string, options?: ChatStoreOptions): Promise<ChatStore> {
+async function sqliteStore(path: string, options?: ChatStoreOptions, tier?: TailCacheOptions): Promise<ChatStore> {
   const { sqliteBackend } = await import('../../src/backends/sqlite/index.js');
-  return new ChatStore(await sqliteBackend({ path }), options);
+  const backend = await sqliteBackend({ path });
+  return new ChatStore(tier === undefined ? backend : await tailCache(backend, tier), options);
+}
+
+/** A file of its own per store, shareable by processes; `tier` puts the in-process tier in front. */
+function sqliteEntry(name: string, tier?: TailCacheOptions): BackendEntry {
+  return {
+    name,
+    async open(options) {
+      const { dir, remove } = await temporaryDirectory();
+      try {
+        return opened(await sqliteStore(join(dir, 'chat.db'), options, tier), remove);
+      } catch (error) {
+        await remove();
+        throw error;
+      }
+    },
+    processes: {
+      async create() {
+        const { dir, remove } = await temporaryDirectory();
+        return { location: join(dir, 'chat.db'), cleanup: remove };
+      },
+      connect: (location, options) => sqliteStore(location, options, tier),
+    },
+  };
 }
 
 /** Every backend the suite knows, whatever `CHATSTORE_BACKENDS` says (child processes look names up here). */
@@ -73,25 +98,9 @@ export const ALL_BACKENDS: readonly BackendEntry[] = [
       return opened(new ChatStore(memoryBackend(), options));
     },
   },
-  {
-    name: 'sqlite',
-    async open(options) {
-      const { dir, remove } = await temporaryDirectory();
-      try {
-        return opened(await sqliteStore(join(dir, 'chat.db'), options), remove);
-      } catch (error) {
-        await remove();
-        throw error;
-      }
-    },
-    processes: {
-      async create() {
-        const { dir, remove } = await temporaryDirectory();
-        return { location: join(dir, 'chat.db'), cleanup: remove };
-      },
-      connect: (location, options) => sqliteStore(location, options),
-    },
-  },
+  sqliteEntry('sqlite'),
+  // the in-process tier over sqlite (small: reads hit and miss, tails are evicted)
+  sqliteEntry('sqlite+l1', { maxActiveConversations: 3, maxMessagesPerConversation: 5 }),
   // redis (REDIS_URL, DB 12) and redis-cluster (a real cluster on 7000–7005, started on first use).
   ...REDIS_BACKENDS,
   // mysql: MariaDB or MySQL at MYSQL_URL, a throwaway database chatstore_test_<random> per store.

@@ -18,7 +18,9 @@
  * `schema.ts` and their upkeep in `migrate.ts`, monthly partitions in `partitions.ts`, error
  * mapping in `errors.ts`.
  */
+
 import { appendOperations } from './append.js';
+import { pgChangeFeed } from './change-feed.js';
 import { connect, connectionOperations, migrationPlan } from './connect.js';
 import { conversationOperations } from './conversations.js';
 import { historyOperations } from './history.js';
@@ -61,6 +63,7 @@ export async function postgresBackend(options: PostgresOptions): Promise<Postgre
     ...connectionOperations(ctx),
     ...historyOperations(ctx),
     ...retentionOperations(ctx),
+    changeFeed: () => pgChangeFeed(ctx),
   };
 }
 

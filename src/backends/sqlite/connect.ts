@@ -49,8 +49,19 @@ export async function connect(options: SqliteOptions): Promise<SqliteContext> {
   return { db, sql, lifecycle, indexer, ...run };
 }
 
-export function connectionOperations({ db, lifecycle, indexer, commitQueued }: SqliteContext): Pick<Backend, 'close'> {
+export function connectionOperations({
+  db,
+  lifecycle,
+  indexer,
+  commitQueued,
+}: SqliteContext): Pick<Backend, 'close' | 'dataVersion'> {
+  // Changes when another connection commits to the file; this one's commits leave it.
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
   return {
+    dataVersion(): number {
+      if (lifecycle.closed) throw new ChatStoreError('UNAVAILABLE', 'sqlite: the store is closed');
+      return dataVersion.get() as number;
+    },
     async close(): Promise<void> {
       if (lifecycle.closed) return;
       lifecycle.closed = true;

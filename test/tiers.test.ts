@@ -1,0 +1,260 @@
+/**
+ * What only the in-process tier (L1, `tailCache`) promises besides the conformance suite (which runs
+ * whole on sqlite+l1 and postgres+l1): reads answered from tails are the engine's answers, its own
+ * writes are seen at once, other instances' writes are seen at once over SQLite and once announced
+ * over PostgreSQL, nothing is served while the change feed is down, and the options are checked.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, test } from 'vitest';
+import { memoryBackend } from '../src/backends/memory/index.js';
+import { changeChannel } from '../src/backends/postgres/change-feed.js';
+import { sqliteBackend } from '../src/backends/sqlite/index.js';
+import { type TailCachedBackend, tailCache } from '../src/backends/tiers/tail-cache.js';
+import { ChatStoreError } from '../src/errors.js';
+import type { Message } from '../src/model.js';
+import { openBackend } from '../src/open.js';
+import { ChatStore } from '../src/store.js';
+import { dropSchema, storeUrl, testSchemaName, withAdmin } from './fixtures/pg-conformance.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The tests' clock: a second further at each step, the same for every store. */
+let clock = Date.UTC(2026, 0, 1);
+
+/** The shared clock and ids counted from 1, so that two stores given the same calls store the same. */
+function deterministic(prefix = 'm'): { now: () => Date; newId: () => string } {
+  let id = 0;
+  return {
+    now: () => new Date(clock),
+    newId: () => {
+      id += 1;
+      return `${prefix}${String(id).padStart(6, '0')}`;
+    },
+  };
+}
+
+function sqliteFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chatstore-tiers-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'chat.db');
+}
+
+let stores = 0;
+async function tiered(
+  backend: Promise<import('../src/backend.js').Backend>,
+  options = {},
+): Promise<{ store: ChatStore; tier: TailCachedBackend }> {
+  const tier = await tailCache(await backend, options);
+  // Each store its own ids; the random-walk test compares a bare store given the same ones.
+  const store = new ChatStore(tier, deterministic(stores++ === 0 ? 'm' : `s${stores}-`));
+  cleanups.push(() => store.close());
+  return { store, tier };
+}
+
+const contents = (messages: Message[]): string[] => messages.map((m) => m.content);
+
+describe('tailCache', () => {
+  test('every read answers what the engine answers, through appends, edits, statuses and deletes', async () => {
+    const bare = new ChatStore(memoryBackend(), deterministic());
+    const { store, tier } = await tiered(Promise.resolve(memoryBackend()), {
+      maxActiveConversations: 2,
+      maxMessagesPerConversation: 4,
+    });
+    cleanups.push(() => bare.close());
+    // mulberry32: the low bits of a plain LCG cycle too soon to pick among 4 conversations.
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed + 0x6d2b79f5) >>> 0;
+      let t = seed;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+    };
+    const ids: string[] = [];
+    for (let step = 0; step < 600; step++) {
+      clock += 1000;
+      const conversation = `c${random(4)}`;
+      const op = random(10);
+      const both = async <T>(call: (s: ChatStore) => Promise<T>): Promise<T> => {
+        const expected = await call(bare);
+        expect(await call(store)).toStrictEqual(expected);
+        return expected;
+      };
+      if (op < 4) {
+        const appended = await both((s) => s.append(conversation, { role: 'user', content: `m${step}` }));
+        ids.push(...appended.map((r) => r.message.id));
+      } else if (op === 4 && ids.length > 0) {
+        const id = ids[random(ids.length)] as string;
+        await both((s) => s.edit(id, { content: `edited ${step}` }).catch((e: ChatStoreError) => e.code));
+      } else if (op === 5 && ids.length > 0) {
+        const id = ids[random(ids.length)] as string;
+        const hard = random(2) === 0;
+        await both((s) => s.delete(id, { hard }));
+      } else if (op === 6 && ids.length > 0) {
+        const id = ids[random(ids.length)] as string;
+        await both((s) => s.updateStatus(id, 'delivered').catch((e: ChatStoreError) => e.code));
+      } else {
+        const n = 1 + random(6);
+        await both((s) => s.recent(conversation, n));
+        const includeDeleted = random(2) === 0;
+        await both((s) => s.list(conversation, { limit: n, includeDeleted }));
+        const around = ids[random(Math.max(ids.length, 1))];
+        if (around !== undefined) {
+          await both((s) =>
+            s.around(conversation, around, { before: 2, after: 2 }).catch((e: ChatStoreError) => e.code),
+          );
+        }
+        await both((s) => s.context(conversation, { maxMessages: n }));
+      }
+    }
+    const stats = tier.tailCacheStats();
+    expect(stats.hits).toBeGreaterThan(100);
+    expect(stats.misses).toBeGreaterThan(10);
+    expect(stats.evictions).toBeGreaterThan(0);
+    expect(stats.conversations).toBeLessThanOrEqual(2);
+  });
+
+  test('after a fill, recent() is answered from the tail and an append extends it', async () => {
+    const { store, tier } = await tiered(Promise.resolve(memoryBackend()));
+    await store.append(
+      'c',
+      [1, 2, 3].map((i) => ({ role: 'user' as const, content: `m${i}` })),
+    );
+    expect(contents(await store.recent('c', 2))).toEqual(['m2', 'm3']);
+    await store.append('c', { role: 'assistant', content: 'm4' });
+    expect(contents(await store.recent('c', 2))).toEqual(['m3', 'm4']);
+    expect(tier.tailCacheStats()).toMatchObject({ fills: 1, hits: 2, misses: 0, conversations: 1, messages: 4 });
+  });
+
+  test('a returned message is a copy: changing it changes nothing cached', async () => {
+    const { store } = await tiered(Promise.resolve(memoryBackend()));
+    await store.append('c', { role: 'user', content: 'kept', metadata: { a: 1 } });
+    const [first] = await store.recent('c', 1);
+    (first as Message).content = 'changed';
+    ((first as Message).metadata as { a: number }).a = 2;
+    expect(await store.recent('c', 1)).toMatchObject([{ content: 'kept', metadata: { a: 1 } }]);
+  });
+
+  test('over SQLite, another instance’s append, edit and delete are seen by the next read', async () => {
+    const path = sqliteFile();
+    const a = await tiered(sqliteBackend({ path }));
+    const b = await tiered(sqliteBackend({ path }));
+    const [first] = await a.store.append('c', { role: 'user', content: 'one' });
+    expect(contents(await a.store.recent('c'))).toEqual(['one']);
+    await b.store.append('c', { role: 'user', content: 'two' });
+    expect(contents(await a.store.recent('c'))).toEqual(['one', 'two']);
+    await b.store.edit(first?.message.id as string, { content: 'one, edited' });
+    expect(contents(await a.store.recent('c'))).toEqual(['one, edited', 'two']);
+    await b.store.delete(first?.message.id as string);
+    expect(contents(await a.store.recent('c'))).toEqual(['two']);
+    expect(a.tier.tailCacheStats().coherence).toBe('data-version');
+  });
+
+  test('an engine that cannot tell of other writers needs singleWriter', async () => {
+    const redis = await openBackend('redis://127.0.0.1:6379/13?prefix=chatstore-tiers-test:');
+    cleanups.push(() => redis.close());
+    const refused = await tailCache(redis).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ChatStoreError);
+    expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', path: 'singleWriter' });
+    const trusted = await tailCache(redis, { singleWriter: true });
+    expect(trusted.tailCacheStats().coherence).toBe('single-writer');
+  });
+
+  test('store URLs turn the tier on and check its parameters', async () => {
+    const path = sqliteFile();
+    const backend = await openBackend(`sqlite://${path}?maxActiveConversations=10&maxMessagesPerConversation=20`);
+    cleanups.push(() => backend.close());
+    expect(backend.name).toBe('sqlite+l1');
+    expect((backend as TailCachedBackend).tailCacheStats()).toMatchObject({
+      maxActiveConversations: 10,
+      maxMessagesPerConversation: 20,
+    });
+    for (const [query, path] of [
+      ['maxActiveConversations=0', 'maxActiveConversations'],
+      ['maxActiveConversations=ten', 'maxActiveConversations'],
+      ['maxMessagesPerConversation=5', 'maxActiveConversations'],
+      ['maxActiveConversations=5&singleWriter=yes', 'singleWriter'],
+    ]) {
+      await expect(openBackend(`sqlite://${sqliteFile()}?${query}`)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        path,
+      });
+    }
+  });
+});
+
+describe('tailCache over postgres', () => {
+  async function pair(): Promise<[ChatStore, ChatStore, TailCachedBackend, string]> {
+    const schema = testSchemaName();
+    cleanups.push(() => dropSchema(schema));
+    const url = storeUrl(schema, { maxActiveConversations: '100' });
+    const first = (await openBackend(url)) as TailCachedBackend;
+    const a = new ChatStore(first);
+    cleanups.push(() => a.close());
+    const b = new ChatStore(await openBackend(url));
+    cleanups.push(() => b.close());
+    return [a, b, first, schema];
+  }
+
+  /** Reads until `done` holds; resolves to the ms it took. Fails after 5 s. */
+  async function until(read: () => Promise<Message[]>, done: (messages: Message[]) => boolean): Promise<number> {
+    const started = performance.now();
+    for (;;) {
+      if (done(await read())) return performance.now() - started;
+      if (performance.now() - started > 5_000) throw new Error('not seen within 5 s');
+      await sleep(1);
+    }
+  }
+
+  test('another instance’s append, status and delete reach the tail once announced', async () => {
+    const [a, b, tier] = await pair();
+    const [first] = await a.append('c', { role: 'assistant', content: 'one', status: 'sent' });
+    expect(contents(await a.recent('c'))).toEqual(['one']);
+    await b.append('c', { role: 'user', content: 'two' });
+    await until(
+      () => a.recent('c'),
+      (m) => m.length === 2,
+    );
+    await b.updateStatus(first?.message.id as string, 'read');
+    await until(
+      () => a.recent('c'),
+      (m) => m[0]?.status === 'read',
+    );
+    await b.delete(first?.message.id as string);
+    await until(
+      () => a.recent('c'),
+      (m) => m.length === 1,
+    );
+    expect(tier.tailCacheStats()).toMatchObject({ coherence: 'change-feed', serving: true });
+    expect(tier.tailCacheStats().invalidations).toBeGreaterThanOrEqual(3);
+  });
+
+  test('while the feed is down nothing is served from tails; back up, every tail was dropped', async () => {
+    const [a, b, tier, schema] = await pair();
+    await a.append('c', { role: 'user', content: 'one' });
+    expect(contents(await a.recent('c'))).toEqual(['one']);
+    // Cut the listening connection, then write from the other instance while it is down.
+    const listening = `LISTEN "${changeChannel(schema)}"`;
+    const cut = await withAdmin((client) =>
+      client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [listening]),
+    );
+    expect(cut.rowCount).toBe(2);
+    await until(
+      async () => [],
+      () => !tier.tailCacheStats().serving,
+    );
+    await b.append('c', { role: 'user', content: 'two' });
+    expect(contents(await a.recent('c'))).toEqual(['one', 'two']);
+    await until(
+      async () => [],
+      () => tier.tailCacheStats().serving,
+    );
+    expect(contents(await a.recent('c'))).toEqual(['one', 'two']);
+  });
+});

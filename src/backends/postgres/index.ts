@@ -13,7 +13,8 @@
  * `connect.ts` (opening, migrating, closing), `context.ts` (what the parts share: the pool,
  * statements, transactions), `append.ts`, `messages.ts`, `search.ts`, `conversations.ts`,
  * `maintenance.ts` (stats, erasure, export scan), `history.ts` (the old log's queries) and
- * `retention.ts` (partition listing and dropping); SQL text in `statements.ts` (the
+ * `retention.ts` (partition listing and dropping), `change-feed.ts` (LISTEN/NOTIFY for caches of
+ * other instances); SQL text in `statements.ts` (the
  * full-text vectors and queries in `text-search.ts`), tables in
  * `schema.ts` and their upkeep in `migrate.ts`, monthly partitions in `partitions.ts`, error
  * mapping in `errors.ts`.

@@ -216,6 +216,8 @@ export interface Backend {
    * (`tailCache`). Each call opens a channel of its own; the cache closes it.
    */
   changeFeed?(): ChangeFeed;
+  /** The figures of each tier in front of the engine, nearest first (a tier implements it; engines leave it out). */
+  tiers?(): TierStats[];
 
   close(): Promise<void>;
 }
@@ -235,4 +237,30 @@ export interface ChangeFeed {
   /** False while the channel is down: changes published meanwhile are lost, so nothing cached may be served. */
   readonly live: boolean;
   close(): Promise<void>;
+}
+
+/** One tier's figures (`Backend.tiers`, `ChatStore.tierStats`, `/admin/storage/stats`). */
+export interface TierStats {
+  /** `l1`: the in-process tier. */
+  tier: string;
+  /** How the tier hears of other instances' writes: `data-version`, `change-feed` or `single-writer`. */
+  coherence: string;
+  /** False while the tier cannot be trusted (its change feed is down): every read then goes past it. */
+  serving: boolean;
+  /** Conversations whose tails it holds, and their messages. */
+  conversations: number;
+  messages: number;
+  maxActiveConversations: number;
+  maxMessagesPerConversation: number;
+  /** Range reads it answered, and those that went past it. */
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses); 0 before any read. */
+  hitRatio: number;
+  /** Tails read from the tier below to be kept. */
+  fills: number;
+  /** Tails dropped to make room for others. */
+  evictions: number;
+  /** Tails dropped because their conversation changed, here or in another instance. */
+  invalidations: number;
 }

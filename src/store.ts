@@ -5,7 +5,7 @@
  * store is open and hands each call to its part. Every message and conversation an engine returns
  * leaves through `store/canonical.ts`, so its JSON is the same text on every engine (invariant 6).
  */
-import type { Backend, CompactionReport } from './backend.js';
+import type { Backend, CompactionReport, TierStats } from './backend.js';
 import { commandDetector } from './commands.js';
 import { ChatStoreError } from './errors.js';
 import { newMessageId } from './ids.js';
@@ -85,6 +85,14 @@ export class ChatStore {
   }
 
   /** Bytes the engine's storage takes (SQLite: the file with its WAL), or undefined when the engine cannot tell. */
+  /**
+   * The figures of each tier in front of the engine, nearest first (docs/tiers.md); empty without tiers.
+   * @example store.tierStats()[0]?.hitRatio
+   */
+  tierStats(): TierStats[] {
+    return this.#open().backend.tiers?.() ?? [];
+  }
+
   async storageBytes(): Promise<number | undefined> {
     return this.#open().backend.storageBytes?.();
   }

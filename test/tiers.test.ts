@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { TierStats } from '../src/backend.js';
 import { memoryBackend } from '../src/backends/memory/index.js';
 import { changeChannel } from '../src/backends/postgres/change-feed.js';
 import { sqliteBackend } from '../src/backends/sqlite/index.js';
-import { type TailCachedBackend, tailCache } from '../src/backends/tiers/tail-cache.js';
+import { tailCache } from '../src/backends/tiers/tail-cache.js';
+import { withTierEnvironment } from '../src/cli/serve.js';
 import { ChatStoreError } from '../src/errors.js';
 import type { Message } from '../src/model.js';
 import { openBackend } from '../src/open.js';
@@ -49,12 +51,12 @@ let stores = 0;
 async function tiered(
   backend: Promise<import('../src/backend.js').Backend>,
   options = {},
-): Promise<{ store: ChatStore; tier: TailCachedBackend }> {
+): Promise<{ store: ChatStore; tier: { tailCacheStats(): TierStats } }> {
   const tier = await tailCache(await backend, options);
   // Each store its own ids; the random-walk test compares a bare store given the same ones.
   const store = new ChatStore(tier, deterministic(stores++ === 0 ? 'm' : `s${stores}-`));
   cleanups.push(() => store.close());
-  return { store, tier };
+  return { store, tier: { tailCacheStats: () => store.tierStats()[0] as TierStats } };
 }
 
 const contents = (messages: Message[]): string[] => messages.map((m) => m.content);
@@ -163,7 +165,7 @@ describe('tailCache', () => {
     expect(refused).toBeInstanceOf(ChatStoreError);
     expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', path: 'singleWriter' });
     const trusted = await tailCache(redis, { singleWriter: true });
-    expect(trusted.tailCacheStats().coherence).toBe('single-writer');
+    expect(trusted.tiers?.()).toMatchObject([{ tier: 'l1', coherence: 'single-writer' }]);
   });
 
   test('store URLs turn the tier on and check its parameters', async () => {
@@ -171,10 +173,12 @@ describe('tailCache', () => {
     const backend = await openBackend(`sqlite://${path}?maxActiveConversations=10&maxMessagesPerConversation=20`);
     cleanups.push(() => backend.close());
     expect(backend.name).toBe('sqlite+l1');
-    expect((backend as TailCachedBackend).tailCacheStats()).toMatchObject({
-      maxActiveConversations: 10,
-      maxMessagesPerConversation: 20,
-    });
+    expect(backend.tiers?.()).toMatchObject([
+      {
+        maxActiveConversations: 10,
+        maxMessagesPerConversation: 20,
+      },
+    ]);
     for (const [query, path] of [
       ['maxActiveConversations=0', 'maxActiveConversations'],
       ['maxActiveConversations=ten', 'maxActiveConversations'],
@@ -189,17 +193,29 @@ describe('tailCache', () => {
   });
 });
 
+describe('chatstore serve: the old system’s environment variables', () => {
+  test('MAX_ACTIVE_CONVERSATIONS and MAX_MESSAGES_PER_CUSTOMER become URL parameters; the URL wins', () => {
+    const env = { MAX_ACTIVE_CONVERSATIONS: '1000', MAX_MESSAGES_PER_CUSTOMER: '50' };
+    expect(withTierEnvironment('sqlite://./chat.db', env)).toBe(
+      'sqlite://./chat.db?maxActiveConversations=1000&maxMessagesPerConversation=50',
+    );
+    expect(withTierEnvironment('postgres://db/chat?schema=bot&maxActiveConversations=10', env)).toBe(
+      'postgres://db/chat?schema=bot&maxActiveConversations=10&maxMessagesPerConversation=50',
+    );
+    expect(withTierEnvironment('sqlite://./chat.db', {})).toBe('sqlite://./chat.db');
+  });
+});
+
 describe('tailCache over postgres', () => {
-  async function pair(): Promise<[ChatStore, ChatStore, TailCachedBackend, string]> {
+  async function pair(): Promise<[ChatStore, ChatStore, { tailCacheStats(): TierStats }, string]> {
     const schema = testSchemaName();
     cleanups.push(() => dropSchema(schema));
     const url = storeUrl(schema, { maxActiveConversations: '100' });
-    const first = (await openBackend(url)) as TailCachedBackend;
-    const a = new ChatStore(first);
+    const a = new ChatStore(await openBackend(url));
     cleanups.push(() => a.close());
     const b = new ChatStore(await openBackend(url));
     cleanups.push(() => b.close());
-    return [a, b, first, schema];
+    return [a, b, { tailCacheStats: () => a.tierStats()[0] as TierStats }, schema];
   }
 
   /** Reads until `done` holds; resolves to the ms it took. Fails after 5 s. */

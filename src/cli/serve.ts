@@ -12,6 +12,8 @@
  * | `--shutdown-timeout <ms>` | `CHATSTORE_SHUTDOWN_TIMEOUT_MS` | 10000 |
  * | `--cors-origin <origin>` (repeatable) | `CHATSTORE_CORS_ORIGINS` (comma-separated) | none: no CORS |
  * | | `LOG_LEVEL` | `info` |
+ * | `?maxActiveConversations=` in the URL | `MAX_ACTIVE_CONVERSATIONS` | none: no in-process tier |
+ * | `?maxMessagesPerConversation=` in the URL | `MAX_MESSAGES_PER_CUSTOMER` (or `MAX_MESSAGES_PER_CONVERSATION`) | 50 |
  *
  * Without API keys the server refuses to bind a non-loopback address, and the app refuses
  * non-loopback clients and non-loopback `Host` names. Logs are JSON lines (pino) on stdout; they
@@ -21,7 +23,7 @@ import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ChatStoreError, redact } from '../errors.js';
-import { DEFAULT_URL, openStore } from '../open.js';
+import { DEFAULT_URL, openStore, parseStoreUrl } from '../open.js';
 import { createApp, DEFAULT_MAX_BODY_BYTES } from '../server/app.js';
 import { isLoopbackHost, parseApiKeys } from '../server/auth.js';
 import { type NodeServer, startNodeServer } from '../server/node.js';
@@ -46,7 +48,7 @@ export async function serve(
   options: ServeOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const url = context.url ?? env.CHATSTORE_URL ?? DEFAULT_URL;
+  const url = withTierEnvironment(context.url ?? env.CHATSTORE_URL ?? DEFAULT_URL, env);
   const port = integer(options.port ?? env.PORT, DEFAULT_PORT, 'port', 65_535);
   const host = options.host ?? env.HOST ?? DEFAULT_HOST;
   const maxBodyBytes = integer(options.maxBody ?? env.CHATSTORE_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'max-body');
@@ -202,4 +204,23 @@ function integer(text: string | undefined, fallback: number, name: string, max =
     });
   }
   return value;
+}
+
+/**
+ * The store URL with the in-process tier's settings from the environment, as the old system named
+ * them (docs/tiers.md); a parameter the URL already has wins.
+ * @example withTierEnvironment('sqlite://./chat.db', { MAX_ACTIVE_CONVERSATIONS: '1000' }) // 'sqlite://./chat.db?maxActiveConversations=1000'
+ */
+export function withTierEnvironment(url: string, env: NodeJS.ProcessEnv): string {
+  const { params } = parseStoreUrl(url);
+  const settings: [string, string | undefined][] = [
+    ['maxActiveConversations', env.MAX_ACTIVE_CONVERSATIONS],
+    ['maxMessagesPerConversation', env.MAX_MESSAGES_PER_CUSTOMER ?? env.MAX_MESSAGES_PER_CONVERSATION],
+  ];
+  let result = url;
+  for (const [name, value] of settings) {
+    if (value === undefined || value === '' || params.has(name)) continue;
+    result += `${result.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
+  }
+  return result;
 }

@@ -28,6 +28,7 @@ import { type HealthOptions, registerHealthRoutes } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import type { RouteDeps } from './routes/route-kit.js';
 import { registerStoreRoutes } from './routes/store.js';
+import { registerTierMetrics } from './tier-metrics.js';
 
 /** The default largest request body: a batch of a few hundred ordinary messages. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -71,6 +72,7 @@ export function createApp(store: ChatStore, options: AppOptions = {}): OpenAPIHo
   const keyring = createKeyring(options.apiKeys ?? []);
   const logger = options.logger ?? silentLogger;
   const metrics = createMetrics(options.registry);
+  registerTierMetrics(metrics.registry, () => store.tierStats());
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const deps: RouteDeps = { store, keyring, metrics, logger };
 

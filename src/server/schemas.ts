@@ -402,6 +402,26 @@ export const RouteLatencySchema = z.object({
   p99Ms: z.number(),
 });
 
+export const TierStatsSchema = z
+  .object({
+    tier: z.string().openapi({ description: '`l1`: the in-process tier' }),
+    coherence: z
+      .string()
+      .openapi({ description: 'how it hears of other instances’ writes: data-version, change-feed or single-writer' }),
+    serving: z.boolean().openapi({ description: 'false while its change feed is down: every read then goes past it' }),
+    conversations: z.number().int(),
+    messages: z.number().int(),
+    maxActiveConversations: z.number().int(),
+    maxMessagesPerConversation: z.number().int(),
+    hits: z.number().int(),
+    misses: z.number().int(),
+    hitRatio: z.number(),
+    fills: z.number().int(),
+    evictions: z.number().int(),
+    invalidations: z.number().int(),
+  })
+  .openapi('TierStats');
+
 export const StorageStatsSchema = z
   .object({
     backend: z.string(),
@@ -412,6 +432,9 @@ export const StorageStatsSchema = z
         bytes: z.number().int().nullable().openapi({ description: 'on-disk size; null when the engine cannot tell' }),
       })
       .openapi({ description: 'what the data occupies' }),
+    tiers: z
+      .array(TierStatsSchema)
+      .openapi({ description: 'the tiers in front of the engine, nearest first (docs/tiers.md); empty without tiers' }),
     routes: z.array(RouteLatencySchema),
     uptimeSeconds: z.number(),
   })

@@ -2,6 +2,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
 import { memoryBackend } from '../../src/backends/memory/index.js';
+import { tailCache } from '../../src/backends/tiers/tail-cache.js';
 import { createApp } from '../../src/server/app.js';
 import { ChatStore } from '../../src/store.js';
 import { envelope, T0, testApp } from './helpers.js';
@@ -137,6 +138,7 @@ describe('admin', () => {
         conversations: 1,
       },
       storage: { bytes: 123_456 },
+      tiers: [],
       routes: [
         {
           method: 'GET',
@@ -159,6 +161,37 @@ describe('admin', () => {
       ],
       uptimeSeconds: expect.any(Number),
     });
+  });
+
+  test('GET /admin/storage/stats and /metrics show each tier: what it holds, hits, misses, whether it serves', async () => {
+    const tiered = await tailCache(memoryBackend(), { maxActiveConversations: 10, maxMessagesPerConversation: 5 });
+    const { call, seed } = testApp({}, { backend: tiered });
+    await seed('c1', 3);
+    await call('GET', '/v1/conversations/c1/messages/recent');
+    await call('GET', '/v1/conversations/c1/messages/recent');
+    const res = await call('GET', '/admin/storage/stats');
+    expect(res.body.backend).toBe('memory+l1');
+    expect(res.body.tiers).toStrictEqual([
+      {
+        tier: 'l1',
+        coherence: 'single-writer',
+        serving: true,
+        conversations: 1,
+        messages: 3,
+        maxActiveConversations: 10,
+        maxMessagesPerConversation: 5,
+        hits: 2,
+        misses: 0,
+        hitRatio: 1,
+        fills: 1,
+        evictions: 0,
+        invalidations: 0,
+      },
+    ]);
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.text).toContain('chatstore_tier_hits_total{tier="l1"} 2');
+    expect(metrics.text).toContain('chatstore_tier_messages{tier="l1"} 3');
+    expect(metrics.text).toContain('chatstore_tier_serving{tier="l1"} 1');
   });
 
   test('GET /admin/storage/stats shows the store URL with the one redaction rule: no password, no secret parameter', async () => {

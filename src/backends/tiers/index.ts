@@ -11,9 +11,7 @@
 export {
   DEFAULT_MAX_ACTIVE_CONVERSATIONS,
   DEFAULT_MAX_MESSAGES_PER_CONVERSATION,
-  type TailCachedBackend,
   type TailCacheOptions,
-  type TailCacheStats,
   type TailCoherence,
   tailCache,
 } from './tail-cache.js';

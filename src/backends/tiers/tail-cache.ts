@@ -16,7 +16,7 @@
  *   feed is down no tail is served, and every tail is dropped when it is back.
  */
 import { LRUCache } from 'lru-cache';
-import type { AppendRequest, Backend, ChangeFeed, RangeQuery } from '../../backend.js';
+import type { AppendRequest, Backend, ChangeFeed, RangeQuery, TierStats } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { AppendResult, Message } from '../../model.js';
 import { extendedTail, rangeFromTail, replacedInTail, type Tail, tailOf, withoutMessage } from './tails.js';
@@ -36,34 +36,6 @@ export interface TailCacheOptions {
 /** How the tier learns of other instances' writes. */
 export type TailCoherence = 'data-version' | 'change-feed' | 'single-writer';
 
-/** The tier's figures (`store.stats()` and `/admin/storage/stats` show them). */
-export interface TailCacheStats {
-  tier: 'l1';
-  coherence: TailCoherence;
-  /** False while the change feed is down: every read then goes to the engine. */
-  serving: boolean;
-  conversations: number;
-  messages: number;
-  maxActiveConversations: number;
-  maxMessagesPerConversation: number;
-  /** Range reads answered from a tail, and those that went to the engine. */
-  hits: number;
-  misses: number;
-  /** hits / (hits + misses), 0 before any read. */
-  hitRatio: number;
-  /** Tails read from the engine to be kept. */
-  fills: number;
-  /** Tails dropped to make room for others. */
-  evictions: number;
-  /** Tails dropped because their conversation changed (here or, announced, elsewhere). */
-  invalidations: number;
-}
-
-export interface TailCachedBackend extends Backend {
-  /** The tier's figures now. */
-  tailCacheStats(): TailCacheStats;
-}
-
 export const DEFAULT_MAX_ACTIVE_CONVERSATIONS = 1_000;
 export const DEFAULT_MAX_MESSAGES_PER_CONVERSATION = 50;
 
@@ -77,7 +49,7 @@ interface Fill {
  * changes (when the engine has a change feed).
  * @example const store = new ChatStore(await tailCache(await sqliteBackend({ path: './chat.db' })));
  */
-export async function tailCache(inner: Backend, options: TailCacheOptions = {}): Promise<TailCachedBackend> {
+export async function tailCache(inner: Backend, options: TailCacheOptions = {}): Promise<Backend> {
   const maxConversations = positive(
     options.maxActiveConversations ?? DEFAULT_MAX_ACTIVE_CONVERSATIONS,
     'maxActiveConversations',
@@ -282,6 +254,23 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
       return result;
     };
 
+  /** The tier's figures now. */
+  const stats = (): TierStats => ({
+    tier: 'l1',
+    coherence,
+    serving: feed === undefined || feed.live,
+    conversations: tails.size,
+    messages: cachedMessages,
+    maxActiveConversations: maxConversations,
+    maxMessagesPerConversation: keep,
+    hits: counts.hits,
+    misses: counts.misses,
+    hitRatio: counts.hits + counts.misses === 0 ? 0 : counts.hits / (counts.hits + counts.misses),
+    fills: counts.fills,
+    evictions: counts.evictions,
+    invalidations: counts.invalidations,
+  });
+
   return {
     name: `${inner.name}+l1`,
     append,
@@ -319,21 +308,7 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
       ? {}
       : { storageBytes: () => inner.storageBytes?.() ?? Promise.resolve(undefined) }),
     ...(inner.compact === undefined ? {} : { compact: () => (inner.compact as NonNullable<Backend['compact']>)() }),
-    tailCacheStats: () => ({
-      tier: 'l1',
-      coherence,
-      serving: feed === undefined || feed.live,
-      conversations: tails.size,
-      messages: cachedMessages,
-      maxActiveConversations: maxConversations,
-      maxMessagesPerConversation: keep,
-      hits: counts.hits,
-      misses: counts.misses,
-      hitRatio: counts.hits + counts.misses === 0 ? 0 : counts.hits / (counts.hits + counts.misses),
-      fills: counts.fills,
-      evictions: counts.evictions,
-      invalidations: counts.invalidations,
-    }),
+    tiers: () => [stats(), ...(inner.tiers?.() ?? [])],
     async close() {
       dropAll();
       try {

@@ -34,7 +34,8 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
       path: '/admin/storage/stats',
       tags: ['admin'],
       summary: 'Storage statistics',
-      description: 'Message counts, storage size, and request count and latency per route.',
+      description:
+        'Message counts, storage size, the figures of each tier in front of the engine, and request count and latency per route.',
       responses: { 200: json(StorageStatsSchema, 'the statistics'), ...errors() },
     }),
     async (c) => {
@@ -49,6 +50,7 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
           ...(options.storeUrl === undefined ? {} : { store: redact(options.storeUrl) }),
           counts,
           storage: { bytes: bytes ?? null },
+          tiers: store.tierStats(),
           routes,
           uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         },

@@ -213,7 +213,8 @@ export interface Backend {
   /**
    * A channel that tells every store on the same storage which conversations another one changed
    * (PostgreSQL `LISTEN`/`NOTIFY`), for caches that must not serve what another instance changed
-   * (`tailCache`). Each call opens a channel of its own; the cache closes it.
+   * (`tailCache`). Each call opens a channel of its own; the cache closes it. Once a feed is open,
+   * this backend's own changes are marked as its own, so that its feeds skip them.
    */
   changeFeed?(): ChangeFeed;
   /** The figures of each tier in front of the engine, nearest first (a tier implements it; engines leave it out). */
@@ -232,6 +233,11 @@ export type ChangeListener = (change: readonly string[] | '*') => void;
 export interface ChangeFeed {
   /** Starts listening; resolves once changes published from now on will reach `listener`. */
   subscribe(listener: ChangeListener): Promise<void>;
+  /**
+   * True when the engine announces every change itself, in the transaction that makes it (PostgreSQL:
+   * a trigger), so that no committed change can go unannounced; a cache then publishes nothing.
+   */
+  readonly announcesWrites: boolean;
   /** Tells the other instances (not this one) that these conversations changed; resolves once sent. */
   publish(change: readonly string[] | '*'): Promise<void>;
   /** False while the channel is down: changes published meanwhile are lost, so nothing cached may be served. */

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { TierStats } from '../src/backend.js';
 import { memoryBackend } from '../src/backends/memory/index.js';
-import { changeChannel } from '../src/backends/postgres/change-feed.js';
+import { changeChannel } from '../src/backends/postgres/schema.js';
 import { sqliteBackend } from '../src/backends/sqlite/index.js';
 import { tailCache } from '../src/backends/tiers/tail-cache.js';
 import { withTierEnvironment } from '../src/cli/serve.js';
@@ -206,11 +206,11 @@ describe('chatstore serve: the old system’s environment variables', () => {
   });
 });
 
-describe('tailCache over postgres', () => {
+describe.each(['none', 'monthly'])('tailCache over postgres, partitioning %s', (partitioning) => {
   async function pair(): Promise<[ChatStore, ChatStore, { tailCacheStats(): TierStats }, string]> {
     const schema = testSchemaName();
     cleanups.push(() => dropSchema(schema));
-    const url = storeUrl(schema, { maxActiveConversations: '100' });
+    const url = storeUrl(schema, { partitioning, maxActiveConversations: '100' });
     const a = new ChatStore(await openBackend(url));
     cleanups.push(() => a.close());
     const b = new ChatStore(await openBackend(url));
@@ -249,6 +249,50 @@ describe('tailCache over postgres', () => {
     );
     expect(tier.tailCacheStats()).toMatchObject({ coherence: 'change-feed', serving: true });
     expect(tier.tailCacheStats().invalidations).toBeGreaterThanOrEqual(3);
+  });
+
+  test('a schema no cache reads announces nothing; the first change feed turns announcing on for good', async () => {
+    const schema = testSchemaName();
+    cleanups.push(() => dropSchema(schema));
+    const enabled = () =>
+      withAdmin(async (client) =>
+        (
+          await client.query(
+            `SELECT t.tgenabled AS e FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND t.tgname LIKE 'messages_announce_%' ORDER BY t.tgname`,
+            [schema],
+          )
+        ).rows.map((row) => row.e),
+      );
+    const bare = await openBackend(storeUrl(schema, { partitioning }));
+    await bare.close();
+    expect(await enabled()).toEqual(['D', 'D', 'D']);
+    const tiered = await openBackend(storeUrl(schema, { partitioning, maxActiveConversations: '10' }));
+    await tiered.close();
+    expect(await enabled()).toEqual(['O', 'O', 'O']);
+  });
+
+  test('its own writes do not come back to drop the tail they extended', async () => {
+    const [a, , tier] = await pair();
+    await a.append('c', { role: 'user', content: 'one' });
+    expect(contents(await a.recent('c'))).toEqual(['one']);
+    await a.append('c', { role: 'assistant', content: 'two' });
+    // Time for an announcement of its own to arrive, were it not skipped.
+    await sleep(100);
+    expect(contents(await a.recent('c'))).toEqual(['one', 'two']);
+    expect(tier.tailCacheStats()).toMatchObject({ fills: 1, hits: 2, invalidations: 0 });
+  });
+
+  test('a change another tool makes in SQL is announced by the schema itself', async () => {
+    const [a, , , schema] = await pair();
+    await a.append('c', { role: 'user', content: 'one' });
+    expect(contents(await a.recent('c'))).toEqual(['one']);
+    await withAdmin((client) => client.query(`UPDATE "${schema}".messages SET content = 'one, by hand'`));
+    await until(
+      () => a.recent('c'),
+      (m) => m[0]?.content === 'one, by hand',
+    );
   });
 
   test('while the feed is down nothing is served from tails; back up, every tail was dropped', async () => {

@@ -1,18 +1,19 @@
 /**
- * The postgres backend's change feed (`Backend.changeFeed`): `LISTEN`/`NOTIFY` on one channel per
- * schema. A feed keeps one client of the pool checked out to listen on; a publish is one `NOTIFY`
- * on the pool. Every payload names the instance that sent it, so an instance never hears itself.
- * When the listening connection breaks, the feed is not live (a cache then serves nothing), tells
- * its listener `'*'` (anything may have changed meanwhile) and connects again, with a growing
- * pause; once it listens again it says `'*'` once more and is live.
+ * The postgres backend's change feed (`Backend.changeFeed`): `LISTEN` on the schema's channel, where
+ * every change to messages is announced by a trigger in the transaction that makes it (schema
+ * migration 4), so no committed change goes unannounced, whoever wrote it. The announcements name the
+ * writing backend (`chatstore.origin`, which the backend sets on its connections once a feed is open),
+ * so a feed skips its own backend's. A feed keeps one client of the pool checked out to listen on.
+ * When that connection breaks, the feed is not live (a cache then serves nothing), tells its listener
+ * `'*'` (anything may have changed meanwhile) and connects again, with a growing pause; once it
+ * listens again it says `'*'` once more and is live.
  */
-import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeFeed, ChangeListener } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { PgContext } from './context.js';
 import { toChatStoreError } from './errors.js';
-import { ident } from './schema.js';
+import { ANNOUNCING_TRIGGERS, changeChannel, ident } from './schema.js';
 import type { PgPoolClient } from './types.js';
 
 /** PostgreSQL refuses a payload of 8,000 bytes or more; a longer list is sent as `'*'`. */
@@ -20,21 +21,18 @@ const MAX_PAYLOAD_BYTES = 7_900;
 /** Pauses between attempts to listen again, in ms; the last one repeats. */
 const RECONNECT_PAUSES_MS = [50, 100, 250, 500, 1_000, 2_000];
 
-/** What one instance sends: who it is, and which conversations changed (`*`: any). */
+/** An announcement: which backend wrote (none: another tool), and which conversations changed (`*`: any). */
 interface Payload {
-  from: string;
+  from: string | null;
   change: readonly string[] | '*';
-}
-
-/** The channel of a schema: an identifier of at most 63 bytes, whatever the schema's name. */
-export function changeChannel(schema: string): string {
-  return `chatstore_changes_${createHash('sha256').update(schema).digest('hex').slice(0, 32)}`;
 }
 
 /** A feed over the backend's pool (see the file comment). */
 export function pgChangeFeed(ctx: PgContext): ChangeFeed {
   const channel = changeChannel(ctx.layout.schema);
-  const self = randomUUID();
+  const self = ctx.origin.id;
+  // From now on this backend's connections carry its origin, so that its announcements are known.
+  ctx.origin.announced = true;
   let listener: ChangeListener | undefined;
   let current: { client: PgPoolClient; release(error?: Error): void } | undefined;
   let live = false;
@@ -86,6 +84,8 @@ export function pgChangeFeed(ctx: PgContext): ChangeFeed {
     events.on('error', broken);
     events.on('end', ended);
     try {
+      // Writes between the two are announced unheard: the '*' below, once live, covers them.
+      await enableAnnouncements(taken);
       await taken.query(`LISTEN ${ident(channel)}`);
     } catch (error) {
       release(error instanceof Error ? error : new Error(String(error)));
@@ -96,6 +96,24 @@ export function pgChangeFeed(ctx: PgContext): ChangeFeed {
     live = true;
     // Whatever was published before this point is unknown to this instance.
     listener?.('*');
+  };
+
+  /**
+   * Turns the schema's announcing triggers on, once for the schema's life: from then on every
+   * writer announces, whether or not it has a cache. Taking the table's lock waits for writes under
+   * way, so that every write after this one is announced.
+   */
+  const enableAnnouncements = async (client: PgPoolClient): Promise<void> => {
+    const disabled = await client.query(
+      `SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = 'messages' AND t.tgname = ANY ($2) AND t.tgenabled = 'D'`,
+      [ctx.layout.schema, ANNOUNCING_TRIGGERS],
+    );
+    if (disabled.rows.length === 0) return;
+    const names = disabled.rows.map((row) => ident(String(row.tgname)));
+    await client.query(
+      `ALTER TABLE ${ident(ctx.layout.schema)}.messages ${names.map((name) => `ENABLE TRIGGER ${name}`).join(', ')}`,
+    );
   };
 
   const reconnect = async (): Promise<void> => {
@@ -129,7 +147,9 @@ export function pgChangeFeed(ctx: PgContext): ChangeFeed {
         throw toChatStoreError(error);
       }
     },
+    announcesWrites: true,
     async publish(change) {
+      // For writes the trigger does not see (none of chatstore's own); same channel, same form.
       ctx.ensureOpen();
       let payload = JSON.stringify({ from: self, change } satisfies Payload);
       if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) payload = JSON.stringify({ from: self, change: '*' });

@@ -5,7 +5,7 @@
  * driver errors mapped. `connect.ts` builds it once per backend; each `…Operations(ctx)` factory
  * reads it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ChatStoreError } from '../../errors.js';
 import type { Message } from '../../model.js';
 import { fromStoredMessage, type StoredMessageRow } from '../sql/rows.js';
@@ -43,6 +43,11 @@ export interface PgContext {
   readonly shapes: Map<string, ShapedSql>;
   /** When each connection remakes its plans; the append path reports what it wrote. */
   readonly plans: PlanFreshness;
+  /**
+   * Who this backend is in the announcements of its writes (schema migration 4): set as
+   * `chatstore.origin` on its connections once a change feed is open, so that its own feed skips them.
+   */
+  readonly origin: { id: string; announced: boolean };
 
   /** Throws `UNAVAILABLE` once the backend is closed. */
   ensureOpen(): void;
@@ -55,6 +60,9 @@ export interface PgContext {
   /** The statement of one query shape, built on first use and kept for the backend's life. */
   shape(key: string, build: () => ShapedSql): ShapedSql;
 }
+
+/** The origin a connection was last given (a pool may be shared by several backends). */
+const ORIGIN = Symbol('chatstore.origin');
 
 /** A client out of the pool, and how to give it back (`release(error)` destroys it). */
 interface CheckedOut {
@@ -72,6 +80,7 @@ export function createContext(
   const statementNames = new Map<string, string>();
   const shapes = new Map<string, ShapedSql>();
   const plans = planFreshness();
+  const origin = { id: randomUUID(), announced: false };
 
   const ensureOpen = (): void => {
     if (lifecycle.closed) throw new ChatStoreError('UNAVAILABLE', 'the postgres backend is closed');
@@ -110,6 +119,11 @@ export function createContext(
     };
     try {
       await plans.refresh(client);
+      const marked = client as PgPoolClient & { [ORIGIN]?: string };
+      if (origin.announced && marked[ORIGIN] !== origin.id) {
+        await client.query("SELECT set_config('chatstore.origin', $1, false)", [origin.id]);
+        marked[ORIGIN] = origin.id;
+      }
     } catch (error) {
       checkedOut.release(error instanceof Error ? error : true);
       throw toChatStoreError(error);
@@ -145,6 +159,7 @@ export function createContext(
     statementNames,
     shapes,
     plans,
+    origin,
     ensureOpen,
     query,
     rows,

@@ -9,6 +9,8 @@
  * would be distributed) by `id` — global uniqueness of ids is what it is for.
  */
 
+import { createHash } from 'node:crypto';
+
 /** How a schema is laid out; fixed when the schema is created. */
 export interface PgLayout {
   schema: string;
@@ -259,7 +261,55 @@ WHERE c.conversation_id = t.conversation_id
 -- wrote without a word over 2,046 bytes or with a word 256 times or more (see rebuildSearchWords)`,
     ];
   },
+  // 4: every change to messages is announced on the schema's channel in the transaction that makes
+  // it (delivered at commit, never before or without it), for caches in other instances (tiers).
+  // The triggers are made disabled, so that a schema no cache reads pays nothing for them; the first
+  // change feed opened on the schema enables them for good (change-feed.ts). Safe to run again.
+  (layout) => {
+    const s = ident(layout.schema);
+    const announcing = (event: 'INSERT' | 'UPDATE' | 'DELETE', rows: string) =>
+      `CREATE OR REPLACE TRIGGER messages_announce_${event.toLowerCase()} AFTER ${event} ON ${s}.messages
+REFERENCING ${rows} FOR EACH STATEMENT EXECUTE FUNCTION ${s}.announce_message_changes(${literal(changeChannel(layout.schema))})`;
+    return [
+      `-- The conversations a statement changed messages of, as JSON, with the writing instance
+-- (chatstore.origin, set on its connections; none for other tools' writes) so that it can skip its
+-- own. A list too long for a notification (8,000 bytes) is sent as "*": anything may have changed.
+CREATE OR REPLACE FUNCTION ${s}.announce_message_changes() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  ids json;
+  payload text;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    SELECT json_agg(DISTINCT conversation_id) INTO ids FROM old_rows;
+  ELSE
+    SELECT json_agg(DISTINCT conversation_id) INTO ids FROM new_rows;
+  END IF;
+  IF ids IS NULL THEN
+    RETURN NULL;
+  END IF;
+  payload := json_build_object('from', current_setting('chatstore.origin', true), 'change', ids)::text;
+  IF octet_length(payload) > 7900 THEN
+    payload := json_build_object('from', current_setting('chatstore.origin', true), 'change', '*')::text;
+  END IF;
+  PERFORM pg_notify(TG_ARGV[0], payload);
+  RETURN NULL;
+END
+$fn$`,
+      announcing('INSERT', 'NEW TABLE AS new_rows'),
+      announcing('UPDATE', 'NEW TABLE AS new_rows'),
+      announcing('DELETE', 'OLD TABLE AS old_rows'),
+      `ALTER TABLE ${s}.messages ${ANNOUNCING_TRIGGERS.map((name) => `DISABLE TRIGGER ${name}`).join(', ')}`,
+    ];
+  },
 ];
+
+/** The triggers of migration 4 that announce changes to messages. */
+export const ANNOUNCING_TRIGGERS = ['messages_announce_insert', 'messages_announce_update', 'messages_announce_delete'];
+
+/** The channel a schema's changes are announced on: an identifier of at most 63 bytes, whatever the schema's name. */
+export function changeChannel(schema: string): string {
+  return `chatstore_changes_${createHash('sha256').update(schema).digest('hex').slice(0, 32)}`;
+}
 
 /**
  * A tsvector's length in words as BM25 counts it (every position of every lexeme), in SQL.

@@ -10,10 +10,10 @@
  *   while a write to its conversation was under way is not kept;
  * - other instances' writes: over SQLite, the file's `data_version` is compared before every read
  *   from a tail, and any change by another connection drops every tail (no read is ever stale); over
- *   an engine with a change feed (PostgreSQL), each write is announced before it is acknowledged, and
- *   the other instances drop that conversation's tail when the announcement reaches them (a read in
- *   another instance can be stale for that delivery time, typically under a millisecond); while the
- *   feed is down no tail is served, and every tail is dropped when it is back.
+ *   an engine with a change feed (PostgreSQL), every change is announced at its commit and the other
+ *   instances drop that conversation's tail when the announcement reaches them (a read in another
+ *   instance can be stale for that delivery time, typically under a millisecond); while the feed is
+ *   down no tail is served, and every tail is dropped when it is back.
  */
 import { LRUCache } from 'lru-cache';
 import type { AppendRequest, Backend, ChangeFeed, RangeQuery, TierStats } from '../../backend.js';
@@ -119,7 +119,8 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
    * acknowledged. When the announcement cannot be sent the call fails (docs/tiers.md).
    */
   const announce = async (change: readonly string[] | '*'): Promise<void> => {
-    if (feed === undefined || (change !== '*' && change.length === 0)) return;
+    // An engine that announces its writes in their own transaction needs no word from here.
+    if (feed === undefined || feed.announcesWrites || (change !== '*' && change.length === 0)) return;
     try {
       await feed.publish(change);
     } catch (error) {
@@ -219,7 +220,7 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
     // The conversation is known for a cached message; the others' caches need it too.
     const conversationId =
       conversationOf.get(messageId) ??
-      (feed === undefined ? undefined : (await inner.getMessage(messageId))?.conversationId);
+      (feed === undefined || feed.announcesWrites ? undefined : (await inner.getMessage(messageId))?.conversationId);
     let removed: boolean;
     try {
       removed = await inner.removeMessage(messageId, removal);

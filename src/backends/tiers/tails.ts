@@ -4,7 +4,7 @@
  * how an append or an edit that this instance made extends or changes it.
  */
 import type { RangeQuery } from '../../backend.js';
-import type { JsonValue, Message } from '../../model.js';
+import type { JsonObject, JsonValue, Message } from '../../model.js';
 
 /** The newest messages of one conversation. */
 export interface Tail {
@@ -97,7 +97,14 @@ export function withoutMessage(tail: Tail, id: string): Tail | undefined {
  * can change what the tier holds).
  */
 function copyMessage(message: Message): Message {
-  return copyJson(message as unknown as JsonValue) as unknown as Message;
+  const copy: Message = { ...message };
+  if (message.parts !== undefined) copy.parts = message.parts.map(copyJson);
+  if (message.media !== undefined) copy.media = message.media.map((media) => ({ ...media }));
+  if (message.statusAt !== undefined) copy.statusAt = { ...message.statusAt };
+  if (message.error !== undefined) copy.error = { ...message.error };
+  if (message.command !== undefined) copy.command = { ...message.command };
+  if (message.metadata !== undefined) copy.metadata = copyJson(message.metadata) as JsonObject;
+  return copy;
 }
 
 function copyJson(value: JsonValue): JsonValue {

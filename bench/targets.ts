@@ -33,7 +33,9 @@ type Target =
   /** W3 p50 of `contender` ≤ `atMost` × `raw`'s at every size both measured. */
   | { kind: 'read-ratio'; label: string; contender: string; raw: string; atMost: number }
   /** W3 p50 of `contender` at the largest size in [from, to] ≤ FLAT_FACTOR × at the smallest. */
-  | { kind: 'flat'; label: string; contender: string; from: number; to: number };
+  | { kind: 'flat'; label: string; contender: string; from: number; to: number }
+  /** W3 p50 of `contender` ≤ `atMostMs` at every size it measured. */
+  | { kind: 'read-latency'; label: string; contender: string; atMostMs: number };
 
 const w1 = (contender: string): Throughput => ({ workload: 'W1', contender });
 const w2 = (contender: string, conversations: number): Throughput => ({ workload: 'W2', contender, conversations });
@@ -119,6 +121,32 @@ function postgresTargets(ours: string): Target[] {
   ];
 }
 
+/** The in-process tier (#13) in front of `bare`: reads from it in microseconds, flat; appends through it near the bare engine's. */
+function tierTargets(tiered: string, bare: string, flatTo: number): Target[] {
+  return [
+    {
+      kind: 'read-latency',
+      label: `#13 ${tiered}: W3 last-20 p50 from L1 ≤ 10 µs at every size`,
+      contender: tiered,
+      atMostMs: 0.01,
+    },
+    {
+      kind: 'flat',
+      label: `#13 ${tiered}: W3 last-20 p50 flat from 100 to ${count(flatTo)} (≤ ${FLAT_FACTOR}×)`,
+      contender: tiered,
+      from: 100,
+      to: flatTo,
+    },
+    {
+      kind: 'ratio',
+      label: `#13 ${tiered}: W1 appends through the tier ≥ 0.9× ${bare}`,
+      of: w1(tiered),
+      reference: w1(bare),
+      atLeast: 0.9,
+    },
+  ];
+}
+
 /** Each backend's targets, from the issue that brought it. */
 const TARGETS: Readonly<Record<string, Target[]>> = {
   sqlite: [
@@ -152,8 +180,13 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
       from: 1000,
       to: 100_000,
     },
+    ...tierTargets('chatstore sqlite FULL + L1', 'chatstore sqlite FULL', 1_000_000),
   ],
-  postgres: [...postgresTargets('chatstore postgres'), ...postgresTargets('chatstore postgres-partitioned')],
+  postgres: [
+    ...postgresTargets('chatstore postgres'),
+    ...postgresTargets('chatstore postgres-partitioned'),
+    ...tierTargets('chatstore postgres + L1', 'chatstore postgres', 1_000_000),
+  ],
   mysql: appendAndRead('chatstore mysql', 'raw mysql2', 0.8, 1.5, 1_000_000, '#6 mysql'),
   redis: appendAndRead('chatstore redis', 'raw ioredis', 0.8, 1.5, 1_000_000, '#6 redis'),
   'redis-cluster': appendAndRead(
@@ -234,6 +267,16 @@ function check(target: Target, measured: Measured): TargetLine {
         target: target.label,
         measured: `worst at ${count(worst.size)}: ${ms(worst.p50)} vs ${ms(worst.raw)} = ${worst.ratio.toFixed(2)}× (sizes ${paired.map((p) => count(p.size)).join(', ')})`,
         met: worst.ratio <= target.atMost,
+      };
+    }
+    case 'read-latency': {
+      const points = measured.latencies(target.contender);
+      if (points.length === 0) return notMeasured;
+      const worst = points.reduce((max, point) => (point.p50 > max.p50 ? point : max));
+      return {
+        target: target.label,
+        measured: `worst at ${count(worst.size)}: ${(worst.p50 * 1000).toFixed(1)} µs (sizes ${points.map((p) => count(p.size)).join(', ')})`,
+        met: worst.p50 <= target.atMostMs,
       };
     }
     case 'flat': {

@@ -4,6 +4,7 @@
  */
 import { type Contender, type NotRun, WORKLOADS, type WorkloadId } from '../contender.js';
 import type { RedisDurability } from './_redis.js';
+import { L1_PARAMETERS, PASSED_THROUGH_BY_TIERS } from './_tiers.js';
 import { chatstoreContender } from './chatstore.js';
 import { mysqlContenders } from './mysql.js';
 import { naiveJsonFileContender } from './naive-json-file.js';
@@ -61,6 +62,14 @@ export function backendContenders(backend: BenchBackend): Contender[] {
           url: (workspace) => `sqlite://${workspace.dir}/chat.db?durability=full`,
         }),
         rawSqliteContender('full'),
+        chatstoreContender({
+          name: 'chatstore sqlite FULL + L1',
+          engine: 'sqlite',
+          durabilityLabel: SQLITE_DURABILITY.full.label,
+          durability: SQLITE_DURABILITY.full.sentence,
+          notRun: PASSED_THROUGH_BY_TIERS,
+          url: (workspace) => `sqlite://${workspace.dir}/chat.db?durability=full&${L1_PARAMETERS}`,
+        }),
         chatstoreContender({
           name: 'chatstore sqlite NORMAL',
           engine: 'sqlite',

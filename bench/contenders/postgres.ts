@@ -5,6 +5,7 @@
  */
 import type { Contender } from '../contender.js';
 import { benchSchema, dropsSchemaOnClose, pgFootprint, pgStoreUrl, probePgDurability } from './_pg.js';
+import { L1_PARAMETERS, PASSED_THROUGH_BY_TIERS } from './_tiers.js';
 import { chatstoreContender } from './chatstore.js';
 import { rawPgContender } from './raw-pg.js';
 
@@ -32,6 +33,16 @@ export function postgresContenders(): Contender[] {
         durability: durability.sentence,
         url: (workspace) => pgStoreUrl(workspace, 'monthly'),
         footprint: (workspace, touch) => pgFootprint(benchSchema(workspace), touch),
+      }),
+    ),
+    dropsSchemaOnClose(
+      chatstoreContender({
+        name: 'chatstore postgres + L1',
+        engine: 'postgres',
+        durabilityLabel: durability.label,
+        durability: durability.sentence,
+        notRun: PASSED_THROUGH_BY_TIERS,
+        url: (workspace) => `${pgStoreUrl(workspace)}&${L1_PARAMETERS}`,
       }),
     ),
     rawPgContender(durability),

@@ -186,6 +186,13 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
     ...postgresTargets('chatstore postgres'),
     ...postgresTargets('chatstore postgres-partitioned'),
     ...tierTargets('chatstore postgres + L1', 'chatstore postgres', 1_000_000),
+    {
+      kind: 'ratio',
+      label: '#12: W2 8 writers into one conversation ≥ 0.7× raw pg plain inserts without seq',
+      of: w2('chatstore postgres', 1),
+      reference: w2('raw pg, no seq', 1),
+      atLeast: 0.7,
+    },
   ],
   mysql: appendAndRead('chatstore mysql', 'raw mysql2', 0.8, 1.5, 1_000_000, '#6 mysql'),
   redis: appendAndRead('chatstore redis', 'raw ioredis', 0.8, 1.5, 1_000_000, '#6 redis'),

@@ -122,6 +122,80 @@ describe('tailCache', () => {
     expect(stats.conversations).toBeLessThanOrEqual(2);
   });
 
+  test.each(['sqlite', 'postgres'])(
+    'concurrent writers and readers in one process on %s: no read shows a hole, and the tails end as the engine',
+    async (engine) => {
+      let store: ChatStore;
+      let bare: ChatStore;
+      if (engine === 'sqlite') {
+        const path = sqliteFile();
+        store = (await tiered(sqliteBackend({ path }), { maxActiveConversations: 4, maxMessagesPerConversation: 8 }))
+          .store;
+        bare = new ChatStore(await sqliteBackend({ path }));
+      } else {
+        const schema = testSchemaName();
+        cleanups.push(() => dropSchema(schema));
+        store = new ChatStore(
+          await openBackend(storeUrl(schema, { maxActiveConversations: '4', maxMessagesPerConversation: '8' })),
+        );
+        cleanups.push(() => store.close());
+        bare = new ChatStore(await openBackend(storeUrl(schema)));
+      }
+      cleanups.push(() => bare.close());
+      const conversations = ['a', 'b', 'c'];
+      const holes: string[] = [];
+      const writers = conversations.flatMap((id) =>
+        [0, 1, 2, 3].map(async (writer) => {
+          for (let i = 0; i < 25; i++) await store.append(id, { role: 'user', content: `${writer}.${i}` });
+        }),
+      );
+      let writing = true;
+      const readers = conversations.map(async (id) => {
+        while (writing) {
+          const seqs = (await store.recent(id, 5)).map((m) => m.seq);
+          for (let i = 1; i < seqs.length; i++) {
+            if (seqs[i] !== (seqs[i - 1] as number) + 1) holes.push(`${id}: ${seqs.join(',')}`);
+          }
+          await sleep(0);
+        }
+      });
+      await Promise.all(writers);
+      writing = false;
+      await Promise.all(readers);
+      expect(holes).toEqual([]);
+      for (const id of conversations) {
+        expect(await store.recent(id, 8)).toStrictEqual(await bare.recent(id, 8));
+        expect((await store.recent(id, 8)).map((m) => m.seq)).toEqual([93, 94, 95, 96, 97, 98, 99, 100]);
+      }
+    },
+  );
+
+  test('an append acknowledged before an earlier one drops the tail instead of leaving a hole in it', async () => {
+    const engine = memoryBackend();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The engine stores each append at once; the reply of the one with content 'slow' comes late.
+    const delaying = {
+      ...engine,
+      async append(request: Parameters<typeof engine.append>[0]) {
+        const results = await engine.append(request);
+        if (request.messages[0]?.content === 'slow') await held;
+        return results;
+      },
+    };
+    const { store } = await tiered(Promise.resolve(delaying), { singleWriter: true });
+    await store.append('c', { role: 'user', content: 'one' });
+    expect(contents(await store.recent('c'))).toEqual(['one']);
+    const slow = store.append('c', { role: 'user', content: 'slow' });
+    await store.append('c', { role: 'user', content: 'fast' });
+    expect(contents(await store.recent('c'))).toEqual(['one', 'slow', 'fast']);
+    release();
+    await slow;
+    expect(contents(await store.recent('c'))).toEqual(['one', 'slow', 'fast']);
+  });
+
   test('after a fill, recent() is answered from the tail and an append extends it', async () => {
     const { store, tier } = await tiered(Promise.resolve(memoryBackend()));
     await store.append(
@@ -159,7 +233,7 @@ describe('tailCache', () => {
   });
 
   test('an engine that cannot tell of other writers needs singleWriter', async () => {
-    const redis = await openBackend('redis://127.0.0.1:6379/13?prefix=chatstore-tiers-test:');
+    const redis = await openBackend('redis://127.0.0.1:6379/13?keyPrefix=chatstore-tiers-test:');
     cleanups.push(() => redis.close());
     const refused = await tailCache(redis).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ChatStoreError);

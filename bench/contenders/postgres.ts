@@ -7,7 +7,7 @@ import type { Contender } from '../contender.js';
 import { benchSchema, dropsSchemaOnClose, pgFootprint, pgStoreUrl, probePgDurability } from './_pg.js';
 import { L1_PARAMETERS, PASSED_THROUGH_BY_TIERS } from './_tiers.js';
 import { chatstoreContender } from './chatstore.js';
-import { rawPgContender } from './raw-pg.js';
+import { rawPgContender, rawPgPlainInsertContender } from './raw-pg.js';
 
 /**
  * @example const contenders = postgresContenders();
@@ -46,5 +46,6 @@ export function postgresContenders(): Contender[] {
       }),
     ),
     rawPgContender(durability),
+    rawPgPlainInsertContender(durability),
   ];
 }

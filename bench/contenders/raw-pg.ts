@@ -108,3 +108,66 @@ export function rawPgContender(durability: ServerDurability, extra: Partial<Cont
     },
   });
 }
+
+/**
+ * The floor of plain inserts: the same table keyed by a `bigserial` instead of a seq, so concurrent
+ * writers of one conversation never collide and never wait for each other, and nothing is ordered
+ * per conversation or idempotent. Only for the writes (W1, W2): what the write-path issue compares
+ * chatstore's one-conversation W2 with.
+ * @example const floor = rawPgPlainInsertContender(probePgDurability());
+ */
+export function rawPgPlainInsertContender(durability: ServerDurability): Contender {
+  const writesOnly = { status: 'skipped' as const, reason: 'a floor for the writes only (W1, W2)' };
+  return dropsSchemaOnClose({
+    name: 'raw pg, no seq',
+    kind: 'raw',
+    engine: 'postgres',
+    durabilityLabel: durability.label,
+    durability: durability.sentence,
+    notRun: Object.fromEntries(['W3', 'W4', 'W5', 'W6', 'W1L', 'http'].map((id) => [id, writesOnly])),
+    async open(workspace): Promise<ContenderInstance> {
+      const { default: driver } = await import('pg');
+      const schema = `"${benchSchema(workspace)}"`;
+      const pool: pg.Pool = new driver.Pool({ connectionString: POSTGRES_URL, max: POOL_SIZE });
+      pool.on('error', () => undefined);
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await pool.query(`CREATE TABLE IF NOT EXISTS ${schema}.messages (
+        id bigserial PRIMARY KEY,
+        conversation_id text COLLATE "C" NOT NULL,
+        body text NOT NULL
+      )`);
+      await pool.query(
+        `CREATE INDEX IF NOT EXISTS messages_by_conversation ON ${schema}.messages (conversation_id, id)`,
+      );
+      const insert = {
+        name: 'raw_plain_insert',
+        text: `INSERT INTO ${schema}.messages (conversation_id, body) VALUES ($1, $2)`,
+      };
+      const insertBatch = `INSERT INTO ${schema}.messages (conversation_id, body) SELECT $1, unnest($2::text[])`;
+      const newest = `SELECT id, body FROM ${schema}.messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2`;
+      const all = `SELECT id, body FROM ${schema}.messages WHERE conversation_id = $1 ORDER BY id`;
+      const parse = (rows: { id: string; body: string }[]): ReadMessage[] =>
+        rows.map((row, index) => ({ ...JSON.parse(row.body), seq: index + 1 }));
+      return {
+        async append(conversationId, message) {
+          await pool.query({ ...insert, values: [conversationId, JSON.stringify(message)] });
+        },
+        async appendBatch(conversationId, messages: NewMessage[]) {
+          await pool.query(insertBatch, [conversationId, messages.map((message) => JSON.stringify(message))]);
+        },
+        async lastN(conversationId, n) {
+          return parse((await pool.query(newest, [conversationId, n])).rows).reverse();
+        },
+        async pageBack(conversationId, _cursor, n) {
+          return { messages: parse((await pool.query(newest, [conversationId, n])).rows) };
+        },
+        async readAll(conversationId) {
+          return parse((await pool.query(all, [conversationId])).rows);
+        },
+        async close() {
+          await pool.end();
+        },
+      };
+    },
+  });
+}

@@ -247,26 +247,29 @@ export interface ChangeFeed {
 
 /** One tier's figures (`Backend.tiers`, `ChatStore.tierStats`, `/admin/storage/stats`). */
 export interface TierStats {
-  /** `l1`: the in-process tier. */
+  /** `l1`: the in-process tier; `l2`: the shared tier. */
   tier: string;
-  /** How the tier hears of other instances' writes: `data-version`, `change-feed` or `single-writer`. */
+  /** How the tier hears of other instances' writes: `data-version`, `change-feed`, `single-writer`, or `shared` (L2). */
   coherence: string;
-  /** False while the tier cannot be trusted (its change feed is down): every read then goes past it. */
+  /** False while the tier cannot be trusted (its change feed or its server is down): every read then goes past it. */
   serving: boolean;
-  /** Conversations whose tails it holds, and their messages. */
-  conversations: number;
-  messages: number;
-  maxActiveConversations: number;
+  /** Conversations whose tails it holds, and their messages; null where counting would cost a scan (L2). */
+  conversations: number | null;
+  messages: number | null;
+  /** The most conversations it holds; null where the server's memory policy decides (L2). */
+  maxActiveConversations: number | null;
   maxMessagesPerConversation: number;
   /** Range reads it answered, and those that went past it. */
   hits: number;
   misses: number;
   /** hits / (hits + misses); 0 before any read. */
   hitRatio: number;
-  /** Tails read from the tier below to be kept. */
+  /** Tails read from below to be kept. */
   fills: number;
-  /** Tails dropped to make room for others. */
-  evictions: number;
+  /** Tails dropped to make room for others; null where the server evicts on its own (L2). */
+  evictions: number | null;
   /** Tails dropped because their conversation changed, here or in another instance. */
   invalidations: number;
+  /** Calls to the tier's server that failed (each pauses the tier: L2); 0 for L1. */
+  failures: number;
 }

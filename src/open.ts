@@ -3,8 +3,9 @@
  * lazily, so only the chosen engine's driver is ever imported.
  */
 import type { Backend } from './backend.js';
+import { sharedTails } from './backends/tiers/shared-tails.js';
 import { tailCache } from './backends/tiers/tail-cache.js';
-import { tailCacheUrlOptions } from './backends/tiers/url.js';
+import { type SharedTailsUrl, sharedTailsUrlOptions, tailCacheUrlOptions } from './backends/tiers/url.js';
 import { ChatStoreError } from './errors.js';
 import { ChatStore, type ChatStoreOptions } from './store.js';
 
@@ -88,15 +89,32 @@ export async function openBackend(url: string): Promise<Backend> {
       { path: 'url' },
     );
   }
-  const tier = tailCacheUrlOptions(parsed.params);
-  const backend = await load(parsed);
-  if (tier === undefined) return backend;
+  const shared = sharedTailsUrlOptions(parsed.params);
+  const tier = tailCacheUrlOptions(parsed.params, shared !== undefined);
+  let backend = await load(parsed);
   try {
-    return await tailCache(backend, tier);
+    if (shared !== undefined) backend = await sharedTailsOver(backend, shared);
+    return tier === undefined ? backend : await tailCache(backend, tier);
   } catch (error) {
     await backend.close();
     throw error;
   }
+}
+
+/** The shared tier (L2) over `backend`, on the Redis its `cacheUrl` names. */
+async function sharedTailsOver(backend: Backend, shared: SharedTailsUrl): Promise<Backend> {
+  const cache = parseStoreUrl(shared.url);
+  const { redisTailStore, redisUrlOptions } = await import('./backends/redis/index.js');
+  const options = redisUrlOptions(cache.scheme as 'redis' | 'redis+cluster', cache.location, cache.params);
+  const tails = await redisTailStore({
+    ...options,
+    ...(shared.keyPrefix === undefined ? {} : { keyPrefix: shared.keyPrefix }),
+  });
+  return sharedTails(backend, tails, {
+    ...(shared.maxMessagesPerConversation === undefined
+      ? {}
+      : { maxMessagesPerConversation: shared.maxMessagesPerConversation }),
+  });
 }
 
 /**

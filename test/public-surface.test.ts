@@ -105,7 +105,14 @@ const SURFACE: Record<string, string[]> = {
   './open': ['DEFAULT_URL', 'openBackend', 'openStore', 'parseStoreUrl', 'SCHEMES', 'StoreUrl'],
   './memory': ['memoryBackend'],
   './sqlite': ['sqliteBackend', 'SqliteOptions', 'sqliteUrlOptions'],
-  './redis': ['redisBackend', 'RedisClient', 'RedisOptions', 'redisUrlOptions'],
+  './redis': [
+    'redisBackend',
+    'RedisClient',
+    'RedisOptions',
+    'redisTailStore',
+    'RedisTailStoreOptions',
+    'redisUrlOptions',
+  ],
   './postgres': [
     'HistoryOptions',
     'PgPool',
@@ -132,6 +139,12 @@ const SURFACE: Record<string, string[]> = {
   './tiers': [
     'DEFAULT_MAX_ACTIVE_CONVERSATIONS',
     'DEFAULT_MAX_MESSAGES_PER_CONVERSATION',
+    'SharedTailChange',
+    'SharedTailRead',
+    'sharedTails',
+    'SharedTailsOptions',
+    'SharedTailStore',
+    'Tail',
     'tailCache',
     'TailCacheOptions',
     'TailCoherence',

@@ -4,14 +4,18 @@
  * writes are seen at once, other instances' writes are seen at once over SQLite and once announced
  * over PostgreSQL, nothing is served while the change feed is down, and the options are checked.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { TierStats } from '../src/backend.js';
 import { memoryBackend } from '../src/backends/memory/index.js';
 import { changeChannel } from '../src/backends/postgres/schema.js';
+import { redisTailStore } from '../src/backends/redis/tail-store.js';
 import { sqliteBackend } from '../src/backends/sqlite/index.js';
 import { tailCache } from '../src/backends/tiers/tail-cache.js';
 import { withTierEnvironment } from '../src/cli/serve.js';
@@ -20,6 +24,8 @@ import type { Message } from '../src/model.js';
 import { openBackend } from '../src/open.js';
 import { ChatStore } from '../src/store.js';
 import { dropSchema, storeUrl, testSchemaName, withAdmin } from './fixtures/pg-conformance.js';
+import { redisTestUrl } from './fixtures/redis-conformance.js';
+import { dropSharedTails, SHARED_TAILS_DB } from './fixtures/shared-tails.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -277,6 +283,9 @@ describe('chatstore serve: the old system’s environment variables', () => {
       'postgres://db/chat?schema=bot&maxActiveConversations=10&maxMessagesPerConversation=50',
     );
     expect(withTierEnvironment('sqlite://./chat.db', {})).toBe('sqlite://./chat.db');
+    expect(withTierEnvironment('mysql://db/chat', { CHATSTORE_CACHE_URL: 'redis://cache:6379/0' })).toBe(
+      'mysql://db/chat?cacheUrl=redis%3A%2F%2Fcache%3A6379%2F0',
+    );
   });
 });
 
@@ -392,3 +401,154 @@ describe.each(['none', 'monthly'])('tailCache over postgres, partitioning %s', (
     expect(contents(await a.recent('c'))).toEqual(['one', 'two']);
   });
 });
+
+describe('sharedTails (L2) over sqlite, on Redis', () => {
+  /** A store with the shared tier (no L1) on `path`, its keys under `prefix`. */
+  async function sharedStore(
+    path: string,
+    prefix: string,
+    cacheUrl = redisTestUrl(SHARED_TAILS_DB),
+  ): Promise<ChatStore> {
+    const store = new ChatStore(
+      await openBackend(
+        `sqlite://${path}?cacheUrl=${encodeURIComponent(cacheUrl)}&cachePrefix=${prefix}&maxMessagesPerConversation=5`,
+      ),
+    );
+    cleanups.push(() => store.close());
+    return store;
+  }
+  function prefixOfTest(): string {
+    const prefix = `chatstore-test-${randomBytes(6).toString('hex')}:`;
+    cleanups.push(() => dropSharedTails(prefix));
+    return prefix;
+  }
+
+  test('a tail one instance filled is read by another without the engine; a write in either is seen by both', async () => {
+    const path = sqliteFile();
+    const prefix = prefixOfTest();
+    const a = await sharedStore(path, prefix);
+    const b = await sharedStore(path, prefix);
+    await a.append(
+      'c',
+      [1, 2, 3].map((i) => ({ role: 'user' as const, content: `m${i}` })),
+    );
+    expect(contents(await a.recent('c', 2))).toEqual(['m2', 'm3']);
+    expect(contents(await b.recent('c', 2))).toEqual(['m2', 'm3']);
+    expect(b.tierStats()).toMatchObject([{ tier: 'l2', hits: 1, misses: 0, fills: 0 }]);
+    const [reply] = await b.append('c', { role: 'assistant', content: 'm4', status: 'sent' });
+    expect(contents(await a.recent('c', 2))).toEqual(['m3', 'm4']);
+    await a.updateStatus(reply?.message.id as string, 'read');
+    expect((await b.recent('c', 1))[0]).toMatchObject({ content: 'm4', status: 'read' });
+    await b.delete(reply?.message.id as string);
+    expect(contents(await a.recent('c', 2))).toEqual(['m2', 'm3']);
+    expect(a.tierStats()[0]?.hits).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a fill that a write overtook is not kept, and a lease its writer never gave back drops the tail', async () => {
+    const prefix = prefixOfTest();
+    const tails = await redisTailStore({ url: redisTestUrl(SHARED_TAILS_DB), keyPrefix: prefix });
+    cleanups.push(() => tails.close());
+    const message = (seq: number): Message => ({
+      id: `m${seq}`,
+      conversationId: 'c',
+      seq,
+      role: 'user',
+      direction: 'incoming',
+      content: `m${seq}`,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    const missed = await tails.read('c');
+    expect(missed).toMatchObject({ writing: false });
+    // A write starts and ends between the reader's look and its fill: the fill is refused.
+    await tails.beginWrite('c', 'w1', 30_000);
+    await tails.endWrite('c', 'w1', { kind: 'extend', keep: 5, messages: [message(1)] });
+    expect(await tails.fill('c', (missed as { version: string }).version, { floor: -1, messages: [] })).toBe(false);
+    // A fresh look, then a fill: kept.
+    const again = (await tails.read('c')) as { version: string };
+    expect(await tails.fill('c', again.version, { floor: -1, messages: [message(1)] })).toBe(true);
+    expect(await tails.read('c')).toStrictEqual({ tail: { floor: -1, messages: [message(1)] } });
+    // A writer that takes a lease and dies: while the lease runs, the old tail is still served
+    // (nothing was acknowledged); once it ran out, the tail is dropped and no fill is refused.
+    await tails.beginWrite('c', 'dead', 100);
+    expect(await tails.read('c')).toMatchObject({ tail: { messages: [message(1)] } });
+    await sleep(150);
+    expect(await tails.read('c')).toMatchObject({ writing: false });
+  });
+
+  test('Redis killed under load: no error reaches the caller, nothing stale is read, and the tier serves again', async () => {
+    const redis = await startRedis(6391);
+    cleanups.push(() => redis.stop());
+    const path = sqliteFile();
+    const prefix = prefixOfTest();
+    const cacheUrl = 'redis://127.0.0.1:6391/0';
+    const store = await sharedStore(path, prefix, cacheUrl);
+    const bare = new ChatStore(await sqliteBackend({ path }));
+    cleanups.push(() => bare.close());
+    let appended = 0;
+    const turn = async (): Promise<void> => {
+      await store.append('c', { role: 'user', content: `m${++appended}` });
+      expect(await store.recent('c', 5)).toStrictEqual(await bare.recent('c', 5));
+    };
+    for (let i = 0; i < 20; i++) await turn();
+    expect(store.tierStats()[0]).toMatchObject({ serving: true });
+    redis.kill();
+    for (let i = 0; i < 20; i++) await turn();
+    expect(store.tierStats()[0]).toMatchObject({ serving: false });
+    await redis.restart();
+    // Back: the conversations written meanwhile are dropped before anything is served again.
+    for (let i = 0; i < 200 && store.tierStats()[0]?.serving !== true; i++) {
+      await turn();
+      await sleep(20);
+    }
+    const hits = store.tierStats()[0]?.hits ?? 0;
+    for (let i = 0; i < 20; i++) await turn();
+    expect(store.tierStats()[0]).toMatchObject({ serving: true });
+    expect(store.tierStats()[0]?.hits).toBeGreaterThan(hits);
+    expect(store.tierStats()[0]?.failures).toBeGreaterThan(0);
+  });
+});
+
+/** A redis-server of the test's own on `port` (no persistence), killed and started again by pid. */
+async function startRedis(port: number): Promise<{ kill(): void; restart(): Promise<void>; stop(): Promise<void> }> {
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100; i++) {
+      const probe = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        probe.disconnect();
+        return;
+      } catch {
+        probe.disconnect();
+        await sleep(50);
+      }
+    }
+    throw new Error(`redis-server on ${port} did not start`);
+  };
+  const kill = (): void => {
+    child?.kill('SIGKILL');
+    child = undefined;
+  };
+  await start();
+  return {
+    kill,
+    restart: start,
+    async stop() {
+      const running = child;
+      kill();
+      if (running !== undefined && running.exitCode === null)
+        await new Promise((resolve) => running.once('exit', resolve));
+    },
+  };
+}

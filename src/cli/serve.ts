@@ -14,6 +14,7 @@
  * | | `LOG_LEVEL` | `info` |
  * | `?maxActiveConversations=` in the URL | `MAX_ACTIVE_CONVERSATIONS` | none: no in-process tier |
  * | `?maxMessagesPerConversation=` in the URL | `MAX_MESSAGES_PER_CUSTOMER` (or `MAX_MESSAGES_PER_CONVERSATION`) | 50 |
+ * | `?cacheUrl=` in the URL | `CHATSTORE_CACHE_URL` | none: no shared tier |
  *
  * Without API keys the server refuses to bind a non-loopback address, and the app refuses
  * non-loopback clients and non-loopback `Host` names. Logs are JSON lines (pino) on stdout; they
@@ -216,6 +217,7 @@ export function withTierEnvironment(url: string, env: NodeJS.ProcessEnv): string
   const settings: [string, string | undefined][] = [
     ['maxActiveConversations', env.MAX_ACTIVE_CONVERSATIONS],
     ['maxMessagesPerConversation', env.MAX_MESSAGES_PER_CUSTOMER ?? env.MAX_MESSAGES_PER_CONVERSATION],
+    ['cacheUrl', env.CHATSTORE_CACHE_URL],
   ];
   let result = url;
   for (const [name, value] of settings) {

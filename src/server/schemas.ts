@@ -404,21 +404,24 @@ export const RouteLatencySchema = z.object({
 
 export const TierStatsSchema = z
   .object({
-    tier: z.string().openapi({ description: '`l1`: the in-process tier' }),
-    coherence: z
-      .string()
-      .openapi({ description: 'how it hears of other instances’ writes: data-version, change-feed or single-writer' }),
-    serving: z.boolean().openapi({ description: 'false while its change feed is down: every read then goes past it' }),
-    conversations: z.number().int(),
-    messages: z.number().int(),
-    maxActiveConversations: z.number().int(),
+    tier: z.string().openapi({ description: '`l1`: the in-process tier; `l2`: the shared tier' }),
+    coherence: z.string().openapi({
+      description: 'how it hears of other instances’ writes: data-version, change-feed, single-writer, or shared (L2)',
+    }),
+    serving: z
+      .boolean()
+      .openapi({ description: 'false while its change feed or its server is down: every read then goes past it' }),
+    conversations: z.number().int().nullable().openapi({ description: 'null where counting would cost a scan (L2)' }),
+    messages: z.number().int().nullable(),
+    maxActiveConversations: z.number().int().nullable(),
     maxMessagesPerConversation: z.number().int(),
     hits: z.number().int(),
     misses: z.number().int(),
     hitRatio: z.number(),
     fills: z.number().int(),
-    evictions: z.number().int(),
+    evictions: z.number().int().nullable(),
     invalidations: z.number().int(),
+    failures: z.number().int().openapi({ description: 'calls to the tier’s server that failed (L2)' }),
   })
   .openapi('TierStats');
 

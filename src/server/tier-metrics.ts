@@ -6,7 +6,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TierStats } from '../backend.js';
 
-type TierCounter = keyof Pick<TierStats, 'hits' | 'misses' | 'fills' | 'evictions' | 'invalidations'>;
+type TierCounter = keyof Pick<TierStats, 'hits' | 'misses' | 'fills' | 'evictions' | 'invalidations' | 'failures'>;
 
 const COUNTERS: readonly [TierCounter, string][] = [
   ['hits', 'Range reads a tier answered itself'],
@@ -14,6 +14,7 @@ const COUNTERS: readonly [TierCounter, string][] = [
   ['fills', 'Conversation tails a tier read from below to keep'],
   ['evictions', 'Conversation tails a tier dropped to make room'],
   ['invalidations', 'Conversation tails a tier dropped because the conversation changed'],
+  ['failures', 'Calls to a tier’s server that failed'],
 ];
 
 /** Registers the tier metrics on `registry`; `tiers` is called at each scrape (an empty list: no samples). */
@@ -33,11 +34,14 @@ export function registerTierMetrics(registry: Registry, tiers: () => TierStats[]
       registers: [registry],
       collect() {
         this.reset();
-        for (const stats of current()) this.inc({ tier: stats.tier }, stats[field]);
+        for (const stats of current()) {
+          const value = stats[field];
+          if (value !== null) this.inc({ tier: stats.tier }, value);
+        }
       },
     });
   }
-  const gauges: [string, string, (stats: TierStats) => number][] = [
+  const gauges: [string, string, (stats: TierStats) => number | null][] = [
     ['conversations', 'Conversations whose tails a tier holds', (stats) => stats.conversations],
     ['messages', 'Messages a tier holds', (stats) => stats.messages],
     ['hit_ratio', 'Share of range reads a tier answered itself since start', (stats) => stats.hitRatio],
@@ -55,7 +59,10 @@ export function registerTierMetrics(registry: Registry, tiers: () => TierStats[]
       registers: [registry],
       collect() {
         this.reset();
-        for (const stats of current()) this.set({ tier: stats.tier }, value(stats));
+        for (const stats of current()) {
+          const measured = value(stats);
+          if (measured !== null) this.set({ tier: stats.tier }, measured);
+        }
       },
     });
   }

@@ -186,6 +186,7 @@ describe('admin', () => {
         fills: 1,
         evictions: 0,
         invalidations: 0,
+        failures: 0,
       },
     ]);
     const metrics = await call('GET', '/metrics');

@@ -88,7 +88,8 @@ function checkPrefix(prefix: unknown): string {
   return prefix;
 }
 
-async function connectClient(options: RedisOptions): Promise<Connection> {
+/** A client of its own to the server or cluster `options` name (the tiers' shared tails use one too). */
+export async function connectClient(options: RedisOptions): Promise<Connection> {
   const { Redis, Cluster } = await loadDriver();
   const where = options.cluster === undefined ? redact(options.url ?? DEFAULT_URL) : options.cluster.join(',');
   let client: InstanceType<typeof Redis> | InstanceType<typeof Cluster>;

@@ -35,6 +35,7 @@ import type { RedisOptions } from './options.js';
 
 export { redisUrlOptions } from './connect.js';
 export type { RedisClient, RedisOptions } from './options.js';
+export { type RedisTailStoreOptions, redisTailStore } from './tail-store.js';
 
 /**
  * Connects to Redis (or Redis Cluster) and returns the backend; `UNAVAILABLE` when the server

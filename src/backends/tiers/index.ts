@@ -8,6 +8,9 @@
  * import { tailCache } from 'chatstore/tiers';
  * const store = new ChatStore(await tailCache(await sqliteBackend({ path: './data/chat.db' })));
  */
+
+export type { SharedTailChange, SharedTailRead, SharedTailStore } from './shared-tail-store.js';
+export { type SharedTailsOptions, sharedTails } from './shared-tails.js';
 export {
   DEFAULT_MAX_ACTIVE_CONVERSATIONS,
   DEFAULT_MAX_MESSAGES_PER_CONVERSATION,
@@ -15,3 +18,4 @@ export {
   type TailCoherence,
   tailCache,
 } from './tail-cache.js';
+export type { Tail } from './tails.js';

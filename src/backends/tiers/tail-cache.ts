@@ -270,6 +270,7 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
     fills: counts.fills,
     evictions: counts.evictions,
     invalidations: counts.invalidations,
+    failures: 0,
   });
 
   return {

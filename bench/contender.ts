@@ -3,14 +3,15 @@
  * designs chatstore replaces. Every workload opens a fresh instance (fresh file, fresh key prefix)
  * so no workload's data affects another's numbers.
  */
+import type { TierStats } from '../src/backend.js';
 import type { JsonObject, NewMessage } from '../src/model.js';
 
 /** The workloads, in the order they run. */
-export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W1L', 'http'] as const;
+export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W1L', 'W7', 'http'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 /** Workloads that run only when named in `--workloads` (long, or needing more than the store). */
-export const OPT_IN_WORKLOADS: readonly WorkloadId[] = ['W1L', 'http'];
+export const OPT_IN_WORKLOADS: readonly WorkloadId[] = ['W1L', 'W7', 'http'];
 
 /** What a run without `--workloads` runs: W1–W6. */
 export const DEFAULT_WORKLOADS: readonly WorkloadId[] = WORKLOADS.filter((id) => !OPT_IN_WORKLOADS.includes(id));
@@ -44,6 +45,8 @@ export interface ContenderInstance {
   search?(query: string, limit: number): Promise<number>;
   /** The storage everything stored so far takes; absent when the contender cannot tell (memory, Redis). */
   footprint?(): Promise<Footprint>;
+  /** chatstore: the figures of the tiers in front of the engine, nearest first (W7's hit ratio). */
+  tiers?(): TierStats[];
   close(): Promise<void>;
 }
 

@@ -187,6 +187,13 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
     ...postgresTargets('chatstore postgres-partitioned'),
     ...tierTargets('chatstore postgres + L1', 'chatstore postgres', 1_000_000),
     {
+      kind: 'read-ratio',
+      label: '#13 chatstore postgres + L2: W3 last-20 p50 from the shared tier ≤ the bare engine at every size',
+      contender: 'chatstore postgres + L2',
+      raw: 'chatstore postgres',
+      atMost: 1,
+    },
+    {
       kind: 'ratio',
       label: '#12: W2 8 writers into one conversation ≥ 0.7× raw pg plain inserts without seq',
       of: w2('chatstore postgres', 1),
@@ -194,7 +201,16 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
       atLeast: 0.7,
     },
   ],
-  mysql: appendAndRead('chatstore mysql', 'raw mysql2', 0.8, 1.5, 1_000_000, '#6 mysql'),
+  mysql: [
+    ...appendAndRead('chatstore mysql', 'raw mysql2', 0.8, 1.5, 1_000_000, '#6 mysql'),
+    {
+      kind: 'read-ratio',
+      label: '#13 chatstore mysql + L2: W3 last-20 p50 from the shared tier ≤ the bare engine at every size',
+      contender: 'chatstore mysql + L2',
+      raw: 'chatstore mysql',
+      atMost: 1,
+    },
+  ],
   redis: appendAndRead('chatstore redis', 'raw ioredis', 0.8, 1.5, 1_000_000, '#6 redis'),
   'redis-cluster': appendAndRead(
     'chatstore redis-cluster',

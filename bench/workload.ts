@@ -35,6 +35,10 @@ export interface Sizes {
   w6Messages: number;
   w6Conversations: number;
   w6Batch: number;
+  /** W7 (opt-in): conversations, messages in each, and reads drawn by a Zipf law. */
+  w7Conversations: number;
+  w7Messages: number;
+  w7Reads: number;
   /** http (opt-in): concurrent connections, and measured seconds per server and operation. */
   httpConnections: number;
   httpSeconds: number;

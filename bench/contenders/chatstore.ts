@@ -53,6 +53,7 @@ export function chatstoreContender(options: ChatstoreContenderOptions): Contende
           await store.append(conversationId, messages);
         },
         lastN: (conversationId, n) => store.recent(conversationId, n),
+        tiers: () => store.tierStats(),
         async pageBack(conversationId, cursor, n) {
           const page = await store.list(conversationId, {
             order: 'desc',

@@ -5,6 +5,7 @@
  */
 import type { Contender } from '../contender.js';
 import { benchDatabase, dropsDatabaseOnClose, mysqlFootprint, mysqlStoreUrl, probeMysqlDurability } from './_mysql.js';
+import { dropsSharedTailsOnClose, PASSED_THROUGH_BY_TIERS, sharedTailsParameters } from './_tiers.js';
 import { chatstoreContender } from './chatstore.js';
 import { rawMysqlContender } from './raw-mysql.js';
 
@@ -23,6 +24,19 @@ export function mysqlContenders(): Contender[] {
         url: mysqlStoreUrl,
         footprint: (workspace) => mysqlFootprint(benchDatabase(workspace)),
       }),
+    ),
+    dropsSharedTailsOnClose(
+      dropsDatabaseOnClose(
+        chatstoreContender({
+          name: 'chatstore mysql + L2',
+          engine: 'mysql',
+          durabilityLabel: durability.label,
+          durability: durability.sentence,
+          notRun: PASSED_THROUGH_BY_TIERS,
+          url: (workspace) =>
+            `${mysqlStoreUrl(workspace)}${mysqlStoreUrl(workspace).includes('?') ? '&' : '?'}${sharedTailsParameters(workspace)}`,
+        }),
+      ),
     ),
     rawMysqlContender(durability),
   ];

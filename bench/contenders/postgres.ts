@@ -5,7 +5,7 @@
  */
 import type { Contender } from '../contender.js';
 import { benchSchema, dropsSchemaOnClose, pgFootprint, pgStoreUrl, probePgDurability } from './_pg.js';
-import { L1_PARAMETERS, PASSED_THROUGH_BY_TIERS } from './_tiers.js';
+import { dropsSharedTailsOnClose, L1_PARAMETERS, PASSED_THROUGH_BY_TIERS, sharedTailsParameters } from './_tiers.js';
 import { chatstoreContender } from './chatstore.js';
 import { rawPgContender, rawPgPlainInsertContender } from './raw-pg.js';
 
@@ -44,6 +44,18 @@ export function postgresContenders(): Contender[] {
         notRun: PASSED_THROUGH_BY_TIERS,
         url: (workspace) => `${pgStoreUrl(workspace)}&${L1_PARAMETERS}`,
       }),
+    ),
+    dropsSharedTailsOnClose(
+      dropsSchemaOnClose(
+        chatstoreContender({
+          name: 'chatstore postgres + L2',
+          engine: 'postgres',
+          durabilityLabel: durability.label,
+          durability: durability.sentence,
+          notRun: PASSED_THROUGH_BY_TIERS,
+          url: (workspace) => `${pgStoreUrl(workspace)}&${sharedTailsParameters(workspace)}`,
+        }),
+      ),
     ),
     rawPgContender(durability),
     rawPgPlainInsertContender(durability),

@@ -124,7 +124,7 @@ export function rawPgPlainInsertContender(durability: ServerDurability): Contend
     engine: 'postgres',
     durabilityLabel: durability.label,
     durability: durability.sentence,
-    notRun: Object.fromEntries(['W3', 'W4', 'W5', 'W6', 'W1L', 'http'].map((id) => [id, writesOnly])),
+    notRun: Object.fromEntries(['W3', 'W4', 'W5', 'W6', 'W1L', 'W7', 'http'].map((id) => [id, writesOnly])),
     async open(workspace): Promise<ContenderInstance> {
       const { default: driver } = await import('pg');
       const schema = `"${benchSchema(workspace)}"`;

@@ -1,4 +1,4 @@
-/** The workloads of a run, in the order they run; `W1L` and `http` only when asked for. */
+/** The workloads of a run, in the order they run; `W1L`, `W7` and `http` only when asked for. */
 import type { Workload } from '../workload.js';
 import { httpApi } from './http-api.js';
 import { w1Sequential } from './w1-sequential.js';
@@ -8,8 +8,9 @@ import { w3Last20 } from './w3-last20.js';
 import { w4PageBack } from './w4-page-back.js';
 import { w5Search } from './w5-search.js';
 import { w6Import } from './w6-import.js';
+import { w7Zipf } from './w7-zipf.js';
 
 /** @example const workloads = await loadWorkloads(); */
 export async function loadWorkloads(): Promise<Workload[]> {
-  return [w1Sequential, w2Concurrent, w3Last20, w4PageBack, w5Search, w6Import, w1Long, httpApi];
+  return [w1Sequential, w2Concurrent, w3Last20, w4PageBack, w5Search, w6Import, w1Long, w7Zipf, httpApi];
 }

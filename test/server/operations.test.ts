@@ -180,9 +180,9 @@ describe('admin', () => {
         messages: 3,
         maxActiveConversations: 10,
         maxMessagesPerConversation: 5,
-        hits: 2,
-        misses: 0,
-        hitRatio: 1,
+        hits: 1,
+        misses: 1,
+        hitRatio: 0.5,
         fills: 1,
         evictions: 0,
         invalidations: 0,
@@ -190,7 +190,7 @@ describe('admin', () => {
       },
     ]);
     const metrics = await call('GET', '/metrics');
-    expect(metrics.text).toContain('chatstore_tier_hits_total{tier="l1"} 2');
+    expect(metrics.text).toContain('chatstore_tier_hits_total{tier="l1"} 1');
     expect(metrics.text).toContain('chatstore_tier_messages{tier="l1"} 3');
     expect(metrics.text).toContain('chatstore_tier_serving{tier="l1"} 1');
   });

@@ -156,7 +156,8 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
       const newest = await inner.range(id, { order: 'desc', limit: keep, includeDeleted: true });
       const tail = tailOf(newest, keep);
       counts.fills++;
-      if (!reading.spoiled && serving()) put(id, tail);
+      // serving() first: another connection's commit seen now spoils this read (it may predate it).
+      if (serving() && !reading.spoiled) put(id, tail);
       return tail;
     } finally {
       pending.delete(reading);
@@ -169,14 +170,12 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
       counts.misses++;
       return inner.range(id, query);
     }
-    const tail = tails.get(id) ?? (await fill(id));
-    const answer = rangeFromTail(tail, query);
-    if (answer !== undefined) {
-      counts.hits++;
-      return answer;
-    }
-    counts.misses++;
-    return inner.range(id, query);
+    const cached = tails.get(id);
+    const answer = rangeFromTail(cached ?? (await fill(id)), query);
+    // A read the tier had to fill first went to the engine: a miss, even when the new tail answers it.
+    if (answer !== undefined && cached !== undefined) counts.hits++;
+    else counts.misses++;
+    return answer ?? inner.range(id, query);
   };
 
   const append = async (request: AppendRequest): Promise<AppendResult[]> => {

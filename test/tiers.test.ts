@@ -214,6 +214,28 @@ describe('tailCache', () => {
     expect(tier.tailCacheStats()).toMatchObject({ fills: 1, hits: 1, misses: 1, conversations: 1, messages: 4 });
   });
 
+  test('warm-up: the tails of the most recently active conversations are read when the tier opens', async () => {
+    const path = sqliteFile();
+    const writer = new ChatStore(await sqliteBackend({ path }), deterministic('w'));
+    for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) {
+      clock += 1000;
+      await writer.append(id, { role: 'user', content: id });
+    }
+    await writer.close();
+    const backend = await openBackend(`sqlite://${path}?maxActiveConversations=10&warmConversations=3`);
+    const store = new ChatStore(backend);
+    cleanups.push(() => store.close());
+    expect(store.tierStats()[0]).toMatchObject({ fills: 3, conversations: 3 });
+    for (const id of ['c3', 'c4', 'c5']) expect(contents(await store.recent(id))).toEqual([id]);
+    expect(store.tierStats()[0]).toMatchObject({ fills: 3, hits: 3, misses: 0 });
+    expect(contents(await store.recent('c1'))).toEqual(['c1']);
+    expect(store.tierStats()[0]).toMatchObject({ fills: 4, misses: 1 });
+    await expect(openBackend(`sqlite://${path}?warmConversations=3`)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      path: 'maxActiveConversations',
+    });
+  });
+
   test('a returned message is a copy: changing it changes nothing cached', async () => {
     const { store } = await tiered(Promise.resolve(memoryBackend()));
     await store.append('c', { role: 'user', content: 'kept', metadata: { a: 1 } });

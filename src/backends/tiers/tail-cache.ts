@@ -16,7 +16,7 @@
  *   down no tail is served, and every tail is dropped when it is back.
  */
 import { LRUCache } from 'lru-cache';
-import type { AppendRequest, Backend, ChangeFeed, RangeQuery, TierStats } from '../../backend.js';
+import type { AppendRequest, Backend, ChangeFeed, ConversationPosition, RangeQuery, TierStats } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { AppendResult, Message } from '../../model.js';
 import { extendedTail, rangeFromTail, replacedInTail, type Tail, tailOf, withoutMessage } from './tails.js';
@@ -31,7 +31,16 @@ export interface TailCacheOptions {
    * cache nothing of other writers (MySQL, Redis, memory): the tier then trusts its own writes alone.
    */
   singleWriter?: boolean;
+  /**
+   * Warm-up: the tails of this many conversations, the most recently active first, are read when the
+   * tier opens (at most `maxActiveConversations`). Default 0: tails are read on first use.
+   */
+  warmConversations?: number;
 }
+
+/** Conversations listed per call, and tails read at once, by the warm-up. */
+const WARM_PAGE = 100;
+const WARM_READS_AT_ONCE = 8;
 
 /** How the tier learns of other instances' writes. */
 export type TailCoherence = 'data-version' | 'change-feed' | 'single-writer';
@@ -58,6 +67,7 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
     options.maxMessagesPerConversation ?? DEFAULT_MAX_MESSAGES_PER_CONVERSATION,
     'maxMessagesPerConversation',
   );
+  const warm = Math.min(nonNegative(options.warmConversations ?? 0, 'warmConversations'), maxConversations);
   const coherence = coherenceOf(inner, options);
   const counts = { hits: 0, misses: 0, fills: 0, evictions: 0, invalidations: 0 };
   /** Which conversation a cached message is in, for writes that name only the message. */
@@ -254,6 +264,28 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
       return result;
     };
 
+  if (warm > 0) {
+    // Newest activity first; read in reverse so that the most active end up most recently used.
+    const ids: string[] = [];
+    let after: ConversationPosition | undefined;
+    while (ids.length < warm) {
+      const want = Math.min(WARM_PAGE, warm - ids.length);
+      const page = await inner.listConversations({
+        limit: want,
+        includeDeleted: false,
+        ...(after === undefined ? {} : { after }),
+      });
+      ids.push(...page.map((conversation) => conversation.id));
+      const last = page[page.length - 1];
+      if (last === undefined || page.length < want) break;
+      after = { activityAt: last.lastMessageAt ?? last.createdAt, id: last.id };
+    }
+    const order = ids.reverse();
+    for (let start = 0; start < order.length; start += WARM_READS_AT_ONCE) {
+      await Promise.all(order.slice(start, start + WARM_READS_AT_ONCE).map((id) => fill(id)));
+    }
+  }
+
   /** The tier's figures now. */
   const stats = (): TierStats => ({
     tier: 'l1',
@@ -331,6 +363,13 @@ function coherenceOf(inner: Backend, options: TailCacheOptions): TailCoherence {
     `the ${inner.name} backend cannot tell a cache of other writers: set singleWriter when this store is the only one writing`,
     { path: 'singleWriter' },
   );
+}
+
+function nonNegative(value: number, path: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ChatStoreError('INVALID_ARGUMENT', `${path} must be a non-negative integer`, { path });
+  }
+  return value;
 }
 
 function positive(value: number, path: string): number {

@@ -9,6 +9,7 @@ import type { TailCacheOptions } from './tail-cache.js';
 const ACTIVE = 'maxActiveConversations';
 const MESSAGES = 'maxMessagesPerConversation';
 const SINGLE_WRITER = 'singleWriter';
+const WARM = 'warmConversations';
 const CACHE_URL = 'cacheUrl';
 const CACHE_PREFIX = 'cachePrefix';
 
@@ -57,10 +58,13 @@ export function tailCacheUrlOptions(params: URLSearchParams, sharedTier = false)
   const active = params.get(ACTIVE);
   const messages = params.get(MESSAGES);
   const singleWriter = params.get(SINGLE_WRITER);
-  for (const name of [ACTIVE, MESSAGES, SINGLE_WRITER]) params.delete(name);
+  const warm = params.get(WARM);
+  for (const name of [ACTIVE, MESSAGES, SINGLE_WRITER, WARM]) params.delete(name);
   if (active === null) {
-    if (singleWriter !== null || (messages !== null && !sharedTier)) {
-      throw new ChatStoreError('INVALID_ARGUMENT', `${MESSAGES} and ${SINGLE_WRITER} need ${ACTIVE}`, { path: ACTIVE });
+    if (singleWriter !== null || warm !== null || (messages !== null && !sharedTier)) {
+      throw new ChatStoreError('INVALID_ARGUMENT', `${MESSAGES}, ${SINGLE_WRITER} and ${WARM} need ${ACTIVE}`, {
+        path: ACTIVE,
+      });
     }
     return undefined;
   }
@@ -71,6 +75,7 @@ export function tailCacheUrlOptions(params: URLSearchParams, sharedTier = false)
     maxActiveConversations: whole(active, ACTIVE),
     ...(messages === null ? {} : { maxMessagesPerConversation: whole(messages, MESSAGES) }),
     ...(singleWriter === 'true' ? { singleWriter: true } : {}),
+    ...(warm === null || warm === '0' ? {} : { warmConversations: whole(warm, WARM) }),
   };
 }
 

@@ -189,4 +189,27 @@ describe('bench measurements', () => {
     expect(byName.get('chatstore sqlite FULL')?.cells.hitRatio).toBeNull();
     expect(byName.get('raw better-sqlite3 FULL')?.cells.p50).toBeTypeOf('number');
   });
+
+  test('degrade runs only when named: the shared tier over PostgreSQL loses, fails and serves stale nothing while its Redis dies', async () => {
+    const { report } = await runBench({
+      backends: ['postgres'],
+      quick: true,
+      workloads: ['degrade'],
+      naive: [],
+      out,
+      log: () => {},
+    });
+    expect(report.workloads.map((w) => w.id)).toEqual(['degrade']);
+    const rows = (report.workloads[0]?.rows ?? []).filter((row) => row.contender === 'chatstore postgres + L2');
+    expect(rows.map((row) => row.cells.phase)).toEqual(['before', 'Redis down', 'after restart']);
+    for (const row of rows) {
+      expect(row.status).toBe('ok');
+      expect(row.cells.turnsPerSec as number).toBeGreaterThan(0);
+      expect(row.cells.failed).toBe(0);
+      expect(row.cells.stale).toBe(0);
+    }
+    expect(rows[2]?.cells.lost).toBe(0);
+    const others = (report.workloads[0]?.rows ?? []).filter((row) => row.contender !== 'chatstore postgres + L2');
+    for (const row of others) expect(row.status).toBe('n/a');
+  });
 });

@@ -1,5 +1,6 @@
-/** The workloads of a run, in the order they run; `W1L`, `W7` and `http` only when asked for. */
+/** The workloads of a run, in the order they run; `W1L`, `W7`, `http` and `degrade` only when asked for. */
 import type { Workload } from '../workload.js';
+import { degrade } from './degrade.js';
 import { httpApi } from './http-api.js';
 import { w1Sequential } from './w1-sequential.js';
 import { w1Long } from './w1l-long.js';
@@ -12,5 +13,5 @@ import { w7Zipf } from './w7-zipf.js';
 
 /** @example const workloads = await loadWorkloads(); */
 export async function loadWorkloads(): Promise<Workload[]> {
-  return [w1Sequential, w2Concurrent, w3Last20, w4PageBack, w5Search, w6Import, w1Long, w7Zipf, httpApi];
+  return [w1Sequential, w2Concurrent, w3Last20, w4PageBack, w5Search, w6Import, w1Long, w7Zipf, httpApi, degrade];
 }

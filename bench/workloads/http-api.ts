@@ -26,6 +26,9 @@ export const httpApi: Workload = {
     }
     const { benchHttp } = await import('../http.js');
     const { workspace, dispose } = await context.workspace();
+    // The contender's own instance makes its storage and removes it when it closes (a schema, a
+    // database, Redis keys); the server under test opens a store of its own on the same storage.
+    const owner = await contender.open(workspace);
     try {
       const results = await benchHttp({
         url: contender.storeUrl(workspace),
@@ -53,7 +56,11 @@ export const httpApi: Workload = {
         };
       });
     } finally {
-      await dispose();
+      try {
+        await owner.close();
+      } finally {
+        await dispose();
+      }
     }
   },
 };

@@ -24,7 +24,8 @@ import type { Message } from '../src/model.js';
 import { openBackend } from '../src/open.js';
 import { ChatStore } from '../src/store.js';
 import { dropSchema, storeUrl, testSchemaName, withAdmin } from './fixtures/pg-conformance.js';
-import { redisTestUrl } from './fixtures/redis-conformance.js';
+import { CONFORMANCE_BASE_PORT, ensureCluster } from './fixtures/redis-cluster.js';
+import { deleteKeys, redisTestUrl, TEST_KEY_ROOT } from './fixtures/redis-conformance.js';
 import { dropSharedTails, SHARED_TAILS_DB } from './fixtures/shared-tails.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -520,6 +521,27 @@ describe('sharedTails (L2) over sqlite, on Redis', () => {
     expect(await tails.read('c')).toMatchObject({ tail: { messages: [message(1)] } });
     await sleep(150);
     expect(await tails.read('c')).toMatchObject({ writing: false });
+  });
+
+  test('on a Redis Cluster: every key of a conversation in one slot, and an erasure drops the tails on every master', async () => {
+    const { nodes } = await ensureCluster(CONFORMANCE_BASE_PORT);
+    const prefix = `${TEST_KEY_ROOT}${randomBytes(6).toString('hex')}:`;
+    const location = `redis+cluster://${nodes.join(',')}`;
+    cleanups.push(async () => {
+      await deleteKeys(location, prefix);
+    });
+    const path = sqliteFile();
+    const ids = Array.from({ length: 12 }, (_, i) => `+1555000${String(i).padStart(4, '0')}`);
+    const a = await sharedStore(path, prefix, location);
+    const b = await sharedStore(path, prefix, location);
+    for (const id of ids) await a.append(id, { role: 'user', content: `hi from ${id}`, senderId: id });
+    for (const id of ids) expect(contents(await a.recent(id))).toEqual([`hi from ${id}`]);
+    for (const id of ids) expect(contents(await b.recent(id))).toEqual([`hi from ${id}`]);
+    expect(b.tierStats()[0]).toMatchObject({ hits: ids.length, misses: 0 });
+    await a.eraseSubject(ids[0] as string);
+    expect(await b.recent(ids[0] as string)).toEqual([]);
+    expect(contents(await b.recent(ids[1] as string))).toEqual([`hi from ${ids[1]}`]);
+    expect(b.tierStats()[0]?.misses).toBe(2);
   });
 
   test('Redis killed under load: no error reaches the caller, nothing stale is read, and the tier serves again', async () => {

@@ -6,14 +6,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { RangeQuery, TierStats } from '../src/backend.js';
 import { memoryBackend } from '../src/backends/memory/index.js';
+import { pgChangeFeed } from '../src/backends/postgres/change-feed.js';
 import { changeChannel } from '../src/backends/postgres/schema.js';
 import { redisTailStore } from '../src/backends/redis/tail-store.js';
 import { sqliteBackend } from '../src/backends/sqlite/index.js';
@@ -505,22 +507,32 @@ describe('sharedTails (L2) over sqlite, on Redis', () => {
       content: `m${seq}`,
       createdAt: '2026-01-01T00:00:00.000Z',
     });
-    const missed = await tails.read('c');
+    const newest = { order: 'desc', limit: 20, includeDeleted: true } as const;
+    const missed = await tails.read('c', newest);
     expect(missed).toMatchObject({ writing: false });
     // A write starts and ends between the reader's look and its fill: the fill is refused.
     await tails.beginWrite('c', 'w1', 30_000);
     await tails.endWrite('c', 'w1', { kind: 'extend', keep: 5, messages: [message(1)] });
     expect(await tails.fill('c', (missed as { version: string }).version, { floor: -1, messages: [] })).toBe(false);
     // A fresh look, then a fill: kept.
-    const again = (await tails.read('c')) as { version: string };
+    const again = (await tails.read('c', newest)) as { version: string };
     expect(await tails.fill('c', again.version, { floor: -1, messages: [message(1)] })).toBe(true);
-    expect(await tails.read('c')).toStrictEqual({ tail: { floor: -1, messages: [message(1)] } });
+    expect(await tails.read('c', newest)).toStrictEqual({ answer: [message(1)] });
+    // A read below what the tail holds is not answered from it: a tail of seqs 2 and 3 only.
+    const later = (await tails.read('d', newest)) as { version: string };
+    expect(await tails.fill('d', later.version, { floor: 1, messages: [message(2), message(3)] })).toBe(true);
+    expect(await tails.read('d', { ...newest, limit: 2 })).toStrictEqual({ answer: [message(3), message(2)] });
+    expect(await tails.read('d', newest)).toStrictEqual({ uncovered: true });
+    expect(await tails.read('d', { order: 'asc', limit: 5, includeDeleted: false })).toStrictEqual({ uncovered: true });
+    expect(await tails.read('d', { order: 'asc', afterSeq: 1, limit: 5, includeDeleted: false })).toStrictEqual({
+      answer: [message(2), message(3)],
+    });
     // A writer that takes a lease and dies: while the lease runs, the old tail is still served
     // (nothing was acknowledged); once it ran out, the tail is dropped and no fill is refused.
     await tails.beginWrite('c', 'dead', 100);
-    expect(await tails.read('c')).toMatchObject({ tail: { messages: [message(1)] } });
+    expect(await tails.read('c', newest)).toStrictEqual({ answer: [message(1)] });
     await sleep(150);
-    expect(await tails.read('c')).toMatchObject({ writing: false });
+    expect(await tails.read('c', newest)).toMatchObject({ writing: false });
   });
 
   test('on a Redis Cluster: every key of a conversation in one slot, and an erasure drops the tails on every master', async () => {
@@ -621,3 +633,54 @@ async function startRedis(port: number): Promise<{ kill(): void; restart(): Prom
     },
   };
 }
+
+describe('the postgres change feed', () => {
+  test('closed while it connects again, it gives the connection it was taking back to the pool', async () => {
+    // A pool whose clients answer LISTEN only when the test lets them.
+    const clients: (EventEmitter & { released: boolean; listen: () => void })[] = [];
+    const pool = {
+      async connect() {
+        let answer: () => void = () => undefined;
+        const listening = new Promise<void>((resolve) => {
+          answer = resolve;
+        });
+        const client = Object.assign(new EventEmitter(), {
+          released: false,
+          listen: answer,
+          async query(text: string) {
+            if (text.startsWith('LISTEN')) await listening;
+            return { rows: [], rowCount: 0 };
+          },
+          release() {
+            client.released = true;
+          },
+        });
+        clients.push(client);
+        return client;
+      },
+      query: async () => ({ rows: [], rowCount: 0 }),
+    };
+    const ctx = {
+      pool,
+      layout: { schema: 'feed_test', partitioning: 'none', textSearchConfig: 'simple', partitionManager: 'none' },
+      origin: { id: 'me', announced: false },
+      lifecycle: { closed: false },
+      ensureOpen: () => undefined,
+      query: pool.query,
+    } as unknown as Parameters<typeof pgChangeFeed>[0];
+    const feed = pgChangeFeed(ctx);
+    const subscribed = feed.subscribe(() => undefined);
+    await vi.waitFor(() => expect(clients).toHaveLength(1));
+    clients[0]?.listen();
+    await subscribed;
+    expect(feed.live).toBe(true);
+    // The connection breaks; the feed takes another client and waits on its LISTEN.
+    clients[0]?.emit('error', new Error('terminated'));
+    expect(feed.live).toBe(false);
+    await vi.waitFor(() => expect(clients).toHaveLength(2), { timeout: 2000 });
+    await feed.close();
+    clients[1]?.listen();
+    await vi.waitFor(() => expect(clients[1]?.released).toBe(true));
+    expect(feed.live).toBe(false);
+  });
+});

@@ -92,6 +92,11 @@ export function pgChangeFeed(ctx: PgContext): ChangeFeed {
       throw error;
     }
     if (released) throw new ChatStoreError('UNAVAILABLE', 'postgres: the listening connection broke');
+    if (closed) {
+      // Closed while this (re)connection was under way: give the client back, or the pool's end waits for it.
+      release();
+      return;
+    }
     current = { client: taken, release };
     live = true;
     // Whatever was published before this point is unknown to this instance.

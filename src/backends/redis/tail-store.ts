@@ -4,7 +4,7 @@
  *
  * | key | type | holds |
  * |---|---|---|
- * | `<prefix>l2:{c}:t` | hash | `floor`, `last` (the newest seq it holds, or the floor) and `s<seq>` → the message as JSON; expires after `ttlMs` unread |
+ * | `<prefix>l2:{c}:t` | hash | `floor`, `last` (the newest seq it holds, or the floor), and per message `s<seq>` → the message as JSON and `m<seq>` → `<1 if deleted, else 0>|<createdAt>` (what a range read filters on without parsing); expires after `ttlMs` unread |
  * | `<prefix>l2:{c}:v` | string | the conversation's version, bumped by every write's start and end; expires after `ttlMs` untouched |
  * | `<prefix>l2:{c}:w` | sorted set | write leases: token → the server time (ms) it runs out |
  *
@@ -17,7 +17,6 @@
 import { createHash } from 'node:crypto';
 import type { Message } from '../../model.js';
 import type { SharedTailChange, SharedTailRead, SharedTailStore } from '../tiers/shared-tail-store.js';
-import type { Tail } from '../tiers/tails.js';
 import { connectClient } from './connect.js';
 import { hashTag } from './keys.js';
 import type { RedisClient, RedisOptions } from './options.js';
@@ -33,7 +32,11 @@ const DEFAULT_KEY_PREFIX = 'chatstore:';
 const NOW = `local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
 
-/** KEYS: t, v, w. ARGV: ttl. → {1, hash fields} | {0, version, leases}. A lease run out drops the tail. */
+/**
+ * KEYS: t, v, w. ARGV: ttl, order, afterSeq, beforeSeq, limit, includeDeleted (1/0), from, to ('' for
+ * none). → {1, json…}: the answer; {2}: the read reaches below the tail; {0, version, leases}: no
+ * tail. The same rule as `rangeFromTail` (tails.ts). A lease run out drops the tail first.
+ */
 const READ = `${NOW}
 if redis.call('ZCOUNT', KEYS[3], '-inf', now) > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
@@ -41,21 +44,52 @@ if redis.call('ZCOUNT', KEYS[3], '-inf', now) > 0 then
   redis.call('INCR', KEYS[2])
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
-local tail = redis.call('HGETALL', KEYS[1])
-if #tail > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  return {1, tail}
+local floor = redis.call('HGET', KEYS[1], 'floor')
+if not floor then
+  return {0, redis.call('GET', KEYS[2]) or '0', redis.call('ZCARD', KEYS[3])}
 end
-return {0, redis.call('GET', KEYS[2]) or '0', redis.call('ZCARD', KEYS[3])}`;
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+floor = tonumber(floor)
+local after = tonumber(ARGV[3])
+local before = tonumber(ARGV[4])
+local limit = tonumber(ARGV[5])
+local from = ARGV[7]
+local to = ARGV[8]
+local covers = floor < 0 or (after ~= nil and after >= floor)
+if ARGV[2] == 'asc' and not covers then return {2} end
+local seqs = {}
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, 1) == 'm' then table.insert(seqs, tonumber(string.sub(field, 2))) end
+end
+table.sort(seqs)
+local first, last, step = 1, #seqs, 1
+if ARGV[2] == 'desc' then first, last, step = #seqs, 1, -1 end
+local found = {}
+for i = first, last, step do
+  if #found >= limit then break end
+  local seq = seqs[i]
+  if (after == nil or seq > after) and (before == nil or seq < before) then
+    local meta = redis.call('HGET', KEYS[1], 'm' .. seq)
+    local created = string.sub(meta, 3)
+    if (ARGV[6] == '1' or string.sub(meta, 1, 1) == '0') and (from == '' or created >= from) and (to == '' or created < to) then
+      table.insert(found, 's' .. seq)
+    end
+  end
+end
+if #found < limit and not covers then return {2} end
+if #found == 0 then return {1} end
+local answer = redis.call('HMGET', KEYS[1], unpack(found))
+table.insert(answer, 1, 1)
+return answer`;
 
-/** KEYS: t, v, w. ARGV: version, ttl, floor, last, then seq/json pairs. → 1 when put. */
+/** KEYS: t, v, w. ARGV: version, ttl, floor, last, then seq/json/meta triples. → 1 when put. */
 const FILL = `if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] or redis.call('ZCARD', KEYS[3]) > 0 then
   return 0
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'floor', ARGV[3], 'last', ARGV[4])
-for i = 5, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], 's' .. ARGV[i], ARGV[i + 1])
+for i = 5, #ARGV, 3 do
+  redis.call('HSET', KEYS[1], 's' .. ARGV[i], ARGV[i + 1], 'm' .. ARGV[i], ARGV[i + 2])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
@@ -70,7 +104,7 @@ return 1`;
 
 /**
  * KEYS: t, v, w. ARGV: token, kind (`none` when nothing was written), then for `extend`: keep,
- * then seq/json pairs (ascending); for `replace`: seq, json. An extension that does not follow on from the tail's newest seq, or a
+ * then seq/json/meta triples (ascending); for `replace`: seq, json, meta. An extension that does not follow on from the tail's newest seq, or a
  * replacement of a message above the floor that the tail lacks, drops the tail.
  */
 const END = `redis.call('ZREM', KEYS[3], ARGV[1])
@@ -86,7 +120,7 @@ end
 if kind == 'replace' then
   local field = 's' .. ARGV[3]
   if redis.call('HEXISTS', KEYS[1], field) == 1 then
-    redis.call('HSET', KEYS[1], field, ARGV[4])
+    redis.call('HSET', KEYS[1], field, ARGV[4], 'm' .. ARGV[3], ARGV[5])
   elseif tonumber(ARGV[3]) > tonumber(redis.call('HGET', KEYS[1], 'floor')) then
     redis.call('DEL', KEYS[1])
   end
@@ -97,8 +131,8 @@ if last == nil or tonumber(ARGV[4]) ~= last + 1 then
   redis.call('DEL', KEYS[1])
   return 1
 end
-for i = 4, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], 's' .. ARGV[i], ARGV[i + 1])
+for i = 4, #ARGV, 3 do
+  redis.call('HSET', KEYS[1], 's' .. ARGV[i], ARGV[i + 1], 'm' .. ARGV[i], ARGV[i + 2])
   last = tonumber(ARGV[i])
 end
 redis.call('HSET', KEYS[1], 'last', last)
@@ -110,7 +144,7 @@ end
 if #seqs > keep then
   table.sort(seqs)
   local drop = #seqs - keep
-  for i = 1, drop do redis.call('HDEL', KEYS[1], 's' .. seqs[i]) end
+  for i = 1, drop do redis.call('HDEL', KEYS[1], 's' .. seqs[i], 'm' .. seqs[i]) end
   redis.call('HSET', KEYS[1], 'floor', seqs[drop])
 end
 return 1`;
@@ -152,15 +186,25 @@ export async function redisTailStore(options: RedisTailStoreOptions = {}): Promi
   };
 
   return {
-    async read(conversationId) {
-      const reply = (await run(SCRIPTS.read, keys(conversationId), [ttl])) as [number, ...unknown[]];
-      if (reply[0] === 1) return { tail: tailFromHash(reply[1] as string[]) };
+    async read(conversationId, query) {
+      const reply = (await run(SCRIPTS.read, keys(conversationId), [
+        ttl,
+        query.order,
+        query.afterSeq ?? '',
+        query.beforeSeq ?? '',
+        query.limit,
+        query.includeDeleted ? 1 : 0,
+        query.from ?? '',
+        query.to ?? '',
+      ])) as [number, ...unknown[]];
+      if (reply[0] === 1) return { answer: (reply.slice(1) as string[]).map((json) => JSON.parse(json) as Message) };
+      if (reply[0] === 2) return { uncovered: true };
       return { version: String(reply[1]), writing: Number(reply[2]) > 0 } satisfies SharedTailRead;
     },
     async fill(conversationId, version, tail) {
       const newest = tail.messages[tail.messages.length - 1]?.seq ?? Math.max(tail.floor, 0);
-      const pairs = tail.messages.flatMap((message) => [message.seq, JSON.stringify(message)]);
-      return (await run(SCRIPTS.fill, keys(conversationId), [version, ttl, tail.floor, newest, ...pairs])) === 1;
+      const triples = tail.messages.flatMap(stored);
+      return (await run(SCRIPTS.fill, keys(conversationId), [version, ttl, tail.floor, newest, ...triples])) === 1;
     },
     async beginWrite(conversationId, token, leaseMs) {
       await run(SCRIPTS.begin, keys(conversationId), [token, leaseMs, ttl]);
@@ -170,9 +214,9 @@ export async function redisTailStore(options: RedisTailStoreOptions = {}): Promi
       const nothing = change.kind === 'none' || (change.kind === 'extend' && change.messages.length === 0);
       const args: (string | number)[] = [token, nothing ? 'none' : change.kind];
       if (change.kind === 'extend' && !nothing) {
-        args.push(change.keep, ...change.messages.flatMap((message) => [message.seq, JSON.stringify(message)]));
+        args.push(change.keep, ...change.messages.flatMap(stored));
       } else if (change.kind === 'replace') {
-        args.push(change.message.seq, JSON.stringify(change.message));
+        args.push(...stored(change.message));
       }
       await run(SCRIPTS.end, keys(conversationId), args);
     },
@@ -196,18 +240,9 @@ export async function redisTailStore(options: RedisTailStoreOptions = {}): Promi
   };
 }
 
-/** The tail in a hash read back: `floor`, `last` and one `s<seq>` field per message. */
-function tailFromHash(fields: string[]): Tail {
-  let floor = -1;
-  const messages: Message[] = [];
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i] as string;
-    const value = fields[i + 1] as string;
-    if (name === 'floor') floor = Number(value);
-    else if (name.startsWith('s')) messages.push(JSON.parse(value) as Message);
-  }
-  messages.sort((a, b) => a.seq - b.seq);
-  return { messages, floor };
+/** A message as the tail hash keeps it: its seq, its JSON, and what a range read filters on. */
+function stored(message: Message): [number, string, string] {
+  return [message.seq, JSON.stringify(message), `${message.deletedAt === undefined ? 0 : 1}|${message.createdAt}`];
 }
 
 /** Every master of a cluster, or the one server. */

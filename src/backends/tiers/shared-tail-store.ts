@@ -16,15 +16,20 @@
  *   update) makes the next read drop the tail: what the dead writer committed is read from the
  *   engine again.
  */
+import type { RangeQuery } from '../../backend.js';
 import type { Message } from '../../model.js';
 import type { Tail } from './tails.js';
 
-/** What a read of a shared tail found. */
+/** What a range read of a shared tail found. */
 export type SharedTailRead =
-  | { tail: Tail }
+  /** The tail answers the read exactly: these messages, in the order asked. */
+  | { answer: Message[] }
+  /** There is a tail, but the read reaches below it: the engine must answer. */
+  | { answer?: undefined; uncovered: true }
   | {
-      tail?: undefined;
-      /** The conversation's version now: a fill must bring it back unchanged. */
+      answer?: undefined;
+      uncovered?: undefined;
+      /** No tail. The conversation's version now: a fill must bring it back unchanged. */
       version: string;
       /** True while some writer holds a lease: a fill would be refused. */
       writing: boolean;
@@ -38,7 +43,8 @@ export type SharedTailChange =
   | { kind: 'drop' };
 
 export interface SharedTailStore {
-  read(conversationId: string): Promise<SharedTailRead>;
+  /** A range read answered from the tail on the server, as `rangeFromTail` would (only what is asked travels). */
+  read(conversationId: string, query: RangeQuery): Promise<SharedTailRead>;
   /** Puts the tail read from the engine; false when a write came in between (it is then not put). */
   fill(conversationId: string, version: string, tail: Tail): Promise<boolean>;
   /** Before a write to the engine: a lease for `leaseMs`, and a new version. */

@@ -80,22 +80,18 @@ export async function sharedTails(
     }
     let found: Awaited<ReturnType<SharedTailStore['read']>>;
     try {
-      found = await tails.read(id);
+      found = await tails.read(id, query);
     } catch {
       failed();
       counts.misses++;
       return inner.range(id, query);
     }
-    if (found.tail !== undefined) {
-      const answer = rangeFromTail(found.tail, query);
-      if (answer !== undefined) {
-        counts.hits++;
-        return answer;
-      }
-      counts.misses++;
-      return inner.range(id, query);
+    if (found.answer !== undefined) {
+      counts.hits++;
+      return found.answer;
     }
     counts.misses++;
+    if (found.uncovered === true) return inner.range(id, query);
     // A writer holds a lease: a tail read now might miss its write, and the server would refuse it.
     if (found.writing) return inner.range(id, query);
     const tail = tailOf(await inner.range(id, { order: 'desc', limit: keep, includeDeleted: true }), keep);

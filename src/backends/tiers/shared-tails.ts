@@ -12,8 +12,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AppendRequest, Backend, RangeQuery, TierStats } from '../../backend.js';
-import { ChatStoreError } from '../../errors.js';
 import type { AppendResult, Message } from '../../model.js';
+import { passedThrough, positiveInteger } from './pass-through.js';
 import type { SharedTailChange, SharedTailStore } from './shared-tail-store.js';
 import { rangeFromTail, tailOf } from './tails.js';
 
@@ -39,8 +39,8 @@ export async function sharedTails(
   tails: SharedTailStore,
   options: SharedTailsOptions = {},
 ): Promise<Backend> {
-  const keep = positive(options.maxMessagesPerConversation ?? DEFAULT_KEEP, 'maxMessagesPerConversation');
-  const leaseMs = positive(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs');
+  const keep = positiveInteger(options.maxMessagesPerConversation ?? DEFAULT_KEEP, 'maxMessagesPerConversation');
+  const leaseMs = positiveInteger(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs');
   const counts = { hits: 0, misses: 0, fills: 0, invalidations: 0, failures: 0 };
 
   // The circuit breaker, and what must be dropped from the server before it is trusted again.
@@ -185,10 +185,9 @@ export async function sharedTails(
   });
 
   return {
+    ...passedThrough(inner),
     name: `${inner.name}+l2`,
     append,
-    getMessage: (id) => inner.getMessage(id),
-    getMessageByExternalId: (externalId, conversationId) => inner.getMessageByExternalId(externalId, conversationId),
     range,
     updateMessage: (id, change) =>
       byMessage(
@@ -203,20 +202,12 @@ export async function sharedTails(
         () => inner.removeMessage(id, removal),
         (): SharedTailChange => ({ kind: 'drop' }),
       ),
-    search: (query) => inner.search(query),
-    getConversation: (id) => inner.getConversation(id),
-    listConversations: (query) => inner.listConversations(query),
-    createConversation: (request) => inner.createConversation(request),
-    updateConversation: (id, patch, now) => inner.updateConversation(id, patch, now),
-    addParticipants: (id, participants, now) => inner.addParticipants(id, participants, now),
-    removeParticipant: (id, participantId, now) => inner.removeParticipant(id, participantId, now),
     deleteConversation: (id, deletion) =>
       writing(
         id,
         () => inner.deleteConversation(id, deletion),
         (): SharedTailChange => ({ kind: 'drop' }),
       ),
-    stats: (conversationId) => inner.stats(conversationId),
     async eraseSubject(subjectId, now, removal) {
       // Tails of any conversation may hold the subject's messages: all go, before and after.
       const dropAll = async (): Promise<void> => {
@@ -235,11 +226,6 @@ export async function sharedTails(
         await dropAll();
       }
     },
-    conversationIds: (after, limit) => inner.conversationIds(after, limit),
-    ...(inner.storageBytes === undefined
-      ? {}
-      : { storageBytes: () => inner.storageBytes?.() ?? Promise.resolve(undefined) }),
-    ...(inner.compact === undefined ? {} : { compact: () => (inner.compact as NonNullable<Backend['compact']>)() }),
     ...(inner.dataVersion === undefined ? {} : { dataVersion: () => inner.dataVersion?.() ?? 0 }),
     ...(inner.changeFeed === undefined
       ? {}
@@ -253,11 +239,4 @@ export async function sharedTails(
       }
     },
   };
-}
-
-function positive(value: number, path: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new ChatStoreError('INVALID_ARGUMENT', `${path} must be a positive integer`, { path });
-  }
-  return value;
 }

@@ -19,6 +19,7 @@ import { LRUCache } from 'lru-cache';
 import type { AppendRequest, Backend, ChangeFeed, ConversationPosition, RangeQuery, TierStats } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { AppendResult, Message } from '../../model.js';
+import { passedThrough, positiveInteger } from './pass-through.js';
 import { extendedTail, rangeFromTail, replacedInTail, type Tail, tailOf, withoutMessage } from './tails.js';
 
 export interface TailCacheOptions {
@@ -59,11 +60,11 @@ interface Fill {
  * @example const store = new ChatStore(await tailCache(await sqliteBackend({ path: './chat.db' })));
  */
 export async function tailCache(inner: Backend, options: TailCacheOptions = {}): Promise<Backend> {
-  const maxConversations = positive(
+  const maxConversations = positiveInteger(
     options.maxActiveConversations ?? DEFAULT_MAX_ACTIVE_CONVERSATIONS,
     'maxActiveConversations',
   );
-  const keep = positive(
+  const keep = positiveInteger(
     options.maxMessagesPerConversation ?? DEFAULT_MAX_MESSAGES_PER_CONVERSATION,
     'maxMessagesPerConversation',
   );
@@ -305,25 +306,16 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
   });
 
   return {
+    ...passedThrough(inner),
     name: `${inner.name}+l1`,
     append,
-    getMessage: (id) => inner.getMessage(id),
-    getMessageByExternalId: (externalId, conversationId) => inner.getMessageByExternalId(externalId, conversationId),
     range,
     updateMessage,
     removeMessage,
-    search: (query) => inner.search(query),
-    getConversation: (id) => inner.getConversation(id),
-    listConversations: (query) => inner.listConversations(query),
-    createConversation: (request) => inner.createConversation(request),
-    updateConversation: (id, patch, now) => inner.updateConversation(id, patch, now),
-    addParticipants: (id, participants, now) => inner.addParticipants(id, participants, now),
-    removeParticipant: (id, participantId, now) => inner.removeParticipant(id, participantId, now),
     deleteConversation: dropping(
       (id: string, deletion: Parameters<Backend['deleteConversation']>[1]) => inner.deleteConversation(id, deletion),
       (id) => id,
     ),
-    stats: (conversationId) => inner.stats(conversationId),
     async eraseSubject(subjectId, now, removal) {
       let counts: Awaited<ReturnType<Backend['eraseSubject']>>;
       try {
@@ -336,11 +328,6 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
       await announce('*');
       return counts;
     },
-    conversationIds: (after, limit) => inner.conversationIds(after, limit),
-    ...(inner.storageBytes === undefined
-      ? {}
-      : { storageBytes: () => inner.storageBytes?.() ?? Promise.resolve(undefined) }),
-    ...(inner.compact === undefined ? {} : { compact: () => (inner.compact as NonNullable<Backend['compact']>)() }),
     tiers: () => [stats(), ...(inner.tiers?.() ?? [])],
     async close() {
       dropAll();
@@ -368,13 +355,6 @@ function coherenceOf(inner: Backend, options: TailCacheOptions): TailCoherence {
 function nonNegative(value: number, path: string): number {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new ChatStoreError('INVALID_ARGUMENT', `${path} must be a non-negative integer`, { path });
-  }
-  return value;
-}
-
-function positive(value: number, path: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new ChatStoreError('INVALID_ARGUMENT', `${path} must be a positive integer`, { path });
   }
   return value;
 }

@@ -123,6 +123,8 @@ export interface ErasureCounts {
   messagesDeleted: number;
   conversationsDeleted: string[];
   participantEntriesRemoved: number;
+  /** Archive files rewritten without the subject (`archiveTier`); absent when none was. */
+  archiveFilesRewritten?: number;
 }
 
 /** Options of a removal: `removeMessage`, a hard `deleteConversation`, `eraseSubject`. */
@@ -133,6 +135,26 @@ export interface RemovalOptions {
    * have `compact`. When the rewrite fails the removal stays committed and the call rejects.
    */
   compact?: boolean;
+}
+
+/** What a conversation looked like when it was read: a hard delete can be made conditional on it. */
+export interface ConversationVersion {
+  lastSeq: number;
+  messageCount: number;
+  updatedAt: string;
+}
+
+/** The options of `deleteConversation`. */
+export interface ConversationDeletion extends RemovalOptions {
+  hard: boolean;
+  now: string;
+  /**
+   * Hard delete only: delete only while the conversation's `lastSeq`, `messageCount` and `updatedAt`
+   * still equal these, checked in the same atomic step as the delete (the archive's move, which must
+   * not delete an append or a conversation update made since it read the conversation). The call
+   * resolves to false when they differ, as when the conversation is missing.
+   */
+  ifUnchanged?: ConversationVersion;
 }
 
 /** What a compaction rewrote (`Backend.compact`), in the engine's own names. */
@@ -180,9 +202,10 @@ export interface Backend {
   removeParticipant(conversationId: string, participantId: string, now: string): Promise<Conversation | undefined>;
   /**
    * Soft: sets `deletedAt` on the conversation and on its messages not yet deleted. Hard: removes the
-   * conversation, its participants and messages (search index included). False when missing.
+   * conversation, its participants and messages (search index included). False when missing (or,
+   * with `ifUnchanged`, changed).
    */
-  deleteConversation(id: string, options: { hard: boolean; now: string } & RemovalOptions): Promise<boolean>;
+  deleteConversation(id: string, options: ConversationDeletion): Promise<boolean>;
 
   /** Counts over messages (and conversations) of one conversation or of the whole store. */
   stats(conversationId?: string): Promise<Stats>;
@@ -219,6 +242,8 @@ export interface Backend {
   changeFeed?(): ChangeFeed;
   /** The figures of each tier in front of the engine, nearest first (a tier implements it; engines leave it out). */
   tiers?(): TierStats[];
+  /** The archive below the caches, when the store has one (`archiveTier`; docs/archive.md). */
+  readonly archive?: ArchiveOperations;
 
   close(): Promise<void>;
 }
@@ -272,4 +297,80 @@ export interface TierStats {
   invalidations: number;
   /** Calls to the tier's server that failed (each pauses the tier: L2); 0 for L1. */
   failures: number;
+}
+
+/** What the archive tier offers besides the Backend calls (`Backend.archive`; docs/archive.md). */
+export interface ArchiveOperations {
+  /** Conversations with no activity for this many days are what a run moves by default. */
+  readonly archiveAfterDays: number;
+  /**
+   * Moves every conversation whose last activity (newest message, creation, update) is before
+   * `before` from the database to the archive, after finishing what an interrupted run left; with
+   * `dryRun`, only says which it would move. At most `limit` conversations when given.
+   */
+  run(request: ArchiveRunRequest): Promise<ArchiveRunReport>;
+  /** Puts an archived conversation back in the database; false when it is not archived. */
+  restore(conversationId: string): Promise<boolean>;
+  /** Archived conversations in id order (UTF-8 bytes), strictly after `after`. */
+  list(query: { after?: string; limit: number }): Promise<ArchivedConversationSummary[]>;
+  /** The archive's figures (for `/admin/storage/stats`, `chatstore stats` and metrics). */
+  stats(): Promise<ArchiveStats>;
+}
+
+export interface ArchiveRunRequest {
+  before: string;
+  dryRun: boolean;
+  limit?: number;
+}
+
+/** What an archiving run did (or, with `dryRun`, would do). */
+export interface ArchiveRunReport {
+  dryRun: boolean;
+  before: string;
+  /** Conversations moved (or that would be). */
+  archived: string[];
+  /** Conversations left in the database, each with why (`changed`: written to while it was moved). */
+  skipped: { conversationId: string; reason: string }[];
+  messages: number;
+  /** Bytes of the files written. */
+  bytes: number;
+  /** Interrupted moves finished, restores finished, stale moves undone and leftover files removed before the run. */
+  recovered: ArchiveRecovery;
+  ms: number;
+}
+
+export interface ArchiveRecovery {
+  movesFinished: number;
+  movesUndone: number;
+  restoresFinished: number;
+  leftoverFiles: number;
+}
+
+/** One archived conversation as the manifest describes it. */
+export interface ArchivedConversationSummary {
+  conversationId: string;
+  state: 'moving' | 'archived' | 'restoring';
+  file: string;
+  compression: string;
+  bytes: number;
+  sha256: string;
+  messages: number;
+  firstSeq?: number;
+  lastSeq?: number;
+  lastActivityAt: string;
+  archivedAt: string;
+}
+
+export interface ArchiveStats {
+  directory: string;
+  compression: string;
+  archiveAfterDays: number;
+  conversations: number;
+  messages: number;
+  bytes: number;
+  /** Reads answered from archive files, and archived conversations put back because they were written to. */
+  reads: number;
+  restores: number;
+  /** The last run of this process, if any. */
+  lastRun?: { at: string; archived: number; skipped: number; ms: number };
 }

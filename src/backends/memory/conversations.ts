@@ -4,6 +4,7 @@ import { ChatStoreError } from '../../errors.js';
 import { applyMergePatch } from '../../merge-patch.js';
 import type { Conversation, ConversationPatch } from '../../model.js';
 import { compareUtf8 } from '../../text.js';
+import { atVersion } from '../conversation-version.js';
 import type { ConversationOperations } from '../operations.js';
 import { addMissing, copy, createStored, ensureOpen, type MemoryState, removeConversation, snapshot } from './state.js';
 
@@ -77,11 +78,12 @@ export function conversationOperations(state: MemoryState): ConversationOperatio
       return snapshot(stored);
     },
 
-    async deleteConversation(id, { hard, now }) {
+    async deleteConversation(id, { hard, now, ifUnchanged }) {
       ensureOpen(state);
       const stored = conversations.get(id);
       if (stored === undefined) return false;
       if (hard) {
+        if (!atVersion(stored.conversation, ifUnchanged)) return false;
         removeConversation(state, id);
         return true;
       }

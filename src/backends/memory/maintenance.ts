@@ -2,7 +2,7 @@
 import type { Backend, ErasureCounts } from '../../backend.js';
 import type { Stats } from '../../model.js';
 import { compareUtf8 } from '../../text.js';
-import { emptyStats } from '../stats.js';
+import { countMessage, emptyStats } from '../stats.js';
 import { ensureOpen, type MemoryState, removeConversation, removeStoredMessage } from './state.js';
 
 export function maintenanceOperations(
@@ -19,19 +19,7 @@ export function maintenanceOperations(
       const stats = emptyStats();
       stats.conversations = sources.filter((s) => s.conversation.deletedAt === undefined).length;
       for (const stored of sources) {
-        for (const message of stored.messages.values()) {
-          if (message.deletedAt !== undefined) {
-            stats.deleted += 1;
-            continue;
-          }
-          stats.total += 1;
-          stats[message.direction] += 1;
-          stats.byRole[message.role] += 1;
-          if (message.media !== undefined) stats.withMedia += 1;
-          if (message.command !== undefined) stats.commands += 1;
-          if (message.command?.admin === true) stats.adminCommands += 1;
-          if (message.status === 'failed') stats.failed += 1;
-        }
+        for (const message of stored.messages.values()) countMessage(stats, message);
       }
       return stats;
     },

@@ -2,10 +2,11 @@
  * Conversations: read one or a page of them, create, update (metadata merged by the engine), add and
  * remove participants, delete (soft or hard). A conversation is read with its participants.
  */
-import type { ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
+import type { ConversationDeletion, ConversationQuery, CreateConversationRequest } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, JsonObject, JsonValue, Participant } from '../../model.js';
 import { compactAfter } from '../compaction.js';
+import { atVersion } from '../conversation-version.js';
 import type { ConversationOperations } from '../operations.js';
 import { type ConversationRow, type ParticipantTuple, toConversation } from '../sql/rows.js';
 import type { ConversationListShape } from '../sql/shapes.js';
@@ -113,10 +114,14 @@ export function conversationOperations(ctx: MysqlContext): ConversationOperation
       return found ? loadConversation(conversationId) : undefined;
     },
 
-    async deleteConversation(id: string, options: { hard: boolean; now: string } & RemovalOptions): Promise<boolean> {
+    async deleteConversation(id: string, options: ConversationDeletion): Promise<boolean> {
       const found = await transaction(async (run) => {
         // Locked first: an append in flight finishes before, and none starts until the delete commits.
         if (!(await lock(run, id))) return false;
+        if (options.hard && options.ifUnchanged !== undefined) {
+          const found = (await run(sql.conversation, [id])) as (ConversationRow & ParticipantRow)[];
+          if (!atVersion(joinedConversation(found) as Conversation, options.ifUnchanged)) return false;
+        }
         if (options.hard) {
           await run(sql.deleteMessagesOf, [id]);
           await run(sql.deleteParticipantsOf, [id]);
@@ -167,7 +172,10 @@ export function mergePatches(patch: JsonObject): string[] {
 
 /** One conversation with its participants (the statement joins them: one row each, or one of NULLs). */
 async function conversationOf(ctx: MysqlContext, id: string): Promise<Conversation | undefined> {
-  const found = await ctx.rows<ConversationRow & ParticipantRow>(ctx.sql.conversation, [id]);
+  return joinedConversation(await ctx.rows<ConversationRow & ParticipantRow>(ctx.sql.conversation, [id]));
+}
+
+function joinedConversation(found: (ConversationRow & ParticipantRow)[]): Conversation | undefined {
   const [first] = found;
   if (first === undefined) return undefined;
   return toConversation({

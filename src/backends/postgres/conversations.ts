@@ -2,10 +2,11 @@
  * Conversations and their participants: read, list (one prepared statement per listing shape),
  * create, patch, add and remove participants, soft and hard delete.
  */
-import type { ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
+import type { ConversationDeletion, ConversationQuery, CreateConversationRequest } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, Participant } from '../../model.js';
 import { compactAfter } from '../compaction.js';
+import { atVersion } from '../conversation-version.js';
 import type { ConversationOperations } from '../operations.js';
 import { type ConversationRow, participantColumns, toConversation } from '../sql/rows.js';
 import type { ConversationListShape } from '../sql/shapes.js';
@@ -86,13 +87,17 @@ export function conversationOperations(ctx: PgContext): ConversationOperations {
       return (row?.found ?? 0) === 0 ? undefined : loadConversation(conversationId);
     },
 
-    async deleteConversation(id: string, options: { hard: boolean; now: string } & RemovalOptions): Promise<boolean> {
+    async deleteConversation(id: string, options: ConversationDeletion): Promise<boolean> {
       let parts: string[] = [];
       let found: boolean;
       try {
         found = await ctx.transaction(async (run) => {
           // Locked first: an append in flight finishes before, and none starts until the delete commits.
           if ((await run(sql.lockConversation, [id])).rows.length === 0) return false;
+          if (options.hard && options.ifUnchanged !== undefined) {
+            const [row] = (await run(sql.conversation, [id])).rows as unknown as ConversationRow[];
+            if (!atVersion(toConversation(row as ConversationRow), options.ifUnchanged)) return false;
+          }
           if (options.hard) parts = ((await run(sql.removeConversation, [id])).rows[0]?.parts as string[] | null) ?? [];
           else await run(sql.softDeleteConversation, [id, options.now]);
           return true;

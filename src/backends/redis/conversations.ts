@@ -3,7 +3,12 @@
  * participant's index, every entry verified against the conversation), created, updated, their
  * participants, soft and hard deletes.
  */
-import type { ConversationQuery, CreateConversationRequest, RemovalOptions } from '../../backend.js';
+import type {
+  ConversationDeletion,
+  ConversationQuery,
+  ConversationVersion,
+  CreateConversationRequest,
+} from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import { applyMergePatch } from '../../merge-patch.js';
 import type { Conversation, ConversationPatch, JsonObject, Participant } from '../../model.js';
@@ -87,13 +92,13 @@ export function conversationOperations(ctx: RedisContext): ConversationOperation
         return toConversation(conversationId, reply[0]);
       }),
 
-    deleteConversation: (id: string, options: { hard: boolean; now: string } & RemovalOptions) =>
+    deleteConversation: (id: string, options: ConversationDeletion) =>
       guard(async () => {
         if (options.hard)
           return compactingAfter(
             ctx,
             options,
-            dropConversation(ctx, id).then((dropped) => dropped !== undefined),
+            dropConversation(ctx, id, options.ifUnchanged).then((dropped) => dropped !== undefined),
           );
         let upTo = '';
         for (let first = true; ; first = false) {
@@ -112,8 +117,14 @@ export function conversationOperations(ctx: RedisContext): ConversationOperation
 }
 
 /** Hard-deletes a conversation and its index entries; what it removed, or undefined when missing. */
-export async function dropConversation(ctx: RedisContext, id: string): Promise<DroppedConversation | undefined> {
-  const reply = (await ctx.inConversation(DROP_CONVERSATION, id)) as
+export async function dropConversation(
+  ctx: RedisContext,
+  id: string,
+  ifUnchanged?: ConversationVersion,
+): Promise<DroppedConversation | undefined> {
+  const version =
+    ifUnchanged === undefined ? [] : [ifUnchanged.lastSeq, ifUnchanged.messageCount, ifUnchanged.updatedAt];
+  const reply = (await ctx.inConversation(DROP_CONVERSATION, id, version)) as
     | [string, number, string[], string[], string[], string[]]
     | null;
   if (reply === null) return undefined;

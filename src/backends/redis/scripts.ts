@@ -586,13 +586,20 @@ return { participant, ids, exts, people }
 );
 
 /**
- * Hard-deletes a conversation: every key of it. Reply: nil when missing, else
+ * Hard-deletes a conversation: every key of it. ARGV (optional): lastSeq, messageCount, updatedAt
+ * the conversation must still have (`ConversationDeletion.ifUnchanged`). Reply: nil when missing or changed, else
  * `{activity, messageCount, ids, externalIds, people (participants and senders/recipients), participants}`.
  */
 export const DROP_CONVERSATION = script(
   'drop-conversation',
   `${PRELUDE}
 if redis.call('EXISTS', K.conv) == 0 then return false end
+if ARGV[1] ~= nil and ARGV[1] ~= '' then
+  local at = redis.call('HMGET', K.conv, 'lastSeq', 'messageCount', 'updatedAt')
+  if tonumber(at[1] or '0') ~= tonumber(ARGV[1]) or tonumber(at[2] or '0') ~= tonumber(ARGV[2]) or at[3] ~= ARGV[3] then
+    return false
+  end
+end
 local activity = activityOf()
 local count = tonumber(redis.call('HGET', K.conv, 'messageCount') or '0')
 local ids = redis.call('HKEYS', K.ids)

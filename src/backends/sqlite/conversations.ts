@@ -4,9 +4,10 @@
  */
 
 import type Database from 'better-sqlite3';
-import type { ConversationQuery, CreateConversationRequest } from '../../backend.js';
+import type { ConversationDeletion, ConversationQuery, CreateConversationRequest } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, Participant } from '../../model.js';
+import { atVersion } from '../conversation-version.js';
 import type { ConversationOperations } from '../operations.js';
 import type { SqliteContext } from './context.js';
 import { erasing } from './erasure.js';
@@ -128,10 +129,11 @@ export function conversationOperations(ctx: SqliteContext): ConversationOperatio
     },
 
     /** A hard delete resolves once none of its bytes is left in the file or its WAL (see `erasure.ts`). */
-    async deleteConversation(id: string, options: { hard: boolean; now: string }): Promise<boolean> {
+    async deleteConversation(id: string, options: ConversationDeletion): Promise<boolean> {
       if (options.hard) {
         return erasing(ctx, (erased) => {
-          if (sql.conversation.get(id) === undefined) return false;
+          const found = loadConversation(sql, id);
+          if (found === undefined || !atVersion(found, options.ifUnchanged)) return false;
           noteConversation(sql, id, erased);
           sql.deleteMessagesOf.run(id);
           sql.deleteParticipantsOf.run(id);

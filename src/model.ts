@@ -210,6 +210,8 @@ export interface ErasureReceipt {
   messagesDeleted: number;
   conversationsDeleted: string[];
   participantEntriesRemoved: number;
+  /** Archive files rewritten without the subject (docs/archive.md); absent when none was. */
+  archiveFilesRewritten?: number;
   erasedAt: string;
   /**
    * Only when `compact: true` was asked: `done` when the engine rewrote its storage after the

@@ -3,6 +3,8 @@
  * lazily, so only the chosen engine's driver is ever imported.
  */
 import type { Backend } from './backend.js';
+import { archiveTier } from './backends/archive/archive-tier.js';
+import { archiveUrlOptions } from './backends/archive/url.js';
 import { sharedTails } from './backends/tiers/shared-tails.js';
 import { tailCache } from './backends/tiers/tail-cache.js';
 import { type SharedTailsUrl, sharedTailsUrlOptions, tailCacheUrlOptions } from './backends/tiers/url.js';
@@ -89,10 +91,12 @@ export async function openBackend(url: string): Promise<Backend> {
       { path: 'url' },
     );
   }
+  const archive = archiveUrlOptions(parsed.params);
   const shared = sharedTailsUrlOptions(parsed.params);
   const tier = tailCacheUrlOptions(parsed.params, shared !== undefined);
   let backend = await load(parsed);
   try {
+    if (archive !== undefined) backend = await archiveTier(backend, archive);
     if (shared !== undefined) backend = await sharedTailsOver(backend, shared);
     return tier === undefined ? backend : await tailCache(backend, tier);
   } catch (error) {

@@ -5,7 +5,7 @@
  * store is open and hands each call to its part. Every message and conversation an engine returns
  * leaves through `store/canonical.ts`, so its JSON is the same text on every engine (invariant 6).
  */
-import type { Backend, CompactionReport, TierStats } from './backend.js';
+import type { ArchiveRunReport, ArchiveStats, Backend, CompactionReport, TierStats } from './backend.js';
 import { commandDetector } from './commands.js';
 import { ChatStoreError } from './errors.js';
 import { newMessageId } from './ids.js';
@@ -26,12 +26,15 @@ import type {
   SearchPage,
   Stats,
 } from './model.js';
+import * as archive from './store/archive.js';
 import * as conversations from './store/conversations.js';
 import type { StoreCore } from './store/core.js';
 import { exportScan } from './store/export.js';
 import { compactStorage, eraseSubject } from './store/maintenance.js';
 import type {
   AppendOptions,
+  ArchivedPage,
+  ArchiveOptions,
   AroundOptions,
   ChatStoreOptions,
   ContextOptions,
@@ -40,6 +43,7 @@ import type {
   EraseOptions,
   ExportFilter,
   ExportRecord,
+  ListArchivedOptions,
   ListConversationsOptions,
   ListOptions,
   RestoreOptions,
@@ -307,6 +311,35 @@ export class ChatStore {
    */
   async *exportRecords(filter: ExportFilter = {}): AsyncIterable<ExportRecord> {
     yield* exportScan(this.#open(), filter, true);
+  }
+
+  /**
+   * Moves conversations with no activity for `olderThanDays` (default: the archive's
+   * `archiveAfterDays`) from the database to the archive's compressed files; reads keep answering
+   * from there (docs/archive.md). `UNSUPPORTED` when the store has no archive.
+   * @example const report = await store.archive({ olderThanDays: 30, dryRun: true });
+   */
+  async archive(options: ArchiveOptions = {}): Promise<ArchiveRunReport> {
+    return archive.runArchive(this.#open(), options);
+  }
+
+  /** Archived conversations in id order, a page at a time. @example const { conversations, next } = await store.listArchived(); */
+  async listArchived(options: ListArchivedOptions = {}): Promise<ArchivedPage> {
+    return archive.listArchived(this.#open(), options);
+  }
+
+  /**
+   * Puts an archived conversation back in the database (a write to it does so by itself); false
+   * when it is not archived.
+   * @example await store.restoreArchived('+15550001');
+   */
+  async restoreArchived(conversationId: string): Promise<boolean> {
+    return archive.restoreArchived(this.#open(), conversationId);
+  }
+
+  /** The archive's figures, or undefined when the store has none. @example (await store.archiveStats())?.conversations */
+  async archiveStats(): Promise<ArchiveStats | undefined> {
+    return archive.archiveStats(this.#open());
   }
 
   /** Closes the engine's connections; later calls fail with `UNAVAILABLE`. @example await store.close(); */

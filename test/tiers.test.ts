@@ -20,7 +20,7 @@ import { changeChannel } from '../src/backends/postgres/schema.js';
 import { redisTailStore } from '../src/backends/redis/tail-store.js';
 import { sqliteBackend } from '../src/backends/sqlite/index.js';
 import { tailCache } from '../src/backends/tiers/tail-cache.js';
-import { withTierEnvironment } from '../src/cli/serve.js';
+import { withTierEnvironment } from '../src/cli/environment.js';
 import { ChatStoreError } from '../src/errors.js';
 import type { Message } from '../src/model.js';
 import { openBackend } from '../src/open.js';

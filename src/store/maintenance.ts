@@ -22,6 +22,7 @@ export async function eraseSubject(
     messagesDeleted: counts.messagesDeleted,
     conversationsDeleted: counts.conversationsDeleted,
     participantEntriesRemoved: counts.participantEntriesRemoved,
+    ...(counts.archiveFilesRewritten === undefined ? {} : { archiveFilesRewritten: counts.archiveFilesRewritten }),
     erasedAt,
     ...(compact ? { compaction: backend.compact === undefined ? 'not-needed' : 'done' } : {}),
   };

@@ -1,3 +1,4 @@
+import type { ArchivedConversationSummary } from '../backend.js';
 import type { CommandOptions } from '../commands.js';
 import type { Limits } from '../limits.js';
 import type { Conversation, Message, NewConversation } from '../model.js';
@@ -144,4 +145,29 @@ export interface RestoreOptions {
    * last message's when the last ones were hard-deleted) is applied by the last call only.
    */
   more?: boolean;
+}
+
+/** @example await store.archive({ olderThanDays: 30, dryRun: true }); */
+export interface ArchiveOptions {
+  /** Move conversations with no activity for this many days; default the archive's `archiveAfterDays`. */
+  olderThanDays?: number;
+  /** Or: with no activity since this time. */
+  before?: string | Date | number;
+  /** Only report which conversations would move. */
+  dryRun?: boolean;
+  /** At most this many conversations in this run. */
+  limit?: number;
+}
+
+/** @example await store.listArchived({ limit: 100 }); */
+export interface ListArchivedOptions {
+  /** The `next` of the previous page: a conversation id. */
+  after?: string;
+  limit?: number;
+}
+
+export interface ArchivedPage {
+  conversations: ArchivedConversationSummary[];
+  /** Where the next page starts (`after`); absent on the last page. */
+  next?: string;
 }

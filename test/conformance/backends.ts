@@ -5,7 +5,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type TailCacheOptions, tailCache } from '../../src/backends/tiers/tail-cache.js';
 import { ChatStore, type ChatStoreOptions } from '../../src/store.js';
 import { MYSQL_BACKENDS } from '../fixtures/mysql-conformance.js';
@@ -60,20 +60,32 @@ function opened(store: ChatStore, removeStorage: () => Promise<void> = async () 
   };
 }
 
-async function sqliteStore(path: string, options?: ChatStoreOptions, tier?: TailCacheOptions): Promise<ChatStore> {
-  const { sqliteBackend } = await import('../../src/backends/sqlite/index.js');
-  const backend = await sqliteBackend({ path });
-  return new ChatStore(tier === undefined ? backend : await tailCache(backend, tier), options);
+/** The tiers a sqlite entry puts in front of the engine. */
+interface SqliteTiers {
+  /** The in-process tier. */
+  tail?: TailCacheOptions;
+  /** The archive, in `archive/` beside the database file (shared by every store on that file). */
+  archive?: boolean;
 }
 
-/** A file of its own per store, shareable by processes; `tier` puts the in-process tier in front. */
-function sqliteEntry(name: string, tier?: TailCacheOptions): BackendEntry {
+async function sqliteStore(path: string, options?: ChatStoreOptions, tiers: SqliteTiers = {}): Promise<ChatStore> {
+  const { sqliteBackend } = await import('../../src/backends/sqlite/index.js');
+  let backend = await sqliteBackend({ path });
+  if (tiers.archive === true) {
+    const { archiveTier } = await import('../../src/backends/archive/index.js');
+    backend = await archiveTier(backend, { directory: join(dirname(path), 'archive'), lockStaleMs: 2000 });
+  }
+  return new ChatStore(tiers.tail === undefined ? backend : await tailCache(backend, tiers.tail), options);
+}
+
+/** A file of its own per store, shareable by processes; `tiers` puts tiers in front. */
+function sqliteEntry(name: string, tiers?: SqliteTiers): BackendEntry {
   return {
     name,
     async open(options) {
       const { dir, remove } = await temporaryDirectory();
       try {
-        return opened(await sqliteStore(join(dir, 'chat.db'), options, tier), remove);
+        return opened(await sqliteStore(join(dir, 'chat.db'), options, tiers), remove);
       } catch (error) {
         await remove();
         throw error;
@@ -84,7 +96,7 @@ function sqliteEntry(name: string, tier?: TailCacheOptions): BackendEntry {
         const { dir, remove } = await temporaryDirectory();
         return { location: join(dir, 'chat.db'), cleanup: remove };
       },
-      connect: (location, options) => sqliteStore(location, options, tier),
+      connect: (location, options) => sqliteStore(location, options, tiers),
     },
   };
 }
@@ -100,7 +112,12 @@ export const ALL_BACKENDS: readonly BackendEntry[] = [
   },
   sqliteEntry('sqlite'),
   // the in-process tier over sqlite (small: reads hit and miss, tails are evicted)
-  sqliteEntry('sqlite+l1', { maxActiveConversations: 3, maxMessagesPerConversation: 5 }),
+  sqliteEntry('sqlite+l1', { tail: { maxActiveConversations: 3, maxMessagesPerConversation: 5 } }),
+  // the archive tier over sqlite, the in-process tier in front of it (archiving itself: archive.test.ts)
+  sqliteEntry('sqlite+archive+l1', {
+    archive: true,
+    tail: { maxActiveConversations: 3, maxMessagesPerConversation: 5 },
+  }),
   // redis (REDIS_URL, DB 12) and redis-cluster (a real cluster on 7000–7005, started on first use).
   ...REDIS_BACKENDS,
   // mysql: MariaDB or MySQL at MYSQL_URL, a throwaway database chatstore_test_<random> per store.

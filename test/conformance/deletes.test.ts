@@ -248,7 +248,7 @@ describe.each(backends)('deletes on $name', (entry) => {
 
   test('compact: true removes what the removal removes, then rewrites the storage; the receipt says which', async () => {
     // Engines that keep removed bytes in their files rewrite them; memory and SQLite keep none.
-    const engine = entry.name.replace(/(\+l[12])+$/, '');
+    const engine = entry.name.replace(/(\+(l[12]|archive))+$/, '');
     const compaction = engine === 'memory' || engine === 'sqlite' ? 'not-needed' : 'done';
     const { store, alpha, beta, gamma } = await threeMessages();
     await store.append('+15550001', { role: 'user', content: 'ana here', senderId: '+15550001' });

@@ -23,8 +23,9 @@ export function passedThrough(
   | 'conversationIds'
   | 'storageBytes'
   | 'compact'
+  | 'archive'
 > {
-  const { storageBytes, compact } = inner;
+  const { storageBytes, compact, archive } = inner;
   return {
     getMessage: (id) => inner.getMessage(id),
     getMessageByExternalId: (externalId, conversationId) => inner.getMessageByExternalId(externalId, conversationId),
@@ -39,6 +40,19 @@ export function passedThrough(
     conversationIds: (after, limit) => inner.conversationIds(after, limit),
     ...(storageBytes === undefined ? {} : { storageBytes: () => storageBytes.call(inner) }),
     ...(compact === undefined ? {} : { compact: () => compact.call(inner) }),
+    ...(archive === undefined ? {} : { archive }),
+  };
+}
+
+/**
+ * How the engine tells of other instances' writes (`dataVersion`, `changeFeed`), passed up by a
+ * tier that is not the outermost, so that an in-process tier in front of it can still hear them.
+ */
+export function coherencePassedThrough(inner: Backend): Pick<Backend, 'dataVersion' | 'changeFeed'> {
+  const { dataVersion, changeFeed } = inner;
+  return {
+    ...(dataVersion === undefined ? {} : { dataVersion: () => dataVersion.call(inner) }),
+    ...(changeFeed === undefined ? {} : { changeFeed: () => changeFeed.call(inner) }),
   };
 }
 

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppendRequest, Backend, RangeQuery, TierStats } from '../../backend.js';
 import type { AppendResult, Message } from '../../model.js';
-import { passedThrough, positiveInteger } from './pass-through.js';
+import { coherencePassedThrough, passedThrough, positiveInteger } from './pass-through.js';
 import type { SharedTailChange, SharedTailStore } from './shared-tail-store.js';
 import { rangeFromTail, tailOf } from './tails.js';
 
@@ -226,10 +226,7 @@ export async function sharedTails(
         await dropAll();
       }
     },
-    ...(inner.dataVersion === undefined ? {} : { dataVersion: () => inner.dataVersion?.() ?? 0 }),
-    ...(inner.changeFeed === undefined
-      ? {}
-      : { changeFeed: () => (inner.changeFeed as NonNullable<Backend['changeFeed']>)() }),
+    ...coherencePassedThrough(inner),
     tiers: () => [stats(), ...(inner.tiers?.() ?? [])],
     async close() {
       try {

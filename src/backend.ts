@@ -304,7 +304,7 @@ export interface ArchiveOperations {
   /** Conversations with no activity for this many days are what a run moves by default. */
   readonly archiveAfterDays: number;
   /**
-   * Moves every conversation whose last activity (newest message, creation, update) is before
+   * Moves every conversation whose last activity (its newest message, else its creation) is before
    * `before` from the database to the archive, after finishing what an interrupted run left; with
    * `dryRun`, only says which it would move. At most `limit` conversations when given.
    */
@@ -368,7 +368,7 @@ export interface ArchiveStats {
   conversations: number;
   messages: number;
   bytes: number;
-  /** Reads answered from archive files, and archived conversations put back because they were written to. */
+  /** Reads this process answered from archive files, and archived conversations it put back in the database. */
   reads: number;
   restores: number;
   /** The last run of this process, if any. */

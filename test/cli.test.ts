@@ -283,3 +283,41 @@ describe('chatstore erase and compact', () => {
     }
   });
 });
+
+describe('chatstore archive', () => {
+  it('moves idle conversations (a dry run first), lists them, restores one; stats show the archive', () => {
+    // The lines' times: wamid.1 and its reply now, tg:42 on 2026-01-01.
+    expect(run(['import'], { input: jsonl })).toMatchObject({ code: 0 });
+    const env = { CHATSTORE_ARCHIVE_DIR: join(dir, 'archive') };
+    const dry = run(['archive', '--dry-run', '--before', '2026-06-01T00:00:00Z'], { env });
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, archived: ['tg:42'], messages: 1 });
+    expect(JSON.parse(run(['archive', '--list'], { env }).stdout)).toStrictEqual({ conversations: [] });
+
+    const moved = JSON.parse(run(['archive', '--older-than-days', '30'], { env }).stdout);
+    expect(moved).toMatchObject({ dryRun: false, archived: ['tg:42'], skipped: [], messages: 1 });
+    const listed = JSON.parse(run(['archive', '--list'], { env }).stdout);
+    expect(listed.conversations).toMatchObject([{ conversationId: 'tg:42', state: 'archived', messages: 1 }]);
+    // Still read as before, from the archive; the stats count it.
+    const exported = run(['export', '--conversation', 'tg:42'], { env });
+    expect(exported.stdout).toContain('/start');
+    const stats = JSON.parse(run(['stats'], { env }).stdout);
+    expect(stats).toMatchObject({ total: 3, conversations: 2, archive: { conversations: 1, messages: 1 } });
+
+    expect(JSON.parse(run(['archive', '--restore', 'tg:42'], { env }).stdout)).toStrictEqual({
+      conversationId: 'tg:42',
+      restored: true,
+    });
+    expect(JSON.parse(run(['archive', '--list'], { env }).stdout)).toStrictEqual({ conversations: [] });
+  });
+
+  it('a store without archive, and bad options, exit non-zero with the reason', () => {
+    const none = run(['archive']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('UNSUPPORTED: this store has no archive');
+    const env = { ARCHIVE_AFTER_DAYS: '30', CHATSTORE_ARCHIVE_DIR: join(dir, 'archive') };
+    expect(run(['archive', '--older-than-days', 'ten'], { env })).toMatchObject({ code: 64 });
+    expect(run(['archive', '--list', '--restore', 'x'], { env })).toMatchObject({ code: 64 });
+    expect(run(['archive'], { env: { ...env, COMPRESSION_ENABLED: 'maybe' } })).toMatchObject({ code: 64 });
+  });
+});

@@ -58,6 +58,24 @@ program
   .action(async (subjectId, options) => (await import('./erase.js')).erase(context(), subjectId, options));
 
 program
+  .command('archive')
+  .description(
+    "move conversations idle for --older-than-days (default: the archive's archiveAfterDays) to the archive; prints the report as JSON",
+  )
+  .option('--older-than-days <n>', 'no activity for this many days')
+  .option('--before <time>', 'no activity since this ISO time (instead of --older-than-days)')
+  .option('--dry-run', 'only report which conversations would move')
+  .option('--limit <n>', 'at most this many conversations (with --list: per page)')
+  .option('--list', 'print the archived conversations instead')
+  .option('--after <conversationId>', "with --list: start after this conversation (the page's next)")
+  .option('--restore <conversationId>', 'put this archived conversation back in the database instead')
+  .addHelpText(
+    'after',
+    '\nThe store needs an archive: archiveDir=<dir> in its URL, or CHATSTORE_ARCHIVE_DIR / ARCHIVE_AFTER_DAYS.',
+  )
+  .action(async (options) => (await import('./archive.js')).archive(context(), options));
+
+program
   .command('compact')
   .description(
     "rewrite the engine's storage so that removed data leaves its files now; prints what was rewritten as JSON",
@@ -71,6 +89,7 @@ program
   .option('-H, --host <host>', 'address to bind (default: $HOST or 127.0.0.1)')
   .option('--max-body <bytes>', 'largest request body (default: $CHATSTORE_MAX_BODY_BYTES or 4 MiB)')
   .option('--shutdown-timeout <ms>', 'wait this long for in-flight requests on SIGTERM (default: 10000)')
+  .option('--archive-every <minutes>', 'with an archive: run archiving every this many minutes, 0 never (default: 60)')
   .option(
     '--cors-origin <origin>',
     'let browser pages from this origin call the API; repeatable (default: $CHATSTORE_CORS_ORIGINS, comma-separated, or none)',

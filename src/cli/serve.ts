@@ -15,6 +15,11 @@
  * | `?maxActiveConversations=` in the URL | `MAX_ACTIVE_CONVERSATIONS` | none: no in-process tier |
  * | `?maxMessagesPerConversation=` in the URL | `MAX_MESSAGES_PER_CUSTOMER` (or `MAX_MESSAGES_PER_CONVERSATION`) | 50 |
  * | `?cacheUrl=` in the URL | `CHATSTORE_CACHE_URL` | none: no shared tier |
+ * | `?archiveDir=` in the URL | `CHATSTORE_ARCHIVE_DIR` (or `ARCHIVE_AFTER_DAYS` alone: `./data/archive`) | none: no archive |
+ * | `?archiveAfterDays=` in the URL | `ARCHIVE_AFTER_DAYS` | 30 |
+ * | `?compression=none` in the URL | `COMPRESSION_ENABLED=false` | gzip |
+ * | `?storageBatchSize=` in the URL | `STORAGE_BATCH_SIZE` | 1000 |
+ * | `--archive-every <minutes>` | `CHATSTORE_ARCHIVE_EVERY_MINUTES` | 60 (0: never; with an archive only) |
  *
  * Without API keys the server refuses to bind a non-loopback address, and the app refuses
  * non-loopback clients and non-loopback `Host` names. Logs are JSON lines (pino) on stdout; they
@@ -24,11 +29,12 @@ import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ChatStoreError, redact } from '../errors.js';
-import { DEFAULT_URL, openStore, parseStoreUrl } from '../open.js';
+import { openStore } from '../open.js';
 import { createApp, DEFAULT_MAX_BODY_BYTES } from '../server/app.js';
 import { isLoopbackHost, parseApiKeys } from '../server/auth.js';
 import { type NodeServer, startNodeServer } from '../server/node.js';
-import type { CommandContext } from './context.js';
+import { scheduleArchiving } from './archive-schedule.js';
+import { type CommandContext, storeUrlOf } from './context.js';
 
 export interface ServeOptions {
   port?: string;
@@ -37,11 +43,13 @@ export interface ServeOptions {
   shutdownTimeout?: string;
   /** `--cors-origin`, each possibly a comma-separated list; none given: `CHATSTORE_CORS_ORIGINS`. */
   corsOrigin?: string[];
+  archiveEvery?: string;
 }
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+const DEFAULT_ARCHIVE_EVERY_MINUTES = 60;
 
 /** Runs the server; resolves after a graceful shutdown (exit code 0). */
 export async function serve(
@@ -49,7 +57,7 @@ export async function serve(
   options: ServeOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const url = withTierEnvironment(context.url ?? env.CHATSTORE_URL ?? DEFAULT_URL, env);
+  const url = storeUrlOf(context, env);
   const port = integer(options.port ?? env.PORT, DEFAULT_PORT, 'port', 65_535);
   const host = options.host ?? env.HOST ?? DEFAULT_HOST;
   const maxBodyBytes = integer(options.maxBody ?? env.CHATSTORE_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'max-body');
@@ -57,6 +65,12 @@ export async function serve(
     options.shutdownTimeout ?? env.CHATSTORE_SHUTDOWN_TIMEOUT_MS,
     DEFAULT_SHUTDOWN_TIMEOUT_MS,
     'shutdown-timeout',
+  );
+  const archiveEvery = integer(
+    options.archiveEvery ?? env.CHATSTORE_ARCHIVE_EVERY_MINUTES,
+    DEFAULT_ARCHIVE_EVERY_MINUTES,
+    'archive-every',
+    10_080,
   );
   const flagOrigins = options.corsOrigin ?? [];
   const corsOrigins = origins(flagOrigins.length > 0 ? flagOrigins.join(',') : (env.CHATSTORE_CORS_ORIGINS ?? ''));
@@ -110,6 +124,10 @@ export async function serve(
     },
     'chatstore listening',
   );
+  const archiving =
+    archiveEvery > 0 && (await store.archiveStats()) !== undefined
+      ? scheduleArchiving(store, archiveEvery, logger)
+      : undefined;
   if (apiKeys.length === 0) {
     logger.warn(
       {},
@@ -125,6 +143,7 @@ export async function serve(
   logger.info({ signal, shutdownTimeoutMs }, 'shutting down: finishing in-flight requests');
   try {
     await server.shutdown();
+    await archiving?.stop();
   } finally {
     signals.dispose();
     await store.close();
@@ -205,24 +224,4 @@ function integer(text: string | undefined, fallback: number, name: string, max =
     });
   }
   return value;
-}
-
-/**
- * The store URL with the in-process tier's settings from the environment, as the old system named
- * them (docs/tiers.md); a parameter the URL already has wins.
- * @example withTierEnvironment('sqlite://./chat.db', { MAX_ACTIVE_CONVERSATIONS: '1000' }) // 'sqlite://./chat.db?maxActiveConversations=1000'
- */
-export function withTierEnvironment(url: string, env: NodeJS.ProcessEnv): string {
-  const { params } = parseStoreUrl(url);
-  const settings: [string, string | undefined][] = [
-    ['maxActiveConversations', env.MAX_ACTIVE_CONVERSATIONS],
-    ['maxMessagesPerConversation', env.MAX_MESSAGES_PER_CUSTOMER ?? env.MAX_MESSAGES_PER_CONVERSATION],
-    ['cacheUrl', env.CHATSTORE_CACHE_URL],
-  ];
-  let result = url;
-  for (const [name, value] of settings) {
-    if (value === undefined || value === '' || params.has(name)) continue;
-    result += `${result.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
-  }
-  return result;
 }

@@ -16,6 +16,7 @@ import { matchedRoutes } from 'hono/route';
 import type { Registry } from 'prom-client';
 import { ChatStoreError } from '../errors.js';
 import type { ChatStore } from '../store.js';
+import { registerArchiveMetrics } from './archive-metrics.js';
 import { type ApiKey, createKeyring, loopbackOnly } from './auth.js';
 import type { ServerEnv } from './env.js';
 import { errorHandlers, RequestAbortedError, validationError } from './errors.js';
@@ -73,6 +74,7 @@ export function createApp(store: ChatStore, options: AppOptions = {}): OpenAPIHo
   const logger = options.logger ?? silentLogger;
   const metrics = createMetrics(options.registry);
   registerTierMetrics(metrics.registry, () => store.tierStats());
+  registerArchiveMetrics(metrics.registry, () => store.archiveStats());
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const deps: RouteDeps = { store, keyring, metrics, logger };
 

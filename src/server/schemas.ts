@@ -365,6 +365,11 @@ export const ErasureReceiptSchema = z
     messagesDeleted: z.number().int(),
     conversationsDeleted: z.array(z.string()),
     participantEntriesRemoved: z.number().int(),
+    archiveFilesRewritten: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'archive files rewritten without the subject (docs/archive.md); absent when none was' }),
     erasedAt: StoredTime,
     compaction: z.enum(['done', 'not-needed']).optional().openapi({
       description:
@@ -425,6 +430,100 @@ export const TierStatsSchema = z
   })
   .openapi('TierStats');
 
+export const ArchiveStatsSchema = z
+  .object({
+    directory: z.string(),
+    compression: z.string().openapi({ description: 'gzip, brotli or none' }),
+    archiveAfterDays: z.number().int(),
+    conversations: z.number().int().openapi({ description: 'conversations in the archive' }),
+    messages: z.number().int(),
+    bytes: z.number().int().openapi({ description: 'bytes of their files' }),
+    reads: z.number().int().openapi({ description: 'reads this process answered from archive files since start' }),
+    restores: z.number().int().openapi({ description: 'conversations this process put back in the database' }),
+    lastRun: z
+      .object({ at: z.string(), archived: z.number().int(), skipped: z.number().int(), ms: z.number() })
+      .optional()
+      .openapi({ description: 'the last archiving run of this process (`at`: its cutoff)' }),
+  })
+  .openapi('ArchiveStats');
+
+export const ArchivedConversationSchema = z
+  .object({
+    conversationId: z.string(),
+    state: z.enum(['moving', 'archived', 'restoring']).openapi({
+      description:
+        '`moving` and `restoring` only while a move or a restore is under way (or was cut off: the next run finishes it)',
+    }),
+    file: z.string(),
+    compression: z.string(),
+    bytes: z.number().int(),
+    sha256: z.string(),
+    messages: z.number().int(),
+    firstSeq: z.number().int().optional(),
+    lastSeq: z.number().int().optional(),
+    lastActivityAt: z.string(),
+    archivedAt: z.string(),
+  })
+  .openapi('ArchivedConversation');
+
+export const ArchiveListingSchema = z
+  .object({
+    archive: ArchiveStatsSchema,
+    conversations: z.array(ArchivedConversationSchema),
+    next: z.string().optional().openapi({ description: 'pass as `after` for the next page' }),
+  })
+  .openapi('ArchiveListing');
+
+export const ArchiveListingQuery = z.object({
+  after: z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'after', in: 'query' }, description: 'the previous page’s next' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+});
+
+export const ArchiveRunRequestSchema = z
+  .object({
+    olderThanDays: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: 'default: the archive’s archiveAfterDays' }),
+    before: z.string().optional().openapi({ description: 'instead of olderThanDays: no activity since this time' }),
+    dryRun: z.boolean().optional(),
+    limit: z.number().int().min(1).optional(),
+  })
+  .openapi('ArchiveRunRequest');
+
+export const ArchiveRunReportSchema = z
+  .object({
+    dryRun: z.boolean(),
+    before: z.string(),
+    archived: z.array(z.string()),
+    skipped: z.array(z.object({ conversationId: z.string(), reason: z.string() })),
+    messages: z.number().int(),
+    bytes: z.number().int(),
+    recovered: z.object({
+      movesFinished: z.number().int(),
+      movesUndone: z.number().int(),
+      restoresFinished: z.number().int(),
+      leftoverFiles: z.number().int(),
+    }),
+    ms: z.number(),
+  })
+  .openapi('ArchiveRunReport');
+
+export const ArchiveRestoreSchema = z
+  .object({ conversationId: z.string(), restored: z.boolean() })
+  .openapi('ArchiveRestore');
+
 export const StorageStatsSchema = z
   .object({
     backend: z.string(),
@@ -438,6 +537,7 @@ export const StorageStatsSchema = z
     tiers: z
       .array(TierStatsSchema)
       .openapi({ description: 'the tiers in front of the engine, nearest first (docs/tiers.md); empty without tiers' }),
+    archive: ArchiveStatsSchema.optional().openapi({ description: 'the archive’s figures, when the store has one' }),
     routes: z.array(RouteLatencySchema),
     uptimeSeconds: z.number(),
   })

@@ -1,6 +1,10 @@
 /** /healthz, /readyz (which asks the engine), /metrics (Prometheus), and the admin endpoints. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { archiveTier } from '../../src/backends/archive/index.js';
 import { memoryBackend } from '../../src/backends/memory/index.js';
 import { tailCache } from '../../src/backends/tiers/tail-cache.js';
 import { createApp } from '../../src/server/app.js';
@@ -193,6 +197,62 @@ describe('admin', () => {
     expect(metrics.text).toContain('chatstore_tier_hits_total{tier="l1"} 1');
     expect(metrics.text).toContain('chatstore_tier_messages{tier="l1"} 3');
     expect(metrics.text).toContain('chatstore_tier_serving{tier="l1"} 1');
+  });
+
+  test('/admin/storage/archive: GET lists the archive, POST runs archiving (dry run first), restore puts one back', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'chatstore-http-archive-'));
+    onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
+    const { call, seed } = testApp({}, { backend: await archiveTier(memoryBackend(), { directory }) });
+    await seed('c1', 3);
+    await seed('c2', 1);
+    const dry = await call('POST', '/admin/storage/archive', {
+      body: { before: '2100-01-01T00:00:00Z', dryRun: true },
+    });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ dryRun: true, archived: ['c2', 'c1'], messages: 4, bytes: 0 });
+    expect((await call('GET', '/admin/storage/archive')).body).toMatchObject({ conversations: [] });
+
+    const run = await call('POST', '/admin/storage/archive', { body: { before: '2100-01-01T00:00:00Z' } });
+    expect(run.body).toMatchObject({ dryRun: false, archived: ['c2', 'c1'], skipped: [], messages: 4 });
+    const listing = await call('GET', '/admin/storage/archive?limit=1');
+    expect(listing.body).toMatchObject({
+      archive: { compression: 'gzip', archiveAfterDays: 30, conversations: 2, messages: 4 },
+      conversations: [
+        { conversationId: 'c1', state: 'archived', compression: 'gzip', messages: 3, firstSeq: 1, lastSeq: 3 },
+      ],
+      next: 'c1',
+    });
+    expect(
+      (await call('GET', '/admin/storage/archive?after=c1')).body.conversations.map(
+        (c: { conversationId: string }) => c.conversationId,
+      ),
+    ).toEqual(['c2']);
+    // Reads answer from the archive; the stats show it.
+    expect((await call('GET', '/v1/conversations/c1/messages/recent')).body.messages).toHaveLength(3);
+    expect((await call('GET', '/admin/storage/stats')).body.archive).toMatchObject({ conversations: 2, reads: 1 });
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.text).toContain('chatstore_archive_conversations 2');
+    expect(metrics.text).toContain('chatstore_archive_messages 4');
+
+    expect((await call('POST', '/admin/storage/archive/c1/restore')).body).toStrictEqual({
+      conversationId: 'c1',
+      restored: true,
+    });
+    expect((await call('POST', '/admin/storage/archive/c1/restore')).body).toStrictEqual({
+      conversationId: 'c1',
+      restored: false,
+    });
+    expect((await call('GET', '/admin/storage/archive')).body.archive.conversations).toBe(1);
+    expect((await call('POST', '/admin/storage/archive', { body: { olderThanDays: -1 } })).status).toBe(400);
+  });
+
+  test('a store without archive answers the archive endpoints 501 UNSUPPORTED', async () => {
+    const { call } = testApp();
+    const res = await call('GET', '/admin/storage/archive');
+    expect(res.status).toBe(501);
+    expect(res.body.error.code).toBe('UNSUPPORTED');
+    expect((await call('POST', '/admin/storage/archive', { body: {} })).status).toBe(501);
+    expect((await call('GET', '/admin/storage/stats')).body.archive).toBeUndefined();
   });
 
   test('GET /admin/storage/stats shows the store URL with the one redaction rule: no password, no secret parameter', async () => {

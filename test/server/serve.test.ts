@@ -163,3 +163,36 @@ test.each([
   expect(await refusal(options, env)).toStrictEqual({ code: 'INVALID_ARGUMENT', path: 'cors-origin', message });
   expect(await readdir(dir)).toStrictEqual([]);
 });
+
+test('with ARCHIVE_AFTER_DAYS, serve archives what is idle at start and on its schedule; --archive-every 0 never', async () => {
+  const url = `sqlite://${join(dir, 'chat.db')}`;
+  const { openStore } = await import('../../src/open.js');
+  const seeded = await openStore(url, { now: () => new Date('2026-01-01T00:00:00Z') });
+  await seeded.append('old', { role: 'user', content: 'from January' });
+  await seeded.close();
+  const env = { ARCHIVE_AFTER_DAYS: '30', CHATSTORE_ARCHIVE_DIR: join(dir, 'archive') };
+
+  await serving(url, { port: '0', archiveEvery: '0' }, env, async (started) => {
+    const listing = (await (await fetch(`${started.url}/admin/storage/archive`)).json()) as { conversations: [] };
+    expect(listing.conversations).toEqual([]);
+  });
+  const lines = await serving(url, { port: '0' }, env, async (started) => {
+    for (let attempt = 0; ; attempt++) {
+      const listing = (await (await fetch(`${started.url}/admin/storage/archive`)).json()) as {
+        conversations: { conversationId: string }[];
+      };
+      if (listing.conversations.length > 0) {
+        expect(listing.conversations.map((c) => c.conversationId)).toEqual(['old']);
+        break;
+      }
+      if (attempt > 100) throw new Error('nothing archived');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const recent = (await (await fetch(`${started.url}/v1/conversations/old/messages/recent`)).json()) as {
+      messages: { content: string }[];
+    };
+    expect(recent.messages.map((m) => m.content)).toEqual(['from January']);
+  });
+  expect(lines.find((line) => line.msg === 'archiving run')).toMatchObject({ archived: 1, skipped: 0 });
+  expect(await refusal({ archiveEvery: 'hourly' }, env)).toMatchObject({ path: 'archive-every' });
+});

@@ -71,10 +71,13 @@ export async function archiveTier(inner: Backend, options: ArchiveTierOptions): 
   });
   const catalog = new ArchiveCatalog(directory);
 
-  /** The archived content of a conversation that is not in the database. */
+  /** The archived content of a conversation that is not in the database, for a read it answers. */
   const archived = async (conversationId: string) => {
     const entry = await archive.archivedEntry(conversationId);
-    return entry === undefined ? undefined : { entry, content: await archive.content(entry) };
+    if (entry === undefined) return undefined;
+    const content = await archive.content(entry);
+    archive.reads += 1;
+    return { entry, content };
   };
 
   /** Puts the conversation back when it is archived, so that a write can go to the database. */

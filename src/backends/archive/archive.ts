@@ -35,10 +35,12 @@ export interface ArchiveSettings {
 /** Decoded files kept in memory, by file name (a rewrite writes a new name), bounded by messages held. */
 const CONTENT_CACHE_MESSAGES = 200_000;
 
-/** When a conversation was last active: its newest message, its creation or its last update. */
+/**
+ * When a conversation was last active, as conversation listings order them: its newest message,
+ * else its creation. An imported history is as old as its messages.
+ */
 export function lastActivity(conversation: Conversation): string {
-  const activity = conversation.lastMessageAt ?? conversation.createdAt;
-  return compareUtf8(conversation.updatedAt, activity) > 0 ? conversation.updatedAt : activity;
+  return conversation.lastMessageAt ?? conversation.createdAt;
 }
 
 export class Archive {
@@ -46,6 +48,7 @@ export class Archive {
     maxSize: CONTENT_CACHE_MESSAGES,
     sizeCalculation: (content) => content.messages.length + 1,
   });
+  /** Reads answered from archive files (`ArchiveStats.reads`), and conversations put back. */
   reads = 0;
   restores = 0;
   lastRun: ArchiveRunReport | undefined;
@@ -86,7 +89,6 @@ export class Archive {
     }
     const content = await decodeArchive(bytes, entry.compression, entry.file);
     this.#contents.set(entry.file, content);
-    this.reads += 1;
     return content;
   }
 
@@ -111,11 +113,7 @@ export class Archive {
       const page = await this.inner.listConversations({ limit: this.settings.batchSize, includeDeleted: true, after });
       for (const conversation of page) {
         if (report.archived.length >= limit) break scan;
-        after = { activityAt: conversation.lastMessageAt ?? conversation.createdAt, id: conversation.id };
-        if (compareUtf8(lastActivity(conversation), request.before) >= 0) {
-          report.skipped.push({ conversationId: conversation.id, reason: 'active' });
-          continue;
-        }
+        after = { activityAt: lastActivity(conversation), id: conversation.id };
         if (request.dryRun) {
           report.archived.push(conversation.id);
           report.messages += conversation.messageCount;

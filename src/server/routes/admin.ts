@@ -1,16 +1,21 @@
 /**
- * The admin endpoints of the old system, kept at their paths: storage statistics and the full
- * record of one customer's conversation.
+ * The admin endpoints of the old system, kept at their paths: storage statistics, the archive
+ * (list, run, restore) and the full record of one customer's conversation.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { ChatStoreError, redact } from '../../errors.js';
 import {
   AdminConversationQuery,
+  ArchiveListingQuery,
+  ArchiveListingSchema,
+  ArchiveRestoreSchema,
+  ArchiveRunReportSchema,
+  ArchiveRunRequestSchema,
   ConversationParams,
   ConversationRecordSchema,
   StorageStatsSchema,
 } from '../schemas.js';
-import { type App, access, errors, json, type RouteDeps } from './route-kit.js';
+import { type App, access, errors, json, jsonBody, type RouteDeps } from './route-kit.js';
 
 /** Facts only the runtime edge knows. */
 export interface AdminOptions {
@@ -39,10 +44,11 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
       responses: { 200: json(StorageStatsSchema, 'the statistics'), ...errors() },
     }),
     async (c) => {
-      const [counts, bytes, routes] = await Promise.all([
+      const [counts, bytes, routes, archive] = await Promise.all([
         metrics.timeStore('stats', () => store.stats()),
         options.storageBytes?.().catch(() => undefined),
         metrics.routeLatencies(),
+        store.archiveStats(),
       ]);
       return c.json(
         {
@@ -51,11 +57,70 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
           counts,
           storage: { bytes: bytes ?? null },
           tiers: store.tierStats(),
+          ...(archive === undefined ? {} : { archive }),
           routes,
           uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...admin,
+      method: 'get',
+      path: '/admin/storage/archive',
+      tags: ['admin'],
+      summary: 'The archive',
+      description:
+        'The archive’s figures and its conversations in id order, a page at a time (docs/archive.md). 501 when the store has no archive.',
+      request: { query: ArchiveListingQuery },
+      responses: { 200: json(ArchiveListingSchema, 'figures and a page of archived conversations'), ...errors(501) },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      const page = await metrics.timeStore('listArchived', () => store.listArchived(query));
+      const archive = await store.archiveStats();
+      return c.json({ archive: archive as NonNullable<typeof archive>, ...page }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...admin,
+      method: 'post',
+      path: '/admin/storage/archive',
+      tags: ['admin'],
+      summary: 'Run archiving',
+      description:
+        'Moves conversations with no activity for `olderThanDays` (default: the archive’s archiveAfterDays) or since `before` to the archive, after finishing what an interrupted run left; with `dryRun`, only reports which would move. Answers when the run is over.',
+      request: { body: jsonBody(ArchiveRunRequestSchema) },
+      responses: { 200: json(ArchiveRunReportSchema, 'what the run did'), ...errors(415, 501) },
+    }),
+    async (c) => {
+      const request = c.req.valid('json');
+      const report = await metrics.timeStore('archive', () => store.archive(request));
+      return c.json(report, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...admin,
+      method: 'post',
+      path: '/admin/storage/archive/{conversationId}/restore',
+      tags: ['admin'],
+      summary: 'Restore an archived conversation',
+      description:
+        'Puts the conversation back in the database (a write to it does so by itself). `restored: false` when it was not archived.',
+      request: { params: ConversationParams },
+      responses: { 200: json(ArchiveRestoreSchema, 'whether it was restored'), ...errors(501) },
+    }),
+    async (c) => {
+      const { conversationId } = c.req.valid('param');
+      const restored = await metrics.timeStore('restoreArchived', () => store.restoreArchived(conversationId));
+      return c.json({ conversationId, restored }, 200);
     },
   );
 

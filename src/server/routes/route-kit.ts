@@ -125,6 +125,7 @@ const ERROR_DESCRIPTIONS = {
   413: 'the body is larger than the server accepts (PAYLOAD_TOO_LARGE)',
   415: 'the body is not JSON (UNSUPPORTED_MEDIA_TYPE)',
   422: 'the Idempotency-Key was used before for a different payload; nothing was stored (CONFLICT)',
+  501: 'the store does not have this feature (UNSUPPORTED): an archive call on a store without archive, say',
   503: 'the engine is unreachable (UNAVAILABLE)',
 } as const;
 

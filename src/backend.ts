@@ -242,6 +242,13 @@ export interface Backend {
   changeFeed?(): ChangeFeed;
   /** The figures of each tier in front of the engine, nearest first (a tier implements it; engines leave it out). */
   tiers?(): TierStats[];
+  /**
+   * Retention done the engine's own way (PostgreSQL's monthly partitions: whole months dropped,
+   * then the rest of the cutoff's month row by row), and by tiers that must follow it (the archive
+   * rewrites its files; caches drop their tails). Without it the store removes each expired message
+   * through `range` and `removeMessage` (`expireByScan`).
+   */
+  expireMessages?(request: ExpiryRequest): Promise<ExpiryCounts>;
   /** The archive below the caches, when the store has one (`archiveTier`; docs/archive.md). */
   readonly archive?: ArchiveOperations;
 
@@ -297,6 +304,21 @@ export interface TierStats {
   invalidations: number;
   /** Calls to the tier's server that failed (each pauses the tier: L2); 0 for L1. */
   failures: number;
+}
+
+/** A retention run: every message created before `before` is hard-deleted (with `dryRun`, only counted). */
+export interface ExpiryRequest {
+  before: string;
+  dryRun: boolean;
+}
+
+/** What a retention run removed (or, with `dryRun`, would remove). */
+export interface ExpiryCounts {
+  messagesDeleted: number;
+  /** Partitions dropped whole (PostgreSQL `monthly`), by name. */
+  partitionsDropped: string[];
+  /** Archive files rewritten without the expired messages. */
+  archiveFilesRewritten: number;
 }
 
 /** What the archive tier offers besides the Backend calls (`Backend.archive`; docs/archive.md). */

@@ -47,10 +47,13 @@ import type {
   ListConversationsOptions,
   ListOptions,
   RestoreOptions,
+  RetentionOptions,
+  RetentionReport,
   SearchOptions,
   StatusOptions,
 } from './store/options.js';
 import * as reads from './store/reads.js';
+import { applyRetention } from './store/retention.js';
 import * as writes from './store/writes.js';
 import { approximateTokens } from './tokens.js';
 import { validator } from './validate.js';
@@ -335,6 +338,16 @@ export class ChatStore {
    */
   async restoreArchived(conversationId: string): Promise<boolean> {
     return archive.restoreArchived(this.#open(), conversationId);
+  }
+
+  /**
+   * Retention: hard-deletes every message created more than `olderThanDays` ago (or before
+   * `before`), in the database and in the archive; conversations stay. On PostgreSQL with monthly
+   * partitions, whole months go by dropping their partitions (docs/retention.md).
+   * @example const { messagesDeleted } = await store.applyRetention({ olderThanDays: 365 });
+   */
+  async applyRetention(options: RetentionOptions): Promise<RetentionReport> {
+    return applyRetention(this.#open(), options);
   }
 
   /** The archive's figures, or undefined when the store has none. @example (await store.archiveStats())?.conversations */

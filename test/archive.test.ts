@@ -324,6 +324,38 @@ describe('the archive over sqlite', () => {
     expect(filesAfter.length).toBe(4);
   });
 
+  test('retention rewrites the archive files that hold expired messages; the conversations stay archived', async () => {
+    const { store, inner, dir } = await sqliteWithArchive();
+    await store.append('mixed', [
+      { role: 'user', content: 'old', createdAt: '2025-01-10T00:00:00Z' },
+      { role: 'user', content: 'kept', createdAt: '2025-06-10T00:00:00Z' },
+    ]);
+    await store.append('young', [
+      { role: 'user', content: 'young old', createdAt: '2025-01-13T00:00:00Z' },
+      { role: 'user', content: 'young', createdAt: '2025-06-11T00:00:00Z' },
+    ]);
+    await store.append('gone', { role: 'user', content: 'all old', createdAt: '2025-01-12T00:00:00Z' });
+    await store.archive({ before: '2025-06-11T00:00:00Z' });
+    expect((await store.listArchived()).conversations.map((c) => c.conversationId)).toEqual(['gone', 'mixed']);
+    const files = readdirSync(dir);
+
+    const dry = await store.applyRetention({ before: '2025-03-01T00:00:00Z', dryRun: true });
+    expect(dry).toMatchObject({ messagesDeleted: 3, archiveFilesRewritten: 0 });
+    expect(readdirSync(dir)).toEqual(files);
+    const report = await store.applyRetention({ before: '2025-03-01T00:00:00Z' });
+    expect(report).toMatchObject({ messagesDeleted: 3, archiveFilesRewritten: 2 });
+    expect(await inner.getConversation('mixed')).toBeUndefined();
+    expect((await store.recent('mixed')).map((m) => m.content)).toEqual(['kept']);
+    expect(await store.getConversation('mixed')).toMatchObject({ lastSeq: 2, messageCount: 1 });
+    expect((await store.listArchived()).conversations).toMatchObject([
+      { conversationId: 'gone', messages: 0 },
+      { conversationId: 'mixed', messages: 1, firstSeq: 2 },
+    ]);
+    expect(await store.recent('gone')).toEqual([]);
+    expect((await store.recent('young')).map((m) => m.content)).toEqual(['young']);
+    expect((await store.stats()).total).toBe(2);
+  });
+
   test('a hard delete removes the files; a soft delete, an edit or a status report puts the conversation back first', async () => {
     const { store, inner, dir } = await sqliteWithArchive();
     const [a] = await store.append('a', { role: 'user', content: 'a1' });

@@ -321,3 +321,21 @@ describe('chatstore archive', () => {
     expect(run(['archive'], { env: { ...env, COMPRESSION_ENABLED: 'maybe' } })).toMatchObject({ code: 64 });
   });
 });
+
+describe('chatstore retention', () => {
+  it('deletes messages older than the cutoff, after a dry run that only counts', () => {
+    // tg:42 was created on 2026-01-01; the others now.
+    expect(run(['import'], { input: jsonl })).toMatchObject({ code: 0 });
+    const dry = run(['retention', '--before', '2026-06-01T00:00:00Z', '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, messagesDeleted: 1, partitionsDropped: [] });
+    expect(JSON.parse(run(['stats']).stdout)).toMatchObject({ total: 3 });
+    expect(JSON.parse(run(['retention', '--before', '2026-06-01T00:00:00Z']).stdout)).toMatchObject({
+      dryRun: false,
+      messagesDeleted: 1,
+    });
+    expect(JSON.parse(run(['stats']).stdout)).toMatchObject({ total: 2, conversations: 2 });
+    expect(run(['retention'])).toMatchObject({ code: 64 });
+    expect(run(['retention', '--older-than-days', 'many'])).toMatchObject({ code: 64 });
+  });
+});

@@ -406,6 +406,23 @@ describe.each(['none', 'monthly'])('tailCache over postgres, partitioning %s', (
     expect(await enabled()).toEqual(['O', 'O', 'O']);
   });
 
+  test('retention in one instance reaches the other’s tails, dropped partitions included', async () => {
+    const [a, b] = await pair();
+    await a.append('c', [
+      { role: 'user', content: 'old', createdAt: '2025-01-10T00:00:00Z' },
+      { role: 'user', content: 'new', createdAt: '2025-06-10T00:00:00Z' },
+    ]);
+    expect(contents(await a.recent('c'))).toEqual(['old', 'new']);
+    const report = await b.applyRetention({ before: '2025-03-01T00:00:00Z' });
+    expect(report.messagesDeleted).toBe(1);
+    expect(report.partitionsDropped.length).toBe(partitioning === 'monthly' ? 1 : 0);
+    await until(
+      () => a.recent('c'),
+      (m) => m.length === 1,
+    );
+    expect(contents(await b.recent('c'))).toEqual(['new']);
+  });
+
   test('its own writes do not come back to drop the tail they extended', async () => {
     const [a, , tier] = await pair();
     await a.append('c', { role: 'user', content: 'one' });

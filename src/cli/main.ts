@@ -76,6 +76,16 @@ program
   .action(async (options) => (await import('./archive.js')).archive(context(), options));
 
 program
+  .command('retention')
+  .description(
+    'delete every message older than --older-than-days (or --before), in the database and the archive; prints the report as JSON',
+  )
+  .option('--older-than-days <n>', 'created more than this many days ago')
+  .option('--before <time>', 'created before this ISO time (instead of --older-than-days)')
+  .option('--dry-run', 'only count what would be deleted')
+  .action(async (options) => (await import('./retention.js')).retention(context(), options));
+
+program
   .command('compact')
   .description(
     "rewrite the engine's storage so that removed data leaves its files now; prints what was rewritten as JSON",
@@ -89,7 +99,14 @@ program
   .option('-H, --host <host>', 'address to bind (default: $HOST or 127.0.0.1)')
   .option('--max-body <bytes>', 'largest request body (default: $CHATSTORE_MAX_BODY_BYTES or 4 MiB)')
   .option('--shutdown-timeout <ms>', 'wait this long for in-flight requests on SIGTERM (default: 10000)')
-  .option('--archive-every <minutes>', 'with an archive: run archiving every this many minutes, 0 never (default: 60)')
+  .option(
+    '--retention-days <n>',
+    'delete messages older than this many days, at start and on the schedule (default: keep all)',
+  )
+  .option(
+    '--maintenance-every <minutes>',
+    'archiving (with an archive) and retention (with --retention-days) at start, then this often; 0 never (default: 60)',
+  )
   .option(
     '--cors-origin <origin>',
     'let browser pages from this origin call the API; repeatable (default: $CHATSTORE_CORS_ORIGINS, comma-separated, or none)',

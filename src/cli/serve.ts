@@ -19,7 +19,8 @@
  * | `?archiveAfterDays=` in the URL | `ARCHIVE_AFTER_DAYS` | 30 |
  * | `?compression=none` in the URL | `COMPRESSION_ENABLED=false` | gzip |
  * | `?storageBatchSize=` in the URL | `STORAGE_BATCH_SIZE` | 1000 |
- * | `--archive-every <minutes>` | `CHATSTORE_ARCHIVE_EVERY_MINUTES` | 60 (0: never; with an archive only) |
+ * | `--retention-days <n>` | `CHATSTORE_RETENTION_DAYS` | none: messages are kept |
+ * | `--maintenance-every <minutes>` | `CHATSTORE_MAINTENANCE_EVERY_MINUTES` | 60: archiving and retention at start, then this often (0: never) |
  *
  * Without API keys the server refuses to bind a non-loopback address, and the app refuses
  * non-loopback clients and non-loopback `Host` names. Logs are JSON lines (pino) on stdout; they
@@ -33,8 +34,8 @@ import { openStore } from '../open.js';
 import { createApp, DEFAULT_MAX_BODY_BYTES } from '../server/app.js';
 import { isLoopbackHost, parseApiKeys } from '../server/auth.js';
 import { type NodeServer, startNodeServer } from '../server/node.js';
-import { scheduleArchiving } from './archive-schedule.js';
 import { type CommandContext, storeUrlOf } from './context.js';
+import { scheduleMaintenance } from './maintenance-schedule.js';
 
 export interface ServeOptions {
   port?: string;
@@ -43,13 +44,14 @@ export interface ServeOptions {
   shutdownTimeout?: string;
   /** `--cors-origin`, each possibly a comma-separated list; none given: `CHATSTORE_CORS_ORIGINS`. */
   corsOrigin?: string[];
-  archiveEvery?: string;
+  maintenanceEvery?: string;
+  retentionDays?: string;
 }
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-const DEFAULT_ARCHIVE_EVERY_MINUTES = 60;
+const DEFAULT_MAINTENANCE_EVERY_MINUTES = 60;
 
 /** Runs the server; resolves after a graceful shutdown (exit code 0). */
 export async function serve(
@@ -66,12 +68,17 @@ export async function serve(
     DEFAULT_SHUTDOWN_TIMEOUT_MS,
     'shutdown-timeout',
   );
-  const archiveEvery = integer(
-    options.archiveEvery ?? env.CHATSTORE_ARCHIVE_EVERY_MINUTES,
-    DEFAULT_ARCHIVE_EVERY_MINUTES,
-    'archive-every',
+  const maintenanceEvery = integer(
+    options.maintenanceEvery ?? env.CHATSTORE_MAINTENANCE_EVERY_MINUTES,
+    DEFAULT_MAINTENANCE_EVERY_MINUTES,
+    'maintenance-every',
     10_080,
   );
+  const retentionText = options.retentionDays ?? env.CHATSTORE_RETENTION_DAYS;
+  const retentionDays =
+    retentionText === undefined || retentionText.trim() === ''
+      ? undefined
+      : integer(retentionText, 0, 'retention-days', 1_000_000);
   const flagOrigins = options.corsOrigin ?? [];
   const corsOrigins = origins(flagOrigins.length > 0 ? flagOrigins.join(',') : (env.CHATSTORE_CORS_ORIGINS ?? ''));
   const apiKeys = parseApiKeys(await apiKeyText(env));
@@ -124,9 +131,14 @@ export async function serve(
     },
     'chatstore listening',
   );
-  const archiving =
-    archiveEvery > 0 && (await store.archiveStats()) !== undefined
-      ? scheduleArchiving(store, archiveEvery, logger)
+  const archive = (await store.archiveStats()) !== undefined;
+  const maintenance =
+    maintenanceEvery > 0 && (archive || retentionDays !== undefined)
+      ? scheduleMaintenance(
+          store,
+          { everyMinutes: maintenanceEvery, archive, ...(retentionDays === undefined ? {} : { retentionDays }) },
+          logger,
+        )
       : undefined;
   if (apiKeys.length === 0) {
     logger.warn(
@@ -143,7 +155,7 @@ export async function serve(
   logger.info({ signal, shutdownTimeoutMs }, 'shutting down: finishing in-flight requests');
   try {
     await server.shutdown();
-    await archiving?.stop();
+    await maintenance?.stop();
   } finally {
     signals.dispose();
     await store.close();

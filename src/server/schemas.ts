@@ -524,6 +524,32 @@ export const ArchiveRestoreSchema = z
   .object({ conversationId: z.string(), restored: z.boolean() })
   .openapi('ArchiveRestore');
 
+export const RetentionRequestSchema = z
+  .object({
+    olderThanDays: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: 'delete messages created more than this many days ago' }),
+    before: z.string().optional().openapi({ description: 'or: created before this time' }),
+    dryRun: z.boolean().optional().openapi({ description: 'only count what would be deleted' }),
+  })
+  .openapi('RetentionRequest');
+
+export const RetentionReportSchema = z
+  .object({
+    before: z.string(),
+    dryRun: z.boolean(),
+    messagesDeleted: z.number().int(),
+    partitionsDropped: z
+      .array(z.string())
+      .openapi({ description: 'PostgreSQL monthly partitions dropped whole (with dryRun: that would be)' }),
+    archiveFilesRewritten: z.number().int(),
+    ms: z.number(),
+  })
+  .openapi('RetentionReport');
+
 export const StorageStatsSchema = z
   .object({
     backend: z.string(),

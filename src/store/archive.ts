@@ -2,35 +2,18 @@
 import type { ArchivedConversationSummary, ArchiveOperations, ArchiveRunReport, ArchiveStats } from '../backend.js';
 import { ChatStoreError } from '../errors.js';
 import type { StoreCore } from './core.js';
+import { cutoff, dryRunFlag } from './cutoff.js';
 import type { ArchivedPage, ArchiveOptions, ListArchivedOptions } from './options.js';
 
-const DAY_MS = 86_400_000;
 const DEFAULT_ARCHIVED = 100;
 
 export async function runArchive(core: StoreCore, options: ArchiveOptions): Promise<ArchiveRunReport> {
   const archive = archiveOf(core);
-  const { validate } = core;
-  if (options.before !== undefined && options.olderThanDays !== undefined) {
-    throw new ChatStoreError('INVALID_ARGUMENT', 'give before or olderThanDays, not both', { path: 'before' });
-  }
-  let before: string;
-  if (options.before !== undefined) before = validate.time(options.before, 'before');
-  else {
-    const days = options.olderThanDays ?? archive.archiveAfterDays;
-    if (typeof days !== 'number' || !Number.isInteger(days) || days < 0) {
-      throw new ChatStoreError('INVALID_ARGUMENT', 'olderThanDays must be a whole number of days', {
-        path: 'olderThanDays',
-      });
-    }
-    before = new Date(Date.parse(core.timestamp()) - days * DAY_MS).toISOString();
-  }
-  if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') {
-    throw new ChatStoreError('INVALID_ARGUMENT', 'dryRun must be true or false', { path: 'dryRun' });
-  }
+  const before = cutoff(core, options, archive.archiveAfterDays);
   return archive.run({
     before,
-    dryRun: options.dryRun === true,
-    ...(options.limit === undefined ? {} : { limit: validate.limit(options.limit, 1, 'limit') }),
+    dryRun: dryRunFlag(options.dryRun),
+    ...(options.limit === undefined ? {} : { limit: core.validate.limit(options.limit, 1, 'limit') }),
   });
 }
 

@@ -171,3 +171,25 @@ export interface ArchivedPage {
   /** Where the next page starts (`after`); absent on the last page. */
   next?: string;
 }
+
+/** @example await store.applyRetention({ olderThanDays: 365, dryRun: true }); */
+export interface RetentionOptions {
+  /** Delete messages created more than this many days ago. */
+  olderThanDays?: number;
+  /** Or: created before this time. */
+  before?: string | Date | number;
+  /** Only count what would be deleted. */
+  dryRun?: boolean;
+}
+
+/** What a retention run deleted (or, with `dryRun`, would delete). */
+export interface RetentionReport {
+  before: string;
+  dryRun: boolean;
+  messagesDeleted: number;
+  /** PostgreSQL `monthly`: partitions dropped whole (with `dryRun`: that would be). */
+  partitionsDropped: string[];
+  /** Archive files rewritten without the expired messages. */
+  archiveFilesRewritten: number;
+  ms: number;
+}

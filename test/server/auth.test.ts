@@ -187,6 +187,7 @@ describe('a server with keys', () => {
     ['POST', '/v1/erasures', 'admin', { subjectId: 'nobody' }],
     ['GET', '/admin/storage/stats', 'admin'],
     ['GET', '/admin/storage/conversations/c1', 'admin'],
+    ['POST', '/admin/storage/retention', 'admin', { olderThanDays: 365, dryRun: true }],
   ];
   const keyScopes = {
     [READ_KEY]: ['read'],

@@ -37,6 +37,10 @@ describe('/openapi.json', () => {
       'POST /v1/erasures': ['admin'],
       'GET /admin/storage/stats': ['admin'],
       'GET /admin/storage/conversations/{conversationId}': ['admin'],
+      'GET /admin/storage/archive': ['admin'],
+      'POST /admin/storage/archive': ['admin'],
+      'POST /admin/storage/archive/{conversationId}/restore': ['admin'],
+      'POST /admin/storage/retention': ['admin'],
     });
     expect(Object.keys(document.components.securitySchemes).sort()).toStrictEqual(['apiKeyHeader', 'bearerAuth']);
   });

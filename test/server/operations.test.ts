@@ -246,6 +246,29 @@ describe('admin', () => {
     expect((await call('POST', '/admin/storage/archive', { body: { olderThanDays: -1 } })).status).toBe(400);
   });
 
+  test('POST /admin/storage/retention deletes what is older than the cutoff (a dry run only counts)', async () => {
+    const { call, store } = testApp();
+    await store.append('c1', [
+      { role: 'user', content: 'old', createdAt: '2025-01-01T00:00:00Z' },
+      { role: 'user', content: 'new' },
+    ]);
+    const dry = await call('POST', '/admin/storage/retention', {
+      body: { before: '2025-06-01T00:00:00Z', dryRun: true },
+    });
+    expect(dry.body).toStrictEqual({
+      before: '2025-06-01T00:00:00.000Z',
+      dryRun: true,
+      messagesDeleted: 1,
+      partitionsDropped: [],
+      archiveFilesRewritten: 0,
+      ms: expect.any(Number),
+    });
+    const run = await call('POST', '/admin/storage/retention', { body: { olderThanDays: 30 } });
+    expect(run.body).toMatchObject({ dryRun: false, messagesDeleted: 1 });
+    expect((await store.recent('c1')).map((m) => m.content)).toEqual(['new']);
+    expect((await call('POST', '/admin/storage/retention', { body: {} })).status).toBe(400);
+  });
+
   test('a store without archive answers the archive endpoints 501 UNSUPPORTED', async () => {
     const { call } = testApp();
     const res = await call('GET', '/admin/storage/archive');

@@ -164,7 +164,7 @@ test.each([
   expect(await readdir(dir)).toStrictEqual([]);
 });
 
-test('with ARCHIVE_AFTER_DAYS, serve archives what is idle at start and on its schedule; --archive-every 0 never', async () => {
+test('with ARCHIVE_AFTER_DAYS, serve archives what is idle at start and on its schedule; --maintenance-every 0 never', async () => {
   const url = `sqlite://${join(dir, 'chat.db')}`;
   const { openStore } = await import('../../src/open.js');
   const seeded = await openStore(url, { now: () => new Date('2026-01-01T00:00:00Z') });
@@ -172,7 +172,7 @@ test('with ARCHIVE_AFTER_DAYS, serve archives what is idle at start and on its s
   await seeded.close();
   const env = { ARCHIVE_AFTER_DAYS: '30', CHATSTORE_ARCHIVE_DIR: join(dir, 'archive') };
 
-  await serving(url, { port: '0', archiveEvery: '0' }, env, async (started) => {
+  await serving(url, { port: '0', maintenanceEvery: '0' }, env, async (started) => {
     const listing = (await (await fetch(`${started.url}/admin/storage/archive`)).json()) as { conversations: [] };
     expect(listing.conversations).toEqual([]);
   });
@@ -194,5 +194,32 @@ test('with ARCHIVE_AFTER_DAYS, serve archives what is idle at start and on its s
     expect(recent.messages.map((m) => m.content)).toEqual(['from January']);
   });
   expect(lines.find((line) => line.msg === 'archiving run')).toMatchObject({ archived: 1, skipped: 0 });
-  expect(await refusal({ archiveEvery: 'hourly' }, env)).toMatchObject({ path: 'archive-every' });
+  expect(await refusal({ maintenanceEvery: 'hourly' }, env)).toMatchObject({ path: 'maintenance-every' });
+  expect(await refusal({ retentionDays: 'a year' }, env)).toMatchObject({ path: 'retention-days' });
+});
+
+test('with --retention-days, serve deletes older messages at start and on its schedule', async () => {
+  const url = `sqlite://${join(dir, 'kept.db')}`;
+  const { openStore } = await import('../../src/open.js');
+  const seeded = await openStore(url);
+  await seeded.append('c', [
+    { role: 'user', content: 'last year', createdAt: '2025-01-01T00:00:00Z' },
+    { role: 'user', content: 'today' },
+  ]);
+  await seeded.close();
+  const lines = await serving(url, { port: '0', retentionDays: '30' }, {}, async (started) => {
+    for (let attempt = 0; ; attempt++) {
+      const recent = (await (await fetch(`${started.url}/v1/conversations/c/messages/recent`)).json()) as {
+        messages: { content: string }[];
+      };
+      if (recent.messages.length === 1) {
+        expect(recent.messages.map((m) => m.content)).toEqual(['today']);
+        break;
+      }
+      if (attempt > 100) throw new Error('nothing deleted');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+  expect(lines.find((line) => line.msg === 'retention run')).toMatchObject({ messagesDeleted: 1, dryRun: false });
+  expect(lines.find((line) => line.msg === 'archiving run')).toBeUndefined();
 });

@@ -18,6 +18,7 @@ import type {
 } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, Message, Stats } from '../../model.js';
+import { addExpiry, expireMessages } from '../../retention.js';
 import { compareUtf8 } from '../../text.js';
 import { normalizeTime } from '../../time.js';
 import { addStats, emptyStats } from '../stats.js';
@@ -264,6 +265,12 @@ export async function archiveTier(inner: Backend, options: ArchiveTierOptions): 
         participantEntriesRemoved: stored.participantEntriesRemoved + erased.participantEntriesRemoved,
         ...(erased.archiveFilesRewritten === 0 ? {} : { archiveFilesRewritten: erased.archiveFilesRewritten }),
       };
+    },
+
+    async expireMessages(request) {
+      const stored = await expireMessages(inner, request);
+      const archived = await archive.expire(request.before, request.dryRun);
+      return addExpiry(stored, { ...archived, partitionsDropped: [] });
     },
 
     async conversationIds(after, limit) {

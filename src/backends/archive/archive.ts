@@ -264,6 +264,31 @@ export class Archive {
     return counts;
   }
 
+  /**
+   * Retention in the archive: every file holding messages created before `before` is rewritten
+   * without them (the conversation stays, as it does in the database).
+   */
+  async expire(before: string, dryRun: boolean): Promise<{ messagesDeleted: number; archiveFilesRewritten: number }> {
+    const counts = { messagesDeleted: 0, archiveFilesRewritten: 0 };
+    for (const listed of await this.directory.entries()) {
+      if (listed.messages === 0) continue;
+      await this.directory.locked(listed.conversationId, async () => {
+        const entry = await this.directory.readEntry(listed.conversationId);
+        if (entry === undefined) return;
+        const content = await this.content(entry);
+        const messages = content.messages.filter((m) => compareUtf8(m.createdAt, before) >= 0);
+        const expired = content.messages.length - messages.length;
+        if (expired === 0) return;
+        counts.messagesDeleted += expired;
+        if (dryRun) return;
+        const conversation = { ...content.conversation, messageCount: content.conversation.messageCount - expired };
+        await this.#rewrite(entry, { conversation, messages });
+        counts.archiveFilesRewritten += 1;
+      });
+    }
+    return counts;
+  }
+
   /** Removes an archived conversation for good (a hard delete); false when it was not archived. */
   async drop(conversationId: string): Promise<boolean> {
     if (!this.directory.has(conversationId)) return false;

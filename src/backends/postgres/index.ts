@@ -29,7 +29,7 @@ import { maintenanceOperations } from './maintenance.js';
 import { messageOperations } from './messages.js';
 import type { PgMigrationPlan } from './migrate.js';
 import { urlOptions } from './options.js';
-import { retentionOperations } from './retention.js';
+import { expireInPartitions, retentionOperations } from './retention.js';
 import { searchOperations } from './search.js';
 import type { PostgresBackend, PostgresOptions } from './types.js';
 
@@ -53,7 +53,7 @@ export type {
  */
 export async function postgresBackend(options: PostgresOptions): Promise<PostgresBackend> {
   const ctx = await connect(options);
-  return {
+  const backend: PostgresBackend = {
     name: 'postgres',
     layout: ctx.layout,
     ...appendOperations(ctx),
@@ -66,6 +66,8 @@ export async function postgresBackend(options: PostgresOptions): Promise<Postgre
     ...retentionOperations(ctx),
     changeFeed: () => pgChangeFeed(ctx),
   };
+  if (ctx.partitions !== undefined) backend.expireMessages = (request) => expireInPartitions(ctx, backend, request);
+  return backend;
 }
 
 /**

@@ -11,7 +11,7 @@
  * again their tails are dropped first, and nothing is served from it until that is done.
  */
 import { randomUUID } from 'node:crypto';
-import type { AppendRequest, Backend, RangeQuery, TierStats } from '../../backend.js';
+import type { AppendRequest, Backend, ExpiryRequest, RangeQuery, TierStats } from '../../backend.js';
 import type { AppendResult, Message } from '../../model.js';
 import { coherencePassedThrough, passedThrough, positiveInteger } from './pass-through.js';
 import type { SharedTailChange, SharedTailStore } from './shared-tail-store.js';
@@ -71,6 +71,25 @@ export async function sharedTails(
     counts.invalidations += stale.length;
     pause = FIRST_PAUSE_MS;
     return !unannouncedErasure && unannounced.size === 0;
+  };
+
+  /** Runs a write that may touch any conversation (an erasure, a retention run), dropping every tail before and after. */
+  const droppingAll = async <T>(write: () => Promise<T>): Promise<T> => {
+    const dropAll = async (): Promise<void> => {
+      try {
+        if (await available()) await tails.dropAll();
+        else unannouncedErasure = true;
+      } catch {
+        failed();
+        unannouncedErasure = true;
+      }
+    };
+    await dropAll();
+    try {
+      return await write();
+    } finally {
+      await dropAll();
+    }
   };
 
   const range = async (id: string, query: RangeQuery): Promise<Message[]> => {
@@ -208,24 +227,17 @@ export async function sharedTails(
         () => inner.deleteConversation(id, deletion),
         (): SharedTailChange => ({ kind: 'drop' }),
       ),
-    async eraseSubject(subjectId, now, removal) {
-      // Tails of any conversation may hold the subject's messages: all go, before and after.
-      const dropAll = async (): Promise<void> => {
-        try {
-          if (await available()) await tails.dropAll();
-          else unannouncedErasure = true;
-        } catch {
-          failed();
-          unannouncedErasure = true;
-        }
-      };
-      await dropAll();
-      try {
-        return await inner.eraseSubject(subjectId, now, removal);
-      } finally {
-        await dropAll();
-      }
-    },
+    // Tails of any conversation may hold the subject's (or the expired) messages: all go, before and after.
+    eraseSubject: (subjectId, now, removal) => droppingAll(() => inner.eraseSubject(subjectId, now, removal)),
+    // Without the engine's own way, the store's scan removes message by message through this tier.
+    ...(inner.expireMessages === undefined
+      ? {}
+      : {
+          expireMessages: (request: ExpiryRequest) =>
+            request.dryRun
+              ? (inner.expireMessages as NonNullable<Backend['expireMessages']>)(request)
+              : droppingAll(() => (inner.expireMessages as NonNullable<Backend['expireMessages']>)(request)),
+        }),
     ...coherencePassedThrough(inner),
     tiers: () => [stats(), ...(inner.tiers?.() ?? [])],
     async close() {

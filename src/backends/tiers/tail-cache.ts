@@ -16,7 +16,16 @@
  *   down no tail is served, and every tail is dropped when it is back.
  */
 import { LRUCache } from 'lru-cache';
-import type { AppendRequest, Backend, ChangeFeed, ConversationPosition, RangeQuery, TierStats } from '../../backend.js';
+import type {
+  AppendRequest,
+  Backend,
+  ChangeFeed,
+  ConversationPosition,
+  ExpiryCounts,
+  ExpiryRequest,
+  RangeQuery,
+  TierStats,
+} from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { AppendResult, Message } from '../../model.js';
 import { passedThrough, positiveInteger } from './pass-through.js';
@@ -113,8 +122,12 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
   } else if (coherence === 'data-version') {
     version = inner.dataVersion?.();
   }
+  /** Retention runs below this tier (`expireMessages`) under way: no tail is served meanwhile. */
+  let bulkWrites = 0;
+  const expireInner = inner.expireMessages;
   /** True when tails may be served now; drops them all first when another connection wrote. */
   const serving = (): boolean => {
+    if (bulkWrites > 0) return false;
     if (feed !== undefined) return feed.live;
     if (version !== undefined) {
       const now = inner.dataVersion?.();
@@ -328,6 +341,24 @@ export async function tailCache(inner: Backend, options: TailCacheOptions = {}):
       await announce('*');
       return counts;
     },
+    // Without the engine's own way, the store's scan removes message by message through this tier.
+    ...(expireInner === undefined
+      ? {}
+      : {
+          async expireMessages(request: ExpiryRequest): Promise<ExpiryCounts> {
+            if (request.dryRun) return expireInner.call(inner, request);
+            // No tail is served while messages go below it, and none is kept after.
+            bulkWrites += 1;
+            dropAll();
+            try {
+              return await expireInner.call(inner, request);
+            } finally {
+              bulkWrites -= 1;
+              dropAll();
+              await announce('*');
+            }
+          },
+        }),
     tiers: () => [stats(), ...(inner.tiers?.() ?? [])],
     async close() {
       dropAll();

@@ -1,6 +1,6 @@
 /**
  * The admin endpoints of the old system, kept at their paths: storage statistics, the archive
- * (list, run, restore) and the full record of one customer's conversation.
+ * (list, run, restore), retention and the full record of one customer's conversation.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { ChatStoreError, redact } from '../../errors.js';
@@ -13,6 +13,8 @@ import {
   ArchiveRunRequestSchema,
   ConversationParams,
   ConversationRecordSchema,
+  RetentionReportSchema,
+  RetentionRequestSchema,
   StorageStatsSchema,
 } from '../schemas.js';
 import { type App, access, errors, json, jsonBody, type RouteDeps } from './route-kit.js';
@@ -121,6 +123,25 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
       const { conversationId } = c.req.valid('param');
       const restored = await metrics.timeStore('restoreArchived', () => store.restoreArchived(conversationId));
       return c.json({ conversationId, restored }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...admin,
+      method: 'post',
+      path: '/admin/storage/retention',
+      tags: ['admin'],
+      summary: 'Run retention',
+      description:
+        'Hard-deletes every message created more than `olderThanDays` ago (or before `before`), in the database and in the archive; conversations stay. On PostgreSQL with monthly partitions, whole months go as dropped partitions. With `dryRun`, only counts.',
+      request: { body: jsonBody(RetentionRequestSchema) },
+      responses: { 200: json(RetentionReportSchema, 'what the run deleted'), ...errors(415) },
+    }),
+    async (c) => {
+      const request = c.req.valid('json');
+      const report = await metrics.timeStore('applyRetention', () => store.applyRetention(request));
+      return c.json(report, 200);
     },
   );
 

@@ -39,6 +39,9 @@ export interface Sizes {
   w7Conversations: number;
   w7Messages: number;
   w7Reads: number;
+  /** archive (opt-in): conversations archived, and messages in each. */
+  archiveConversations: number;
+  archiveMessages: number;
   /** http (opt-in): concurrent connections, and measured seconds per server and operation. */
   httpConnections: number;
   httpSeconds: number;

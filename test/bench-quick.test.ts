@@ -212,4 +212,26 @@ describe('bench measurements', () => {
     const others = (report.workloads[0]?.rows ?? []).filter((row) => row.contender !== 'chatstore postgres + L2');
     for (const row of others) expect(row.status).toBe('n/a');
   });
+
+  test('archive runs only when named: every bare chatstore row archives, reads back and restores', async () => {
+    const { report } = await runBench({
+      backends: ['sqlite'],
+      quick: true,
+      workloads: ['archive'],
+      naive: [],
+      out,
+      log: () => {},
+    });
+    expect(report.workloads.map((w) => w.id)).toEqual(['archive']);
+    const rows = report.workloads[0]?.rows ?? [];
+    const byName = new Map(rows.map((row) => [row.contender, row]));
+    const bare = byName.get('chatstore sqlite FULL');
+    expect(bare?.status).toBe('ok');
+    expect(bare?.cells.conversations).toBe(20);
+    for (const key of ['dbRead', 'archiveMs', 'bytesPerMessage', 'coldRead', 'warmRead', 'restore']) {
+      expect(bare?.cells[key], key).toBeGreaterThan(0);
+    }
+    expect(byName.get('chatstore sqlite FULL + L1')?.status).toBe('skipped');
+    expect(byName.get('raw better-sqlite3 FULL')?.status).toBe('n/a');
+  });
 });

@@ -1,5 +1,6 @@
-/** The workloads of a run, in the order they run; `W1L`, `W7`, `http` and `degrade` only when asked for. */
+/** The workloads of a run, in the order they run; `W1L`, `W7`, `http`, `degrade` and `archive` only when asked for. */
 import type { Workload } from '../workload.js';
+import { archiveWorkload } from './archive.js';
 import { degrade } from './degrade.js';
 import { httpApi } from './http-api.js';
 import { w1Sequential } from './w1-sequential.js';
@@ -13,5 +14,17 @@ import { w7Zipf } from './w7-zipf.js';
 
 /** @example const workloads = await loadWorkloads(); */
 export async function loadWorkloads(): Promise<Workload[]> {
-  return [w1Sequential, w2Concurrent, w3Last20, w4PageBack, w5Search, w6Import, w1Long, w7Zipf, httpApi, degrade];
+  return [
+    w1Sequential,
+    w2Concurrent,
+    w3Last20,
+    w4PageBack,
+    w5Search,
+    w6Import,
+    w1Long,
+    w7Zipf,
+    httpApi,
+    degrade,
+    archiveWorkload,
+  ];
 }

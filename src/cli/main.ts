@@ -121,7 +121,10 @@ program
   .option('--backend <list>', 'backends, comma-separated: memory, sqlite', 'sqlite')
   .option('--quick', 'tiny sizes (CI): checks the harness runs; numbers mean nothing')
   .option('--out <dir>', 'where to write <timestamp>.md/.json/.svg (default: bench/results)')
-  .option('--workloads <list>', 'W1,W2,W3,W4,W5,W6,W1L,http (default: W1-W6; W1L and http only when named)')
+  .option(
+    '--workloads <list>',
+    'W1,W2,W3,W4,W5,W6,W1L,W7,http,degrade,archive (default: W1-W6; the others only when named)',
+  )
   .option('--naive <list>', 'naive designs: redis-blob,json-file,redis-chunks (default: all)')
   .option('--no-naive', 'no naive designs')
   .action(async (options) => (await import('./bench.js')).bench(context(), options));

@@ -488,16 +488,22 @@ export const ArchiveListingQuery = z.object({
     .openapi({ param: { name: 'limit', in: 'query' } }),
 });
 
+/** The cutoff of an archiving or a retention run, and its dry-run flag. */
+function runCutoff(days: string, before: string, dryRun: string) {
+  return {
+    olderThanDays: z.number().int().min(0).optional().openapi({ description: days }),
+    before: z.string().optional().openapi({ description: before }),
+    dryRun: z.boolean().optional().openapi({ description: dryRun }),
+  };
+}
+
 export const ArchiveRunRequestSchema = z
   .object({
-    olderThanDays: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .openapi({ description: 'default: the archive’s archiveAfterDays' }),
-    before: z.string().optional().openapi({ description: 'instead of olderThanDays: no activity since this time' }),
-    dryRun: z.boolean().optional(),
+    ...runCutoff(
+      'no activity for this many days (default: the archive’s archiveAfterDays)',
+      'instead of olderThanDays: no activity since this time',
+      'only report which conversations would move',
+    ),
     limit: z.number().int().min(1).optional(),
   })
   .openapi('ArchiveRunRequest');
@@ -525,16 +531,13 @@ export const ArchiveRestoreSchema = z
   .openapi('ArchiveRestore');
 
 export const RetentionRequestSchema = z
-  .object({
-    olderThanDays: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .openapi({ description: 'delete messages created more than this many days ago' }),
-    before: z.string().optional().openapi({ description: 'or: created before this time' }),
-    dryRun: z.boolean().optional().openapi({ description: 'only count what would be deleted' }),
-  })
+  .object(
+    runCutoff(
+      'delete messages created more than this many days ago',
+      'or: created before this time',
+      'only count what would be deleted',
+    ),
+  )
   .openapi('RetentionRequest');
 
 export const RetentionReportSchema = z

@@ -94,6 +94,13 @@ export class ArchiveDirectory {
     return found;
   }
 
+  /** The names of the data files (not entries, temporary files or locks). */
+  async dataFiles(): Promise<string[]> {
+    return (await this.#list()).filter(
+      (file) => !file.endsWith(ENTRY) && !file.endsWith('.lock') && !file.includes(TEMPORARY),
+    );
+  }
+
   /** The directory's modification time: it changes when an entry is written or removed. */
   async version(): Promise<number> {
     return this.#io(`read archive directory ${this.path}`, async () => (await stat(this.path)).mtimeMs);

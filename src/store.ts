@@ -91,7 +91,6 @@ export class ChatStore {
     return this.#core.backend.name;
   }
 
-  /** Bytes the engine's storage takes (SQLite: the file with its WAL), or undefined when the engine cannot tell. */
   /**
    * The figures of each tier in front of the engine, nearest first (docs/tiers.md); empty without tiers.
    * @example store.tierStats()[0]?.hitRatio
@@ -100,6 +99,7 @@ export class ChatStore {
     return this.#open().backend.tiers?.() ?? [];
   }
 
+  /** Bytes the engine's storage takes (SQLite: the file with its WAL), or undefined when the engine cannot tell. */
   async storageBytes(): Promise<number | undefined> {
     return this.#open().backend.storageBytes?.();
   }

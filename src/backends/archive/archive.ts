@@ -162,20 +162,24 @@ export class Archive {
         stats,
         archivedAt: this.settings.timestamp(),
       };
-      // Verify: the file as stored decodes to what was read, and the database still holds exactly that.
-      const written = await this.content(entry);
-      if (!sameContent(written, content) || !(await this.#unchanged(conversationId, content))) {
+      // Verify: the file as stored decodes to what was read.
+      if (!sameContent(await this.content(entry), content)) {
         await this.directory.removeFile(file);
-        return { archived: false, reason: 'changed' };
+        throw new ChatStoreError('UNAVAILABLE', `archive file ${file} did not read back as written`);
       }
       await this.directory.writeEntry(entry);
-      const deleted = await this.inner.deleteConversation(conversationId, {
-        hard: true,
-        now: this.settings.timestamp(),
-        ifUnchanged: conversation,
-      });
+      // The database must still hold exactly that (a status report or an edit changes no counter),
+      // and the delete happens only if no counter moved since: the last moment a write can slip in
+      // is between this comparison and the delete.
+      const deleted =
+        (await this.#unchanged(conversationId, content)) &&
+        (await this.inner.deleteConversation(conversationId, {
+          hard: true,
+          now: this.settings.timestamp(),
+          ifUnchanged: conversation,
+        }));
       if (!deleted) {
-        // Written to (or deleted) between the check and the delete: the database keeps it all.
+        // Written to (or deleted) since it was read: the database keeps it all.
         await this.directory.removeEntry(entry);
         return { archived: false, reason: 'changed' };
       }

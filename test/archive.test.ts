@@ -351,9 +351,17 @@ describe('the archive over sqlite', () => {
       { conversationId: 'gone', messages: 0 },
       { conversationId: 'mixed', messages: 1, firstSeq: 2 },
     ]);
+    const [gone] = (await store.listArchived()).conversations;
+    expect(gone?.firstSeq).toBeUndefined();
+    expect(gone?.lastSeq).toBeUndefined();
     expect(await store.recent('gone')).toEqual([]);
     expect((await store.recent('young')).map((m) => m.content)).toEqual(['young']);
     expect((await store.stats()).total).toBe(2);
+    // A second run finds nothing old enough in the files (their oldest message is newer).
+    expect(await store.applyRetention({ before: '2025-03-01T00:00:00Z' })).toMatchObject({
+      messagesDeleted: 0,
+      archiveFilesRewritten: 0,
+    });
   });
 
   test('a hard delete removes the files; a soft delete, an edit or a status report puts the conversation back first', async () => {

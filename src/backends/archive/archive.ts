@@ -275,7 +275,10 @@ export class Archive {
   async expire(before: string, dryRun: boolean): Promise<{ messagesDeleted: number; archiveFilesRewritten: number }> {
     const counts = { messagesDeleted: 0, archiveFilesRewritten: 0 };
     for (const listed of await this.directory.entries()) {
-      if (listed.messages === 0) continue;
+      // Nothing old enough in it (an entry of an earlier version, without `oldestAt`, is read).
+      if (listed.messages === 0 || (listed.oldestAt !== undefined && compareUtf8(listed.oldestAt, before) >= 0)) {
+        continue;
+      }
       await this.directory.locked(listed.conversationId, async () => {
         const entry = await this.directory.readEntry(listed.conversationId);
         if (entry === undefined) return;
@@ -312,8 +315,10 @@ export class Archive {
     const stats = emptyStats();
     stats.conversations = content.conversation.deletedAt === undefined ? 1 : 0;
     for (const message of content.messages) countMessage(stats, message);
+    // What `describe` gives is taken from the new content alone (a range it leaves out is gone).
+    const { firstSeq: _first, lastSeq: _last, oldestAt: _oldest, ...kept } = entry;
     const rewritten: ArchiveEntry = {
-      ...entry,
+      ...kept,
       file,
       compression,
       bytes: bytes.length,
@@ -396,11 +401,13 @@ function noRecovery(): ArchiveRecovery {
 /** The manifest's counts of a content. */
 function describe(
   content: ArchivedConversation,
-): Pick<ArchiveEntry, 'messages' | 'firstSeq' | 'lastSeq' | 'messageIds' | 'externalIds' | 'people'> {
+): Pick<ArchiveEntry, 'messages' | 'firstSeq' | 'lastSeq' | 'oldestAt' | 'messageIds' | 'externalIds' | 'people'> {
   const { messages, conversation } = content;
   const people = new Set(conversation.participants.map((p) => p.id));
   const externalIds: string[] = [];
+  let oldestAt: string | undefined;
   for (const message of messages) {
+    if (oldestAt === undefined || compareUtf8(message.createdAt, oldestAt) < 0) oldestAt = message.createdAt;
     if (message.senderId !== undefined) people.add(message.senderId);
     if (message.recipientId !== undefined) people.add(message.recipientId);
     if (message.externalId !== undefined) externalIds.push(message.externalId);
@@ -410,6 +417,7 @@ function describe(
     ...(messages.length === 0
       ? {}
       : { firstSeq: (messages[0] as Message).seq, lastSeq: (messages[messages.length - 1] as Message).seq }),
+    ...(oldestAt === undefined ? {} : { oldestAt }),
     messageIds: messages.map((m) => m.id),
     externalIds,
     people: [...people],

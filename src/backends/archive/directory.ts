@@ -34,6 +34,8 @@ export interface ArchiveEntry {
   messages: number;
   firstSeq?: number;
   lastSeq?: number;
+  /** When its oldest message was created (not necessarily the first by seq): what retention looks at. */
+  oldestAt?: string;
   /** The conversation when it was archived. */
   conversation: Conversation;
   /** Its counts, as `stats(conversationId)` gave them. */

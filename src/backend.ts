@@ -155,6 +155,12 @@ export interface ConversationDeletion extends RemovalOptions {
    * resolves to false when they differ, as when the conversation is missing.
    */
   ifUnchanged?: ConversationVersion;
+  /**
+   * Hard delete only: the conversation is moved, not erased (the archive holds it). An engine whose
+   * hard deletes scrub their bytes from its files before they resolve (SQLite) may leave that to
+   * `finishRemovals`, which the mover calls once its run is over.
+   */
+  moved?: boolean;
 }
 
 /** What a compaction rewrote (`Backend.compact`), in the engine's own names. */
@@ -249,6 +255,13 @@ export interface Backend {
    * through `range` and `removeMessage` (`expireByScan`).
    */
   expireMessages?(request: ExpiryRequest): Promise<ExpiryCounts>;
+  /**
+   * Scrubs from the engine's files what hard deletes marked `moved` left there, all at once (SQLite:
+   * the WAL checkpoint and residue scan each hard delete otherwise does). `thorough`: which deletes
+   * were left is not known (a process that moved was killed), so all of the storage is rewritten
+   * (SQLite `VACUUM`). Engines that scrub nothing leave it out.
+   */
+  finishRemovals?(options: { thorough: boolean }): Promise<void>;
   /** The archive below the caches, when the store has one (`archiveTier`; docs/archive.md). */
   readonly archive?: ArchiveOperations;
 
@@ -366,6 +379,8 @@ export interface ArchiveRecovery {
   movesUndone: number;
   restoresFinished: number;
   leftoverFiles: number;
+  /** Runs killed before their removals were finished: the engine's storage was rewritten whole for them. */
+  unfinishedRuns: number;
 }
 
 /** One archived conversation as the manifest describes it. */

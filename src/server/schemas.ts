@@ -521,6 +521,7 @@ export const ArchiveRunReportSchema = z
       movesUndone: z.number().int(),
       restoresFinished: z.number().int(),
       leftoverFiles: z.number().int(),
+      unfinishedRuns: z.number().int(),
     }),
     ms: z.number(),
   })

@@ -106,29 +106,47 @@ export class Archive {
       recovered,
       ms: 0,
     };
-    let after: { activityAt: string; id: string } = { activityAt: request.before, id: '' };
-    const limit = request.limit ?? Number.POSITIVE_INFINITY;
-    scan: for (;;) {
-      // Listed by activity (newest message, else creation), newest first, from just below `before`.
-      const page = await this.inner.listConversations({ limit: this.settings.batchSize, includeDeleted: true, after });
-      for (const conversation of page) {
-        if (report.archived.length >= limit) break scan;
-        after = { activityAt: lastActivity(conversation), id: conversation.id };
-        if (request.dryRun) {
-          report.archived.push(conversation.id);
-          report.messages += conversation.messageCount;
-          continue;
+    const moveAll = async (): Promise<void> => {
+      let after: { activityAt: string; id: string } = { activityAt: request.before, id: '' };
+      const limit = request.limit ?? Number.POSITIVE_INFINITY;
+      scan: for (;;) {
+        // Listed by activity (newest message, else creation), newest first, from just below `before`.
+        const page = await this.inner.listConversations({
+          limit: this.settings.batchSize,
+          includeDeleted: true,
+          after,
+        });
+        for (const conversation of page) {
+          if (report.archived.length >= limit) break scan;
+          after = { activityAt: lastActivity(conversation), id: conversation.id };
+          if (request.dryRun) {
+            report.archived.push(conversation.id);
+            report.messages += conversation.messageCount;
+            continue;
+          }
+          const moved = await this.move(conversation.id, request.before);
+          if (moved.archived) {
+            report.archived.push(conversation.id);
+            report.messages += moved.messages;
+            report.bytes += moved.bytes;
+          } else {
+            report.skipped.push({ conversationId: conversation.id, reason: moved.reason });
+          }
         }
-        const moved = await this.move(conversation.id, request.before);
-        if (moved.archived) {
-          report.archived.push(conversation.id);
-          report.messages += moved.messages;
-          report.bytes += moved.bytes;
-        } else {
-          report.skipped.push({ conversationId: conversation.id, reason: moved.reason });
-        }
+        if (page.length < this.settings.batchSize) break;
       }
-      if (page.length < this.settings.batchSize) break;
+    };
+    const { finishRemovals } = this.inner;
+    if (request.dryRun || finishRemovals === undefined) await moveAll();
+    else {
+      // The engine's scrub of the moved rows happens once, at the end (SQLite: not once per move).
+      await this.directory.holdingRemovals(async () => {
+        try {
+          await moveAll();
+        } finally {
+          await finishRemovals.call(this.inner, { thorough: false });
+        }
+      });
     }
     report.ms = Math.round(performance.now() - started);
     if (!request.dryRun) this.lastRun = report;
@@ -177,6 +195,8 @@ export class Archive {
           hard: true,
           now: this.settings.timestamp(),
           ifUnchanged: conversation,
+          // Its scrub waits for the end of the run (`finishRemovals`, called by `run`).
+          moved: true,
         }));
       if (!deleted) {
         // Written to (or deleted) since it was read: the database keeps it all.
@@ -215,6 +235,19 @@ export class Archive {
           if (await this.#settleMove(entry)) recovered.movesFinished += 1;
           else recovered.movesUndone += 1;
         }
+      });
+    }
+    // A run that ended before it finished its removals (killed, say): which rows it left unscrubbed
+    // is not known, so the engine's storage is rewritten whole. A run still going holds its marker's
+    // lock: this waits for it to end.
+    let rewritten = false;
+    for (const { name, file } of await this.directory.markers()) {
+      await this.directory.lockedName(name, 'an archiving run', async () => {
+        if (!this.directory.exists(file)) return;
+        if (!rewritten) await this.inner.finishRemovals?.({ thorough: true });
+        rewritten = true;
+        await this.directory.removeFile(file);
+        recovered.unfinishedRuns += 1;
       });
     }
     for (const { name, file } of await this.directory.unreferenced()) {
@@ -395,7 +428,7 @@ export class Archive {
 }
 
 function noRecovery(): ArchiveRecovery {
-  return { movesFinished: 0, movesUndone: 0, restoresFinished: 0, leftoverFiles: 0 };
+  return { movesFinished: 0, movesUndone: 0, restoresFinished: 0, leftoverFiles: 0, unfinishedRuns: 0 };
 }
 
 /** The manifest's counts of a content. */

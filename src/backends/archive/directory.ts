@@ -49,6 +49,8 @@ export interface ArchiveEntry {
 
 const ENTRY = '.json';
 const TEMPORARY = '.tmp-';
+/** The marker of a run whose moves' removals are not finished yet (`holdingRemovals`). */
+const PENDING = '.pending';
 
 export class ArchiveDirectory {
   readonly #lockStaleMs: number;
@@ -99,7 +101,8 @@ export class ArchiveDirectory {
   /** The names of the data files (not entries, temporary files or locks). */
   async dataFiles(): Promise<string[]> {
     return (await this.#list()).filter(
-      (file) => !file.endsWith(ENTRY) && !file.endsWith('.lock') && !file.includes(TEMPORARY),
+      (file) =>
+        !file.endsWith(ENTRY) && !file.endsWith('.lock') && !file.endsWith(PENDING) && !file.includes(TEMPORARY),
     );
   }
 
@@ -151,9 +154,40 @@ export class ArchiveDirectory {
     for (const entry of await this.entries()) named.add(entry.file);
     return files
       .filter(
-        (file) => !(file.endsWith(ENTRY) && !file.includes(TEMPORARY)) && !file.endsWith('.lock') && !named.has(file),
+        (file) =>
+          !(file.endsWith(ENTRY) && !file.includes(TEMPORARY)) &&
+          !file.endsWith('.lock') &&
+          !file.endsWith(PENDING) &&
+          !named.has(file),
       )
       .map((file) => ({ name: file.slice(0, file.indexOf('.')), file }));
+  }
+
+  /**
+   * Runs `body` with a marker in the directory that says its removals are not finished (a run whose
+   * deletes leave the engine's scrub for later), holding the marker's lock. The marker goes when
+   * `body` succeeds; a process killed meanwhile, or a `body` that failed, leaves it for `staleMarkers`.
+   */
+  async holdingRemovals<T>(body: () => Promise<T>): Promise<T> {
+    const name = `removals-${randomBytes(6).toString('hex')}`;
+    return this.lockedName(name, 'an archiving run', async () => {
+      await this.#writeDurably(`${name}${PENDING}`, Buffer.from(new Date().toISOString()));
+      const result = await body();
+      await this.removeFile(`${name}${PENDING}`);
+      return result;
+    });
+  }
+
+  /** The markers of runs whose removals are not known to be finished, by lock name (`holdingRemovals`). */
+  async markers(): Promise<{ name: string; file: string }[]> {
+    return (await this.#list())
+      .filter((file) => file.endsWith(PENDING) && !file.includes(TEMPORARY))
+      .map((file) => ({ name: file.slice(0, -PENDING.length), file }));
+  }
+
+  /** True while the file exists. */
+  exists(file: string): boolean {
+    return existsSync(join(this.path, file));
   }
 
   /**

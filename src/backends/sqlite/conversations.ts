@@ -10,7 +10,7 @@ import type { Conversation, ConversationPatch, Participant } from '../../model.j
 import { atVersion } from '../conversation-version.js';
 import type { ConversationOperations } from '../operations.js';
 import type { SqliteContext } from './context.js';
-import { erasing } from './erasure.js';
+import { erasing, erasingLater } from './erasure.js';
 import type { SqliteStatements } from './prepared.js';
 import type { ErasedText } from './residue.js';
 import { type ConversationRow, type ParticipantRow, toConversation } from './rows.js';
@@ -131,7 +131,8 @@ export function conversationOperations(ctx: SqliteContext): ConversationOperatio
     /** A hard delete resolves once none of its bytes is left in the file or its WAL (see `erasure.ts`). */
     async deleteConversation(id: string, options: ConversationDeletion): Promise<boolean> {
       if (options.hard) {
-        return erasing(ctx, (erased) => {
+        // Moved to the archive, not erased: the scrub waits for the end of the run (`finishRemovals`).
+        return (options.moved === true ? erasingLater : erasing)(ctx, (erased) => {
           const found = loadConversation(sql, id);
           if (found === undefined || !atVersion(found, options.ifUnchanged)) return false;
           noteConversation(sql, id, erased);

@@ -54,16 +54,54 @@ const unfinished = new WeakMap<Database.Database, Set<ErasedText>>();
 export async function erasing<T>(ctx: SqliteContext, body: (erased: ErasedText) => T): Promise<T> {
   const erased = new ErasedText();
   const result = await ctx.write(() => body(erased));
-  let pending = unfinished.get(ctx.db);
-  if (pending === undefined) {
-    pending = new Set();
-    unfinished.set(ctx.db, pending);
-  }
+  const pending = pendingOf(ctx);
   pending.add(erased);
   const covered = [...pending];
   await scrub(ctx, covered);
   for (const done of covered) pending.delete(done);
   return result;
+}
+
+/**
+ * `erasing` without the scrub: the delete commits (secure_delete still zeroes the cells), and its
+ * strings wait with the connection's unfinished ones for `finishErasures` (or the next `erasing`).
+ */
+export async function erasingLater<T>(ctx: SqliteContext, body: (erased: ErasedText) => T): Promise<T> {
+  const erased = new ErasedText();
+  const result = await ctx.write(() => body(erased));
+  pendingOf(ctx).add(erased);
+  return result;
+}
+
+/**
+ * Scrubs what `erasingLater` left (and any scrub that failed); `thorough` rewrites the whole file
+ * (`VACUUM`) and empties the WAL, for deletes whose strings this connection does not know.
+ */
+export async function finishErasures(ctx: SqliteContext, thorough: boolean): Promise<void> {
+  const pending = pendingOf(ctx);
+  const covered = [...pending];
+  if (thorough && !ctx.db.memory) {
+    await emptyWal(ctx);
+    if (ctx.lifecycle.closed) throw closedMidway();
+    try {
+      ctx.db.exec('VACUUM');
+    } catch (error) {
+      throw toChatStoreError(error);
+    }
+    await emptyWal(ctx);
+  } else {
+    await scrub(ctx, covered);
+  }
+  for (const done of covered) pending.delete(done);
+}
+
+function pendingOf(ctx: SqliteContext): Set<ErasedText> {
+  let pending = unfinished.get(ctx.db);
+  if (pending === undefined) {
+    pending = new Set();
+    unfinished.set(ctx.db, pending);
+  }
+  return pending;
 }
 
 async function scrub(ctx: SqliteContext, erasures: ErasedText[]): Promise<void> {

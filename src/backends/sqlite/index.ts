@@ -15,6 +15,7 @@ import type { Backend } from '../../backend.js';
 import { appendOperations } from './append.js';
 import { connect, connectionOperations } from './connect.js';
 import { conversationOperations } from './conversations.js';
+import { finishErasures } from './erasure.js';
 import { maintenanceOperations } from './maintenance.js';
 import { messageOperations } from './messages.js';
 import type { SqliteOptions } from './options.js';
@@ -41,5 +42,6 @@ export async function sqliteBackend(options: SqliteOptions): Promise<Backend> {
     ...conversationOperations(ctx),
     ...maintenanceOperations(ctx),
     ...connectionOperations(ctx),
+    finishRemovals: ({ thorough }) => finishErasures(ctx, thorough),
   };
 }

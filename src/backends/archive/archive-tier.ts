@@ -24,8 +24,9 @@ import { normalizeTime } from '../../time.js';
 import { addStats, emptyStats } from '../stats.js';
 import { coherencePassedThrough, passedThrough, positiveInteger } from '../tiers/pass-through.js';
 import { rangeFromTail } from '../tiers/tails.js';
-import { Archive, lastActivity } from './archive.js';
+import { Archive } from './archive.js';
 import { ArchiveCatalog } from './catalog.js';
+import { lastActivity } from './content.js';
 import { ArchiveDirectory, type ArchiveEntry } from './directory.js';
 import { COMPRESSIONS, type Compression, checkLevel, defaultLevel } from './format.js';
 

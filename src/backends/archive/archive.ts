@@ -6,20 +6,13 @@
  * on the directory, so a move, a restore and an erasure of one conversation never interleave.
  */
 import { LRUCache } from 'lru-cache';
-import type {
-  AppendRequest,
-  ArchiveRecovery,
-  ArchiveRunReport,
-  ArchiveRunRequest,
-  Backend,
-  ErasureCounts,
-  MessageDraft,
-} from '../../backend.js';
+import type { ArchiveRecovery, ArchiveRunReport, ArchiveRunRequest, Backend, ErasureCounts } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, Message } from '../../model.js';
 import { compareUtf8 } from '../../text.js';
 import { atVersion } from '../conversation-version.js';
 import { countMessage, emptyStats } from '../stats.js';
+import { describe, lastActivity, restoreRequest, sameContent } from './content.js';
 import type { ArchiveDirectory, ArchiveEntry } from './directory.js';
 import { type ArchivedConversation, type Compression, decodeArchive, encodeArchive, sha256 } from './format.js';
 
@@ -34,14 +27,6 @@ export interface ArchiveSettings {
 
 /** Decoded files kept in memory, by file name (a rewrite writes a new name), bounded by messages held. */
 const CONTENT_CACHE_MESSAGES = 200_000;
-
-/**
- * When a conversation was last active, as conversation listings order them: its newest message,
- * else its creation. An imported history is as old as its messages.
- */
-export function lastActivity(conversation: Conversation): string {
-  return conversation.lastMessageAt ?? conversation.createdAt;
-}
 
 export class Archive {
   readonly #contents = new LRUCache<string, ArchivedConversation>({
@@ -429,67 +414,4 @@ export class Archive {
 
 function noRecovery(): ArchiveRecovery {
   return { movesFinished: 0, movesUndone: 0, restoresFinished: 0, leftoverFiles: 0, unfinishedRuns: 0 };
-}
-
-/** The manifest's counts of a content. */
-function describe(
-  content: ArchivedConversation,
-): Pick<ArchiveEntry, 'messages' | 'firstSeq' | 'lastSeq' | 'oldestAt' | 'messageIds' | 'externalIds' | 'people'> {
-  const { messages, conversation } = content;
-  const people = new Set(conversation.participants.map((p) => p.id));
-  const externalIds: string[] = [];
-  let oldestAt: string | undefined;
-  for (const message of messages) {
-    if (oldestAt === undefined || compareUtf8(message.createdAt, oldestAt) < 0) oldestAt = message.createdAt;
-    if (message.senderId !== undefined) people.add(message.senderId);
-    if (message.recipientId !== undefined) people.add(message.recipientId);
-    if (message.externalId !== undefined) externalIds.push(message.externalId);
-  }
-  return {
-    messages: messages.length,
-    ...(messages.length === 0
-      ? {}
-      : { firstSeq: (messages[0] as Message).seq, lastSeq: (messages[messages.length - 1] as Message).seq }),
-    ...(oldestAt === undefined ? {} : { oldestAt }),
-    messageIds: messages.map((m) => m.id),
-    externalIds,
-    people: [...people],
-  };
-}
-
-/** Same conversation and messages, key order aside (engines return keys in their own order). */
-function sameContent(a: ArchivedConversation, b: ArchivedConversation): boolean {
-  if (a.messages.length !== b.messages.length) return false;
-  if (canonicalJson(a.conversation) !== canonicalJson(b.conversation)) return false;
-  return a.messages.every((message, i) => canonicalJson(message) === canonicalJson(b.messages[i]));
-}
-
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([x], [y]) => compareUtf8(x, y)))
-      : inner,
-  );
-}
-
-/** The append that puts a conversation back as it was: every stored value kept (`RestoreRequest`). */
-function restoreRequest({ conversation, messages }: ArchivedConversation, now: string): AppendRequest {
-  return {
-    conversationId: conversation.id,
-    messages: messages.map(({ conversationId: _, ...draft }) => draft as MessageDraft),
-    conversation: {
-      type: conversation.type,
-      ...(conversation.title === undefined ? {} : { title: conversation.title }),
-      metadata: conversation.metadata,
-    },
-    participants: conversation.participants,
-    now,
-    restore: {
-      createdAt: conversation.createdAt,
-      updatedAt: conversation.updatedAt,
-      ...(conversation.lastMessageAt === undefined ? {} : { lastMessageAt: conversation.lastMessageAt }),
-      ...(conversation.deletedAt === undefined ? {} : { deletedAt: conversation.deletedAt }),
-      lastSeq: conversation.lastSeq,
-    },
-  };
 }

@@ -1,7 +1,7 @@
 /**
  * The archive (docs/archive.md): `archiveTier`, a `Backend` around the database that moves idle
  * conversations to compressed files and reads them back transparently. `archive-tier.ts` is the
- * Backend, `archive.ts` the moves, restores, recovery and erasure, `directory.ts` the files and
+ * Backend, `archive.ts` the moves, restores, recovery, erasure and retention, `content.ts` what a content says, `directory.ts` the files and
  * their manifest entries, `format.ts` the file format, `catalog.ts` the in-memory view of the
  * manifest, `url.ts` the store-URL parameters.
  * @example

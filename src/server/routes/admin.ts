@@ -11,12 +11,12 @@ import {
   ArchiveRestoreSchema,
   ArchiveRunReportSchema,
   ArchiveRunRequestSchema,
-  ConversationParams,
   ConversationRecordSchema,
   RetentionReportSchema,
   RetentionRequestSchema,
   StorageStatsSchema,
-} from '../schemas.js';
+} from '../admin-schemas.js';
+import { ConversationParams } from '../schemas.js';
 import { type App, access, errors, json, jsonBody, type RouteDeps } from './route-kit.js';
 
 /** Facts only the runtime edge knows. */

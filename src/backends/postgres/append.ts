@@ -169,6 +169,7 @@ function appendRow(message: Message, relativeSeq: number, text: PgTextSearch): R
   const row: Record<string, unknown> = { rel_seq: relativeSeq };
   for (const [name, value] of Object.entries(columns)) if (value !== null) row[name] = value;
   row.search_text = text.vectorValue(columns.search_text);
+  row.word_count = text.wordCount(columns.search_text);
   row.body = messageBody(message);
   return row;
 }

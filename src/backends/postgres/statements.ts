@@ -36,6 +36,8 @@ const MESSAGE_INPUT: readonly (readonly [string, string])[] = [
   ['recipient_id', 'text'],
   ['content', 'text'],
   ['search_text', 'text'],
+  // The words' count when the store decides the words (`simple`'s literal vectors), else NULL: counted from the vector.
+  ['word_count', 'integer'],
   ['parts', 'json'],
   ['media', 'json'],
   ['media_url', 'text'],
@@ -60,8 +62,10 @@ const MESSAGE_INPUT: readonly (readonly [string, string])[] = [
   ['body', 'json'],
 ];
 
-/** The input columns stored as they are (rel_seq becomes seq; search_text becomes search_vector). */
-const STORED_INPUT = MESSAGE_INPUT.map(([name]) => name).filter((name) => name !== 'rel_seq' && name !== 'search_text');
+/** The input columns stored as they are (rel_seq becomes seq; search_text and word_count become search_vector and search_length). */
+const STORED_INPUT = MESSAGE_INPUT.map(([name]) => name).filter(
+  (name) => name !== 'rel_seq' && name !== 'search_text' && name !== 'word_count',
+);
 
 /** SQL: a lexeme (text) as the tsquery of that one lexeme, quoted so that it is never an operator. */
 const LEXEME_QUERY = (lexeme: string): string =>
@@ -212,7 +216,7 @@ export function pgSql(layout: PgLayout) {
         SELECT NOT EXISTS (SELECT 1 FROM ${s}.message_ids WHERE id = ANY ($8::text[]))
           AND NOT EXISTS (${externalIdLookup('$1', '$9::text[]')}) AS ok
       ), input AS (
-        SELECT r.*, words.vector, ${text.length('words.vector')} AS search_length
+        SELECT r.*, words.vector, coalesce(r.word_count, ${text.length('words.vector')}) AS search_length
         FROM json_to_recordset($10::json) AS r(${MESSAGE_INPUT.map(([name, type]) => `${name} ${type}`).join(', ')}),
           LATERAL (SELECT ${text.vector('r.search_text')} AS vector) AS words
       ), counter AS (

@@ -39,6 +39,8 @@ export interface PgTextSearch {
   length(vector: string): string;
   /** The value to bind for a message's words (`searchText` of its content). */
   vectorValue(searchText: string): string;
+  /** The message's length in words when the store decides its words (`literal`), else null: the engine counts. */
+  wordCount(searchText: string): number | null;
   /** The value to bind for a query's terms (every one must match). */
   queryValue(terms: readonly string[]): string;
   /** The value to bind for a query's terms, one lexeme each (frequencies, document counts). */
@@ -60,6 +62,7 @@ export function pgTextSearch(layout: PgLayout): PgTextSearch {
       query: (value) => `${value}::tsquery`,
       lexemes: (value) => `${value}::text[]`,
       vectorValue: tsvectorLiteral,
+      wordCount: (searchText) => (searchText === '' ? 0 : searchText.split(' ').length),
       wordsValue: (terms) => terms.map(searchToken),
       ...common,
     };
@@ -72,6 +75,7 @@ export function pgTextSearch(layout: PgLayout): PgTextSearch {
     query: (value) => `to_tsquery(${config}, ${value})`,
     lexemes: (value) => `ARRAY(SELECT lexeme FROM unnest(to_tsvector(${config}, ${value})))`,
     vectorValue: (searchText) => searchText.split(' ').map(searchToken).join(' '),
+    wordCount: () => null,
     wordsValue: (terms) => terms.map(searchToken).join(' '),
     ...common,
   };

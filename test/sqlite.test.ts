@@ -496,6 +496,39 @@ describe('sqlite indexes', () => {
     expect(raw.prepare('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?').all('"words"')).toHaveLength(2);
   });
 
+  test('the indexer waits while appends keep coming, and runs at the latest 5 s after the first it has not indexed', async () => {
+    // Timers and the clock are fake; the group commit's setImmediate is real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const store = await openStore();
+      const raw = rawConnection();
+      const pending = () => (raw.prepare(UNINDEXED).get() as { n: number }).n;
+      const committed = () => new Promise((resolve) => setImmediate(resolve));
+      const appendEvery100ms = async (count: number, from: number): Promise<number[]> => {
+        const seen: number[] = [];
+        for (let i = 0; i < count; i++) {
+          await store.append('c1', { role: 'user', content: `word${from + i}` });
+          await vi.advanceTimersByTimeAsync(100);
+          await committed();
+          seen.push(pending());
+        }
+        return seen;
+      };
+      // A burst of 3 s: nothing is indexed while it lasts, everything 200 ms after it.
+      expect(await appendEvery100ms(30, 0)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      await vi.advanceTimersByTimeAsync(150);
+      await committed();
+      expect(pending()).toBe(0);
+      // Appends that never pause: indexed 5 s after the first one the indexer had not indexed.
+      const stream = await appendEvery100ms(60, 30);
+      expect(stream.slice(0, 49)).toEqual(Array.from({ length: 49 }, (_, i) => i + 1));
+      expect(stream[50]).toBeLessThanOrEqual(2);
+      expect(await store.search('word75')).toMatchObject({ hits: [{ message: { content: 'word75' } }] });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   test('hard deletes, erasure and edits keep the full-text index in step with the messages', async () => {
     const store = await openStore();
     const [apple, cherry, durian] = await store.append('c1', [

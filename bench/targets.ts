@@ -121,6 +121,30 @@ function postgresTargets(ours: string): Target[] {
   ];
 }
 
+/** #12: bulk import (W6) ≥ 0.5× the raw driver's batch path, and at least `rate` msg/s where the issue names one. */
+function importTargets(ours: string, raw: string, rate?: number): Target[] {
+  const w6 = (contender: string): Throughput => ({ workload: 'W6', contender });
+  return [
+    {
+      kind: 'ratio',
+      label: `#12 ${ours}: W6 bulk import ≥ 0.5× ${raw}`,
+      of: w6(ours),
+      reference: w6(raw),
+      atLeast: 0.5,
+    },
+    ...(rate === undefined
+      ? []
+      : [
+          {
+            kind: 'rate',
+            label: `#12 ${ours}: W6 bulk import ≥ ${count(rate)} msg/s`,
+            of: w6(ours),
+            atLeast: rate,
+          } as const,
+        ]),
+  ];
+}
+
 /** The in-process tier (#13) in front of `bare`: reads from it in microseconds, flat; appends through it near the bare engine's. */
 function tierTargets(tiered: string, bare: string, flatTo: number): Target[] {
   return [
@@ -181,6 +205,15 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
       to: 100_000,
     },
     ...tierTargets('chatstore sqlite FULL + L1', 'chatstore sqlite FULL', 1_000_000),
+    {
+      kind: 'ratio',
+      label: '#12: W1 sequential appends, NORMAL: chatstore ≥ 0.4× raw better-sqlite3 NORMAL',
+      of: w1('chatstore sqlite NORMAL'),
+      reference: w1('raw better-sqlite3 NORMAL'),
+      atLeast: 0.4,
+    },
+    ...importTargets('chatstore sqlite FULL', 'raw better-sqlite3 FULL', 50_000),
+    ...importTargets('chatstore sqlite NORMAL', 'raw better-sqlite3 NORMAL', 50_000),
   ],
   postgres: [
     ...postgresTargets('chatstore postgres'),
@@ -200,6 +233,15 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
       reference: w2('raw pg, no seq', 1),
       atLeast: 0.7,
     },
+    {
+      kind: 'ratio',
+      label: '#12: W1 sequential appends ≥ 0.8× raw pg',
+      of: w1('chatstore postgres'),
+      reference: w1('raw pg'),
+      atLeast: 0.8,
+    },
+    ...importTargets('chatstore postgres', 'raw pg', 30_000),
+    ...importTargets('chatstore postgres-partitioned', 'raw pg', 30_000),
   ],
   mysql: [
     ...appendAndRead('chatstore mysql', 'raw mysql2', 0.8, 1.5, 1_000_000, '#6 mysql'),
@@ -210,8 +252,12 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
       raw: 'chatstore mysql',
       atMost: 1,
     },
+    ...importTargets('chatstore mysql', 'raw mysql2'),
   ],
-  redis: appendAndRead('chatstore redis', 'raw ioredis', 0.8, 1.5, 1_000_000, '#6 redis'),
+  redis: [
+    ...appendAndRead('chatstore redis', 'raw ioredis', 0.8, 1.5, 1_000_000, '#6 redis'),
+    ...importTargets('chatstore redis', 'raw ioredis'),
+  ],
   'redis-cluster': appendAndRead(
     'chatstore redis-cluster',
     'raw ioredis cluster',

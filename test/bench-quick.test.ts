@@ -159,10 +159,16 @@ describe('bench measurements', () => {
           row('raw pg', { size: 1000, p50: 0.1 }),
           row('raw pg', { size: 1_000_000, p50: 0.3 }),
         ]),
+        workload('W6', [row('chatstore postgres', { msgPerSec: 26_000 }), row('raw pg', { msgPerSec: 50_000 })]),
       ],
     });
     const plain = lines.filter((line) => line.target.startsWith('#4 chatstore postgres:'));
-    expect(plain.map((line) => line.met)).toEqual([true, true, true, false, false, null]);
+    expect(plain.map((line) => line.met)).toEqual([true, true, true, false, false, false]);
+    const imports = lines.filter((line) => line.target.startsWith('#12 chatstore postgres: W6'));
+    expect(imports.map(({ measured, met }) => ({ measured, met }))).toEqual([
+      { measured: '26,000 vs 50,000 msg/s = 0.52×', met: true },
+      { measured: '26,000 msg/s', met: false },
+    ]);
     expect(plain[3]?.measured).toBe('worst at 1k: 0.200 ms vs 0.100 ms = 2.00× (sizes 1k, 1M)');
     expect(
       lines.filter((line) => line.target.startsWith('#4 chatstore postgres-partitioned')).every((l) => l.met === null),

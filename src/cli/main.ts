@@ -46,6 +46,24 @@ program
   .action(async (file, options) => (await import('./import.js')).importMessages(context(), file, options));
 
 program
+  .command('migrate')
+  .description(
+    'move history from a legacy layout (one JSON file, a Cloudflare KV export, Redis sorted indexes) into the store; prints the report (Markdown), exit 65 when not everything arrived',
+  )
+  .option('--from <source>', 'a file (chat_logs.json, a KV export) or a redis:// URL')
+  .option('--layout <name>', 'json-file, kv-single, kv-chunked, kv-message or sorted-index (default: detected)')
+  .option('--to <url>', 'the store to migrate into (default: --url, $CHATSTORE_URL or the default file)')
+  .option('--dry-run', 'read and convert everything, write nothing')
+  .option('--resume [runId]', 'go on with a run that was stopped (default: the newest unfinished one from --from)')
+  .option('--verify', 'then read both sides again and compare each conversation')
+  .option('--since <time>', 'only messages at or after this ISO time')
+  .option('--normalize-phone', 'conversation ids as E.164 phone numbers where the keys look like ones')
+  .option('--runs-dir <dir>', 'where runs keep their checkpoints and reports', './data/migrations')
+  .option('--batch <n>', 'messages per append', '500')
+  .option('--rollback <runId>', 'remove exactly what that run stored, instead of migrating')
+  .action(async (options) => (await import('./migrate.js')).migrateCommand(context(), options));
+
+program
   .command('erase')
   .description(
     'erase one person (GDPR): their messages, participant entries and conversation; prints the receipt as JSON',

@@ -1,0 +1,90 @@
+/**
+ * One source conversation as the messages to store, in the order their seqs will follow: by time,
+ * then by place in the source (ties keep the source's order). A record with no time of its own
+ * takes its key's time (a KV key, a sorted set's score), else the message before it, else the
+ * conversation's `lastUpdated`. The same message twice in the source (same role, text and time) is
+ * stored once.
+ */
+import type { NewMessage } from '../model.js';
+import { legacyMessage, timeOf } from './legacy-message.js';
+import type { LayoutName, SourceConversation, SourceError } from './source.js';
+
+export interface PreparedConversation {
+  conversationId: string;
+  /** The person the conversation is with: its key, normalized as the conversation id is. */
+  person: string;
+  messages: (NewMessage & { id: string; externalId: string; createdAt: string })[];
+  sourceMessages: number;
+  duplicatesInSource: number;
+  beforeSince: number;
+  errors: SourceError[];
+}
+
+export interface PrepareOptions {
+  /** Epoch ms: messages before it are left out. */
+  since?: number;
+  normalizePhone: boolean;
+  /** The run storing them, noted in each message's `metadata.migratedFrom`. */
+  runId: string;
+}
+
+export function prepareConversation(
+  layout: LayoutName,
+  conversation: SourceConversation,
+  options: PrepareOptions,
+): PreparedConversation {
+  const person = options.normalizePhone ? normalizedPhone(conversation.key) : conversation.key;
+  const conversationTime = conversation.fallbackTime === undefined ? undefined : timeOf(conversation.fallbackTime);
+  const converted: { at: number; position: number; message: PreparedConversation['messages'][number] }[] = [];
+  const errors: SourceError[] = [];
+  let previousAt: number | undefined;
+  conversation.records.forEach((record, position) => {
+    const recordTime = record.time === undefined ? undefined : timeOf(record.time);
+    const result = legacyMessage(layout, record, person, recordTime ?? previousAt ?? conversationTime, options.runId);
+    if (!result.ok) {
+      errors.push({ source: record.key, reason: result.reason });
+      return;
+    }
+    previousAt = result.value.at;
+    converted.push({ at: result.value.at, position, message: result.value.message });
+  });
+  converted.sort((a, b) => a.at - b.at || a.position - b.position);
+  const seen = new Set<string>();
+  const messages: PreparedConversation['messages'] = [];
+  let duplicatesInSource = 0;
+  let beforeSince = 0;
+  for (const { at, message } of converted) {
+    const identity = `${at}\u0000${message.role}\u0000${message.content}`;
+    if (seen.has(identity)) {
+      duplicatesInSource += 1;
+      continue;
+    }
+    seen.add(identity);
+    if (options.since !== undefined && at < options.since) {
+      beforeSince += 1;
+      continue;
+    }
+    messages.push(message);
+  }
+  return {
+    conversationId: person,
+    person,
+    messages,
+    sourceMessages: conversation.records.length,
+    duplicatesInSource,
+    beforeSince,
+    errors,
+  };
+}
+
+/**
+ * A phone number as E.164 when it looks like one (`whatsapp:+1 (555) 010-2030`, `0044 20…`,
+ * `15550102030`): the `whatsapp:`/`tel:` prefix, spaces, dots, dashes and parentheses dropped, a
+ * leading `00` read as `+`, and a `+` added to bare digits. Anything else stays as it is.
+ * @example normalizedPhone('whatsapp:+1 555-010-2030') // '+15550102030'
+ */
+export function normalizedPhone(key: string): string {
+  const bare = key.replace(/^(whatsapp|tel|sms):/i, '').replace(/[\s().-]/g, '');
+  const plus = bare.startsWith('00') ? `+${bare.slice(2)}` : /^\d/.test(bare) ? `+${bare}` : bare;
+  return /^\+\d{6,15}$/.test(plus) ? plus : key;
+}

@@ -1,0 +1,75 @@
+/**
+ * `--verify`: the source read again and prepared as the run prepared it, each conversation compared
+ * with the store: every expected message present (by its deterministic id), and a SHA-256 over id,
+ * role, text and time of those messages, in the source's order and in the store's seq order. Other
+ * messages the store holds in the conversation (a live bot's, an earlier run's) are not compared.
+ */
+import { createHash } from 'node:crypto';
+import type { Message } from '../model.js';
+import type { ChatStore } from '../store.js';
+import { type PrepareOptions, prepareConversation } from './conversation.js';
+import type { OpenedSource } from './open-source.js';
+
+export interface Verification {
+  ok: boolean;
+  conversations: number;
+  messages: number;
+  /** The first 1,000 conversations that differ. */
+  differences: { conversationId: string; source: number; store: number; reason: string }[];
+}
+
+const LISTED = 1000;
+const PAGE = 1000;
+
+export async function verifyMigration(
+  store: ChatStore,
+  source: OpenedSource,
+  prepare: PrepareOptions,
+): Promise<Verification> {
+  const result: Verification = { ok: true, conversations: 0, messages: 0, differences: [] };
+  for await (const item of source.items) {
+    if (item.kind !== 'conversation') continue;
+    const prepared = prepareConversation(source.layout, item.conversation, prepare);
+    if (prepared.messages.length === 0) continue;
+    result.conversations += 1;
+    result.messages += prepared.messages.length;
+    const expected = new Set(prepared.messages.map((message) => message.id));
+    const stored = (await allMessages(store, prepared.conversationId)).filter((message) => expected.has(message.id));
+    const reason =
+      stored.length !== expected.size
+        ? `${expected.size - stored.length} of ${expected.size} missing`
+        : checksum(prepared.messages) !== checksum(stored)
+          ? 'text, time or order differs'
+          : undefined;
+    if (reason === undefined) continue;
+    result.ok = false;
+    if (result.differences.length < LISTED) {
+      result.differences.push({
+        conversationId: prepared.conversationId,
+        source: expected.size,
+        store: stored.length,
+        reason,
+      });
+    }
+  }
+  return result;
+}
+
+async function allMessages(store: ChatStore, conversationId: string): Promise<Message[]> {
+  const messages: Message[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(conversationId, { limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
+    messages.push(...page.messages);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return messages;
+}
+
+function checksum(messages: readonly { id: string; role?: string; content?: string; createdAt?: string }[]): string {
+  const hash = createHash('sha256');
+  for (const message of messages) {
+    hash.update(`${message.id}\u0000${message.role}\u0000${message.content}\u0000${message.createdAt}\u0001`);
+  }
+  return hash.digest('hex');
+}

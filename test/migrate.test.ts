@@ -1,0 +1,349 @@
+/**
+ * `chatstore migrate`: every legacy layout into SQLite and PostgreSQL with the verification passing,
+ * the report's counts, re-runs that store nothing twice, rollback, and a run killed with SIGKILL
+ * that `--resume` finishes into the same store an uninterrupted run makes. The fixtures are written
+ * into real files and a real Redis; nothing is mocked.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { normalizedPhone } from '../src/migrate/conversation.js';
+import { migrate, rollbackMigration } from '../src/migrate/index.js';
+import { legacyMessage, migratedId, timeOf } from '../src/migrate/legacy-message.js';
+import { detectLayout } from '../src/migrate/open-source.js';
+import type { Message } from '../src/model.js';
+import { openStore } from '../src/open.js';
+import type { ChatStore } from '../src/store.js';
+import {
+  type LegacyFixture,
+  legacyFixture,
+  sortedIndexEntries,
+  writeJsonFile,
+  writeKvChunked,
+  writeKvMessage,
+  writeKvSingle,
+  writeSortedIndexExport,
+} from './fixtures/legacy-layouts.js';
+import { dropSchema, storeUrl, testSchemaName } from './fixtures/pg-conformance.js';
+import { deleteKeys, redisTestUrl, TEST_KEY_ROOT } from './fixtures/redis-conformance.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'chatstore-migrate-'));
+const schemas: string[] = [];
+const stores: ChatStore[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+afterAll(async () => {
+  for (const schema of schemas) await dropSchema(schema);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let files = 0;
+const path = (name: string): string => join(dir, `${files++}-${name}`);
+
+type Engine = 'sqlite' | 'postgres';
+
+async function targetStore(engine: Engine): Promise<{ store: ChatStore; url: string }> {
+  let url: string;
+  if (engine === 'sqlite') url = `sqlite://${path('target.db')}?durability=normal`;
+  else {
+    const schema = testSchemaName();
+    schemas.push(schema);
+    url = storeUrl(schema);
+  }
+  const store = await openStore(url);
+  stores.push(store);
+  return { store, url };
+}
+
+/** Every message of the store, in conversation then seq order. */
+async function everything(store: ChatStore): Promise<Message[]> {
+  const all: Message[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.listConversations({ limit: 100, ...(after === undefined ? {} : { cursor: after }) });
+    for (const conversation of page.conversations) {
+      let cursor: string | undefined;
+      do {
+        const messages = await store.list(conversation.id, {
+          limit: 1000,
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        all.push(...messages.messages);
+        cursor = messages.next;
+      } while (cursor !== undefined);
+    }
+    if (page.next === undefined) break;
+    after = page.next;
+  }
+  return all.sort((a, b) =>
+    a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : a.seq - b.seq,
+  );
+}
+
+describe('legacy shapes', () => {
+  test('role/content, isUser/message and text, with times in ms, seconds, numeric strings and ISO', () => {
+    const convert = (value: unknown, fallback?: number) =>
+      legacyMessage('json-file', { key: 'k#0', value }, '+1555', fallback, 'run-1');
+    const ms = Date.UTC(2024, 4, 1, 12);
+    for (const value of [
+      { role: 'user', content: 'hi', timestamp: ms },
+      { isUser: true, message: 'hi', timestamp: ms / 1000 },
+      { sender: 'customer', text: 'hi', createdAt: new Date(ms).toISOString() },
+      { from: 'user', body: 'hi', time: String(ms) },
+    ]) {
+      const result = convert(value);
+      expect(result.ok && result.value.message).toMatchObject({
+        role: 'user',
+        content: 'hi',
+        senderId: '+1555',
+        externalId: 'k#0',
+        createdAt: new Date(ms).toISOString(),
+      });
+    }
+    const bot = convert({
+      isUser: false,
+      text: 'yo',
+      ts: ms,
+      quickReplies: ['a'],
+      mediaUrl: 'https://x/y.png',
+      mimeType: 'image/png',
+    });
+    expect(bot.ok && bot.value.message).toMatchObject({
+      role: 'assistant',
+      recipientId: '+1555',
+      media: [{ url: 'https://x/y.png', type: 'image', mimeType: 'image/png' }],
+      metadata: { migratedFrom: { layout: 'json-file', key: 'k#0', run: 'run-1' }, legacy: { quickReplies: ['a'] } },
+    });
+    expect(convert({ role: 'user', content: 'no time' }, ms).ok).toBe(true);
+    expect(convert({ role: 'user', content: 'no time' })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('no time'),
+    });
+    expect(convert({ role: 'narrator', content: 'x', timestamp: ms })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('no role'),
+    });
+    expect(convert({ role: 'user', content: 3, timestamp: ms })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('no text'),
+    });
+    expect(convert({ role: 'user', content: 'x', timestamp: 'yesterday' })).toEqual({
+      ok: false,
+      reason: 'timestamp is not a time (milliseconds, seconds or ISO 8601)',
+    });
+    expect(convert('[not json')).toEqual({ ok: false, reason: 'not a message object' });
+    expect(timeOf(1_700_000_000)).toBe(1_700_000_000_000);
+    expect(migratedId('kv-message', 'message:+1:1:a')).toBe(migratedId('kv-message', 'message:+1:1:a'));
+    expect(migratedId('kv-message', 'message:+1:1:a')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  test('phone numbers become E.164 where they look like ones; other keys stay', () => {
+    expect(normalizedPhone('whatsapp:+1 (555) 010-2030')).toBe('+15550102030');
+    expect(normalizedPhone('0044 20 7946 0958')).toBe('+442079460958');
+    expect(normalizedPhone('5215512345678')).toBe('+5215512345678');
+    expect(normalizedPhone('user-42')).toBe('user-42');
+  });
+});
+
+/** One file layout: how its fixture is written, and what a migration of it must report besides the fixture's own errors. */
+interface FileLayout {
+  layout: string;
+  write(file: string, fixture: LegacyFixture): { extraErrors: number; lostMessages: number; lostCustomers: number };
+}
+
+const none = { extraErrors: 0, lostMessages: 0, lostCustomers: 0 };
+const FILE_LAYOUTS: FileLayout[] = [
+  {
+    layout: 'json-file',
+    write: (file, fixture) => {
+      writeJsonFile(file, fixture);
+      return none;
+    },
+  },
+  {
+    layout: 'kv-single',
+    write: (file, fixture) => ({ ...writeKvSingle(file, fixture), lostCustomers: 1 }),
+  },
+  {
+    layout: 'kv-chunked',
+    write: (file, fixture) => {
+      writeKvChunked(file, fixture);
+      return none;
+    },
+  },
+  {
+    layout: 'kv-message',
+    write: (file, fixture) => {
+      writeKvMessage(file, fixture);
+      return none;
+    },
+  },
+  {
+    layout: 'sorted-index',
+    write: (file, fixture) => {
+      writeSortedIndexExport(file, fixture);
+      return none;
+    },
+  },
+];
+
+const fixture = legacyFixture(1200);
+
+describe.each(['sqlite', 'postgres'] as const)('every file layout into %s', (engine) => {
+  test.each(FILE_LAYOUTS)(
+    '$layout: detected, migrated, verified; a re-run stores nothing; the rollback leaves the store as it was',
+    async ({ layout, write }) => {
+      const file = path(`${layout}.json`);
+      const extra = write(file, fixture);
+      expect(detectLayout(file)).toBe(layout);
+      const { store } = await targetStore(engine);
+      // A conversation the store had before, with the phone of one customer: it must survive the rollback.
+      const live = fixture.customers[2]?.phone as string;
+      await store.append(live, { role: 'user', content: 'a live message, before the migration' });
+      const before = await everything(store);
+      const runsDir = path('runs');
+
+      const report = await migrate(store, { from: file, verify: true, runsDir });
+      const expected = fixture.expected;
+      const stored = expected.stored - extra.lostMessages;
+      expect(report).toMatchObject({
+        layout,
+        dryRun: false,
+        customers: {
+          before: expected.customers - extra.lostCustomers,
+          after: expected.customers - extra.lostCustomers,
+        },
+        messages: { stored, alreadyStored: 0, failed: expected.corrupt },
+        errorCount: expected.corrupt + extra.extraErrors,
+        verification: { ok: true, differences: [] },
+        complete: false,
+      });
+      expect(report.messages.after).toBe(stored);
+      expect(report.errors.every((error) => error.source !== '' && error.reason !== '')).toBe(true);
+      expect(JSON.parse(readFileSync(report.files.json, 'utf8'))).toMatchObject({
+        runId: report.runId,
+        messages: report.messages,
+      });
+      expect(readFileSync(report.files.markdown, 'utf8')).toContain(
+        `| messages | ${report.messages.before.toLocaleString('en-US')} |`,
+      );
+      const afterRun = await everything(store);
+      expect(afterRun).toHaveLength(before.length + stored);
+      // Seq follows time, then the source's order: no message of a conversation is older than the one before it.
+      for (let i = 1; i < afterRun.length; i++) {
+        const [a, b] = [afterRun[i - 1] as Message, afterRun[i] as Message];
+        if (a.conversationId === b.conversationId && a.metadata?.migratedFrom !== undefined) {
+          expect(a.createdAt <= b.createdAt).toBe(true);
+        }
+      }
+
+      const again = await migrate(store, { from: file, runsDir });
+      expect(again.messages).toMatchObject({ stored: 0, alreadyStored: stored });
+      expect(await everything(store)).toEqual(afterRun);
+
+      expect(await rollbackMigration(store, report.runId, runsDir)).toMatchObject({ messagesRemoved: stored });
+      expect(await everything(store)).toEqual(before);
+      expect(await store.getConversation(live)).toMatchObject({ messageCount: 1 });
+      expect((await store.listConversations()).conversations.map((c) => c.id)).toEqual([live]);
+    },
+  );
+});
+
+describe('sorted-index from Redis', () => {
+  const prefix = `${TEST_KEY_ROOT}migrate:${process.pid}:`;
+  const url = redisTestUrl(10);
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = new Redis(url);
+    const { messages, sets } = sortedIndexEntries(fixture);
+    const pipeline = redis.pipeline();
+    for (const message of messages) pipeline.set(prefix + message.key, message.value);
+    for (const set of sets) pipeline.zadd(prefix + set.key, ...set.members.flatMap((m) => [m.score, m.member]));
+    await pipeline.exec();
+  });
+  afterAll(async () => {
+    await deleteKeys(url, prefix);
+    await redis.quit();
+  });
+
+  test.each(['sqlite', 'postgres'] as const)('into %s: every message, verified', async (engine) => {
+    const { store } = await targetStore(engine);
+    const source = `${url}?keyPrefix=${encodeURIComponent(prefix)}`;
+    const report = await migrate(store, { from: source, verify: true, runsDir: path('runs') });
+    expect(report).toMatchObject({
+      layout: 'sorted-index',
+      customers: { before: fixture.expected.customers, after: fixture.expected.customers },
+      messages: { stored: fixture.expected.stored, failed: fixture.expected.corrupt },
+      verification: { ok: true },
+    });
+    // The source is never modified.
+    expect(await redis.dbsize()).toBeGreaterThan(0);
+    expect(await redis.get(`${prefix}chat:0-0`)).not.toBeNull();
+  });
+});
+
+describe('a run killed with SIGKILL', () => {
+  const big = legacyFixture(3000, 30, 11);
+  const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+  test.each(['sqlite', 'postgres'] as const)(
+    'into %s: --resume ends with the store an uninterrupted run makes',
+    async (engine) => {
+      const file = path('big.json');
+      writeJsonFile(file, big);
+      const runsDir = path('runs');
+      const killed = await targetStore(engine);
+      await killed.store.close();
+      stores.splice(stores.indexOf(killed.store), 1);
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', cli, 'migrate', '--from', file, '--to', killed.url, '--runs-dir', runsDir, '--batch', '7'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      // Killed once the run has checkpointed some conversations and is still going.
+      const checkpointed = (): number => {
+        const run = existsSync(runsDir) ? (readdirSync(runsDir)[0] as string | undefined) : undefined;
+        const checkpoint = run === undefined ? undefined : join(runsDir, run, 'checkpoint.json');
+        if (checkpoint === undefined || !existsSync(checkpoint)) return 0;
+        try {
+          return (JSON.parse(readFileSync(checkpoint, 'utf8')) as { conversationsDone: number }).conversationsDone;
+        } catch {
+          return 0;
+        }
+      };
+      while (checkpointed() === 0 && child.exitCode === null) await sleep(20);
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const done = checkpointed();
+      expect(done).toBeGreaterThan(0);
+      expect(done).toBeLessThan(big.customers.length);
+
+      const resumedStore = await openStore(killed.url);
+      stores.push(resumedStore);
+      const resumed = await migrate(resumedStore, { from: file, resume: true, runsDir, verify: true, batchSize: 7 });
+      expect(resumed).toMatchObject({ resumed: true, verification: { ok: true } });
+      expect(resumed.messages.after).toBe(big.expected.stored);
+
+      const { store: straight } = await targetStore(engine);
+      const uninterrupted = await migrate(straight, { from: file, runsDir: path('runs'), batchSize: 7 });
+      const comparable = (messages: Message[]) =>
+        messages.map((message) => {
+          const { migratedFrom, ...rest } = (message.metadata ?? {}) as { migratedFrom?: { run?: string } };
+          return { ...message, metadata: { ...rest, migratedFrom: { ...migratedFrom, run: 'the run' } } };
+        });
+      expect(comparable(await everything(resumedStore))).toEqual(comparable(await everything(straight)));
+      expect(uninterrupted.messages.stored).toBe(big.expected.stored);
+    },
+  );
+});

@@ -165,6 +165,18 @@ const SURFACE: Record<string, string[]> = {
     'TailCoherence',
   ],
   './archive': ['archiveTier', 'ArchiveTierOptions', 'Compression', 'COMPRESSIONS'],
+  './migrate': [
+    'DEFAULT_RUNS_DIR',
+    'LayoutName',
+    'LAYOUTS',
+    'migrate',
+    'MigrationOptions',
+    'MigrationProgress',
+    'MigrationReport',
+    'rollbackMigration',
+    'RollbackReport',
+    'Verification',
+  ],
   './server': ['AppOptions', 'createApp', 'DEFAULT_MAX_BODY_BYTES'],
   './server/node': ['FetchApp', 'NodeServer', 'NodeServerOptions', 'startNodeServer'],
 };

@@ -30,6 +30,8 @@ import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ChatStoreError, redact } from '../errors.js';
+import { MigrationJobs } from '../migrate/jobs.js';
+import { DEFAULT_RUNS_DIR } from '../migrate/run-files.js';
 import { openStore } from '../open.js';
 import { createApp, DEFAULT_MAX_BODY_BYTES } from '../server/app.js';
 import { isLoopbackHost, parseApiKeys } from '../server/auth.js';
@@ -112,6 +114,7 @@ export async function serve(
     storeUrl: url,
     draining: () => server?.draining ?? false,
     storageBytes: () => store.storageBytes(),
+    migrations: new MigrationJobs(store, env.CHATSTORE_MIGRATIONS_DIR || DEFAULT_RUNS_DIR),
   });
   try {
     server = await startNodeServer(app, { port, host, shutdownTimeoutMs });

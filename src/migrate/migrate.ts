@@ -37,6 +37,8 @@ export interface MigrationOptions {
   batchSize?: number;
   /** Called at most every 200 ms while the run goes on, and once at its end. */
   onProgress?: (progress: MigrationProgress) => void;
+  /** Called once the run has its id and folder, before anything is written. */
+  onStart?: (runId: string) => void;
 }
 
 export interface MigrationProgress {
@@ -80,6 +82,7 @@ export async function migrate(store: ChatStore, options: MigrationOptions): Prom
       normalizePhone: options.normalizePhone === true,
     },
   };
+  options.onStart?.(files.id);
   const prepare: PrepareOptions = {
     ...(since === undefined ? {} : { since }),
     normalizePhone: options.normalizePhone === true,

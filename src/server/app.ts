@@ -27,6 +27,7 @@ import { type AdminOptions, registerAdminRoutes } from './routes/admin.js';
 import { registerConversationRoutes } from './routes/conversations.js';
 import { type HealthOptions, registerHealthRoutes } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import { type Migrations, registerMigrationRoutes } from './routes/migrate.js';
 import type { RouteDeps } from './routes/route-kit.js';
 import { registerStoreRoutes } from './routes/store.js';
 import { registerTierMetrics } from './tier-metrics.js';
@@ -55,6 +56,8 @@ export interface AppOptions extends AdminOptions, HealthOptions {
    * (`https://app.example.com`, `http://localhost:3000`). Default: none, and no CORS header at all.
    */
   corsOrigins?: readonly string[];
+  /** Migrations over HTTP (`MigrationJobs` of `chatstore/migrate`); without them those endpoints answer 501. */
+  migrations?: Migrations;
 }
 
 /** Request headers a browser page may send, and response headers it may read, when CORS is on. */
@@ -130,6 +133,7 @@ export function createApp(store: ChatStore, options: AppOptions = {}): OpenAPIHo
   registerMessageRoutes(app, deps);
   registerStoreRoutes(app, deps);
   registerAdminRoutes(app, deps, options);
+  registerMigrationRoutes(app, deps, options.migrations);
   registerDocs(app);
   return app;
 }

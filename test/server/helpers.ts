@@ -60,7 +60,7 @@ export interface TestApp {
  * `m1`, `m2`, … and the clock is stopped at T0, so responses can be asserted whole.
  */
 export function testApp(
-  options: AppOptions = {},
+  options: AppOptions | ((store: ChatStore) => AppOptions) = {},
   setup: { backend?: Backend; store?: ChatStoreOptions } = {},
 ): TestApp {
   let next = 0;
@@ -76,7 +76,7 @@ export function testApp(
     warn: (fields, message) => logs.push({ level: 'warn', fields, ...(message === undefined ? {} : { message }) }),
     error: (fields, message) => logs.push({ level: 'error', fields, ...(message === undefined ? {} : { message }) }),
   };
-  const app = createApp(store, { logger, ...options });
+  const app = createApp(store, { logger, ...(typeof options === 'function' ? options(store) : options) });
   return {
     app,
     store,

@@ -1,5 +1,5 @@
 /** /healthz, /readyz (which asks the engine), /metrics (Prometheus), and the admin endpoints. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -7,6 +7,7 @@ import { describe, expect, onTestFinished, test } from 'vitest';
 import { archiveTier } from '../../src/backends/archive/index.js';
 import { memoryBackend } from '../../src/backends/memory/index.js';
 import { tailCache } from '../../src/backends/tiers/tail-cache.js';
+import { MigrationJobs } from '../../src/migrate/jobs.js';
 import { createApp } from '../../src/server/app.js';
 import { ChatStore } from '../../src/store.js';
 import { envelope, T0, testApp } from './helpers.js';
@@ -267,6 +268,56 @@ describe('admin', () => {
     expect(run.body).toMatchObject({ dryRun: false, messagesDeleted: 1 });
     expect((await store.recent('c1')).map((m) => m.content)).toEqual(['new']);
     expect((await call('POST', '/admin/storage/retention', { body: {} })).status).toBe(400);
+  });
+
+  test('POST /admin/storage/migrate starts a run in the background; GET follows it to its report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatstore-migrate-http-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'chat_logs.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        '+15550001': [
+          { role: 'user', content: '¿Hola? 👋', timestamp: 1_700_000_000_000 },
+          { role: 'assistant', content: 'Hola', timestamp: 1_700_000_001_000 },
+        ],
+        '+15550002': { messages: [{ isUser: true, message: 'hi', timestamp: 1_700_000_002 }] },
+      }),
+    );
+    const { call, store } = testApp((store) => ({ migrations: new MigrationJobs(store, join(dir, 'runs')) }));
+    const started = await call('POST', '/admin/storage/migrate', { body: { from: file, verify: true } });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ runId: expect.any(String), state: 'running' });
+    const runId = started.body.runId as string;
+    let job = (await call('GET', `/admin/storage/migrate/${runId}`)).body;
+    while (job.state === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      job = (await call('GET', `/admin/storage/migrate/${runId}`)).body;
+    }
+    expect(job).toMatchObject({
+      state: 'done',
+      report: {
+        runId,
+        layout: 'json-file',
+        customers: { before: 2, after: 2 },
+        messages: { before: 3, after: 3, stored: 3 },
+        verification: { ok: true },
+        complete: true,
+      },
+    });
+    expect((await store.recent('+15550001')).map((m) => m.content)).toEqual(['¿Hola? 👋', 'Hola']);
+    expect((await call('GET', '/admin/storage/migrate')).body).toMatchObject({ jobs: [{ runId, state: 'done' }] });
+    expect((await call('GET', '/admin/storage/migrate/nope')).status).toBe(404);
+    const missing = await call('POST', '/admin/storage/migrate', { body: { from: join(dir, 'absent.json') } });
+    expect([missing.status, missing.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    expect((await call('POST', '/admin/storage/migrate', { body: { from: file, layout: 'csv' } })).status).toBe(400);
+  });
+
+  test('a server without migrations answers the migration endpoints 501 UNSUPPORTED', async () => {
+    const { call } = testApp();
+    const res = await call('POST', '/admin/storage/migrate', { body: { from: 'x.json' } });
+    expect([res.status, res.body.error.code]).toEqual([501, 'UNSUPPORTED']);
+    expect((await call('GET', '/admin/storage/migrate')).status).toBe(501);
   });
 
   test('a store without archive answers the archive endpoints 501 UNSUPPORTED', async () => {

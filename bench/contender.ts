@@ -7,11 +7,24 @@ import type { TierStats } from '../src/backend.js';
 import type { JsonObject, NewMessage } from '../src/model.js';
 
 /** The workloads, in the order they run. */
-export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W1L', 'W7', 'http', 'degrade', 'archive'] as const;
+export const WORKLOADS = [
+  'W1',
+  'W2',
+  'W3',
+  'W4',
+  'W5',
+  'W6',
+  'W1L',
+  'W7',
+  'http',
+  'degrade',
+  'archive',
+  'migrate',
+] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 /** Workloads that run only when named in `--workloads` (long, or needing more than the store). */
-export const OPT_IN_WORKLOADS: readonly WorkloadId[] = ['W1L', 'W7', 'http', 'degrade', 'archive'];
+export const OPT_IN_WORKLOADS: readonly WorkloadId[] = ['W1L', 'W7', 'http', 'degrade', 'archive', 'migrate'];
 
 /** What a run without `--workloads` runs: W1–W6. */
 export const DEFAULT_WORKLOADS: readonly WorkloadId[] = WORKLOADS.filter((id) => !OPT_IN_WORKLOADS.includes(id));

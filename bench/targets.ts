@@ -20,9 +20,11 @@ export const FLAT_FACTOR = 1.5;
 
 /** A throughput (`msgPerSec`) of one contender in one workload; `conversations` picks a W2 round. */
 interface Throughput {
-  workload: 'W1' | 'W2' | 'W6';
+  workload: 'W1' | 'W2' | 'W6' | 'migrate';
   contender: string;
   conversations?: number;
+  /** migrate: the row of this source. */
+  source?: string;
 }
 
 type Target =
@@ -145,6 +147,18 @@ function importTargets(ours: string, raw: string, rate?: number): Target[] {
   ];
 }
 
+/** #14: each migration source moves history at ≥ 0.5× the rate of `chatstore import` of the same messages. */
+function migrateTargets(ours: string): Target[] {
+  const of = (source: string): Throughput => ({ workload: 'migrate', contender: ours, source });
+  return ['migrate json-file', 'migrate message-log'].map((source) => ({
+    kind: 'ratio',
+    label: `#14 ${ours}: ${source} ≥ 0.5× import (JSONL)`,
+    of: of(source),
+    reference: of('import (JSONL)'),
+    atLeast: 0.5,
+  }));
+}
+
 /** The in-process tier (#13) in front of `bare`: reads from it in microseconds, flat; appends through it near the bare engine's. */
 function tierTargets(tiered: string, bare: string, flatTo: number): Target[] {
   return [
@@ -214,6 +228,8 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
     },
     ...importTargets('chatstore sqlite FULL', 'raw better-sqlite3 FULL', 50_000),
     ...importTargets('chatstore sqlite NORMAL', 'raw better-sqlite3 NORMAL', 50_000),
+    ...migrateTargets('chatstore sqlite FULL'),
+    ...migrateTargets('chatstore sqlite NORMAL'),
   ],
   postgres: [
     ...postgresTargets('chatstore postgres'),
@@ -242,6 +258,7 @@ const TARGETS: Readonly<Record<string, Target[]>> = {
     },
     ...importTargets('chatstore postgres', 'raw pg', 30_000),
     ...importTargets('chatstore postgres-partitioned', 'raw pg', 30_000),
+    ...migrateTargets('chatstore postgres'),
   ],
   mysql: [
     ...appendAndRead('chatstore mysql', 'raw mysql2', 0.8, 1.5, 1_000_000, '#6 mysql'),
@@ -287,11 +304,13 @@ class Measured {
   throughput(of: Throughput): number | undefined {
     const rows = this.rows(of.workload, of.contender);
     const row =
-      of.workload !== 'W2'
-        ? rows[0]
-        : of.conversations !== undefined
-          ? rows.find((r) => r.cells.conversations === of.conversations)
-          : [...rows].sort((a, b) => Number(b.cells.conversations) - Number(a.cells.conversations))[0];
+      of.source !== undefined
+        ? rows.find((r) => r.cells.source === of.source)
+        : of.workload !== 'W2'
+          ? rows[0]
+          : of.conversations !== undefined
+            ? rows.find((r) => r.cells.conversations === of.conversations)
+            : [...rows].sort((a, b) => Number(b.cells.conversations) - Number(a.cells.conversations))[0];
     const value = row?.cells.msgPerSec;
     return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
   }

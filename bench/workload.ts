@@ -42,6 +42,8 @@ export interface Sizes {
   /** archive (opt-in): conversations archived, and messages in each. */
   archiveConversations: number;
   archiveMessages: number;
+  /** migrate (opt-in): messages in the legacy sources, about 13 per customer. */
+  migrateMessages: number;
   /** http (opt-in): concurrent connections, and measured seconds per server and operation. */
   httpConnections: number;
   httpSeconds: number;

@@ -22,6 +22,9 @@ import type { ChatStore } from '../src/store.js';
 import {
   type LegacyFixture,
   legacyFixture,
+  MESSAGE_LOG_TABLE,
+  type MessageLogRow,
+  messageLogRows,
   sortedIndexEntries,
   writeJsonFile,
   writeKvChunked,
@@ -29,7 +32,7 @@ import {
   writeKvSingle,
   writeSortedIndexExport,
 } from './fixtures/legacy-layouts.js';
-import { dropSchema, storeUrl, testSchemaName } from './fixtures/pg-conformance.js';
+import { dropSchema, storeUrl, testSchemaName, withAdmin } from './fixtures/pg-conformance.js';
 import { deleteKeys, redisTestUrl, TEST_KEY_ROOT } from './fixtures/redis-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatstore-migrate-'));
@@ -288,6 +291,111 @@ describe('sorted-index from Redis', () => {
     expect(await redis.dbsize()).toBeGreaterThan(0);
     expect(await redis.get(`${prefix}chat:0-0`)).not.toBeNull();
   });
+});
+
+describe('the old PostgreSQL message log', () => {
+  const schema = testSchemaName();
+  const rows = messageLogRows(fixture);
+  const source = `${storeUrl(schema)}&table=messages`;
+  beforeAll(async () => {
+    schemas.push(schema);
+    await withAdmin(async (client) => {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`CREATE TABLE "${schema}".messages ${MESSAGE_LOG_TABLE}`);
+      for (let i = 0; i < rows.length; i += 1000) {
+        await client.query(
+          `INSERT INTO "${schema}".messages SELECT * FROM json_populate_recordset(NULL::"${schema}".messages, $1)`,
+          [JSON.stringify(rows.slice(i, i + 1000))],
+        );
+      }
+    });
+  });
+
+  /** What the migration must store: rows with text, less the same message twice in a conversation. */
+  const duplicateIds = new Set<string>();
+  function expectedCounts(): { stored: number; corrupt: number; duplicates: number; conversations: number } {
+    const seen = new Set<string>();
+    let corrupt = 0;
+    let duplicates = 0;
+    for (const row of rows) {
+      if (row.content === null) {
+        corrupt += 1;
+        continue;
+      }
+      const identity = `${row.context_id}|${row.created_at}|${row.direction}|${row.direction === 'incoming' ? row.sender : ''}|${row.content}`;
+      if (seen.has(identity)) {
+        duplicates += 1;
+        duplicateIds.add(row.message_id);
+      }
+      seen.add(identity);
+    }
+    const conversations = new Set(rows.map((row) => row.context_id)).size;
+    return { stored: rows.length - corrupt - duplicates, corrupt, duplicates, conversations };
+  }
+
+  test.each(['sqlite', 'postgres'] as const)(
+    'into %s: statuses, media, commands, replies, groups and deletions come along, verified',
+    async (engine) => {
+      const { store } = await targetStore(engine);
+      const expected = expectedCounts();
+      const report = await migrate(store, { from: source, verify: true, runsDir: path('runs') });
+      expect(report).toMatchObject({
+        layout: 'message-log',
+        customers: { before: expected.conversations, after: expected.conversations },
+        messages: {
+          before: rows.length,
+          stored: expected.stored,
+          duplicatesInSource: expected.duplicates,
+          failed: expected.corrupt,
+        },
+        verification: { ok: true },
+      });
+      // Rows that became messages: with text, not the same message twice.
+      const kept = rows.filter((r) => r.content !== null && !duplicateIds.has(r.message_id));
+      const byId = async (messageId: string) => {
+        const row = rows.find((r) => r.message_id === messageId) as MessageLogRow;
+        return { row, message: await store.getByExternalId(messageId, row.context_id) };
+      };
+      const failed = kept.find((r) => r.status === 'failed') as MessageLogRow;
+      expect((await byId(failed.message_id)).message).toMatchObject({
+        role: 'assistant',
+        direction: 'outgoing',
+        status: 'failed',
+        error: { message: 'recipient not on WhatsApp' },
+      });
+      const read = kept.find((r) => r.status === 'read' && r.deleted_at === null) as MessageLogRow;
+      expect((await byId(read.message_id)).message).toMatchObject({
+        status: 'read',
+        statusAt: { delivered: read.delivered_at, read: read.read_at },
+        recipientId: read.context_id,
+      });
+      const withMedia = kept.find((r) => r.media_url !== null && r.deleted_at === null) as MessageLogRow;
+      expect((await byId(withMedia.message_id)).message?.media).toEqual([
+        { url: withMedia.media_url, type: 'image', mimeType: 'image/jpeg', size: withMedia.media_size },
+      ]);
+      const command = kept.find((r) => r.command_name !== null) as MessageLogRow;
+      expect((await byId(command.message_id)).message?.command).toEqual({
+        name: 'menu',
+        admin: command.is_admin_command,
+      });
+      const reply = kept.find((r) => r.reply_to_message_id !== null) as MessageLogRow;
+      expect((await byId(reply.message_id)).message?.replyTo).toBe(reply.reply_to_message_id);
+      const inGroup = kept.find((r) => r.context_type === 'group' && r.direction === 'incoming') as MessageLogRow;
+      expect((await byId(inGroup.message_id)).message).toMatchObject({ senderId: inGroup.sender, role: 'user' });
+      expect(await store.getConversation(inGroup.context_id)).toMatchObject({ type: 'group' });
+      const deleted = kept.find((r) => r.is_deleted) as MessageLogRow;
+      expect((await byId(deleted.message_id)).message?.deletedAt).toEqual(expect.any(String));
+      expect((await store.recent(deleted.context_id, 1000)).some((m) => m.externalId === deleted.message_id)).toBe(
+        false,
+      );
+      const extra = kept.find((r) => r.metadata !== null && r.deleted_at === null) as MessageLogRow;
+      expect((await byId(extra.message_id)).message?.metadata).toMatchObject({
+        ...extra.metadata,
+        migratedFrom: { layout: 'message-log', key: `messages:${extra.id}`, run: report.runId },
+        legacy: { id: extra.id, context_type: extra.context_type },
+      });
+    },
+  );
 });
 
 describe('a run killed with SIGKILL', () => {

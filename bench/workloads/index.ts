@@ -1,8 +1,9 @@
-/** The workloads of a run, in the order they run; `W1L`, `W7`, `http`, `degrade` and `archive` only when asked for. */
+/** The workloads of a run, in the order they run; `W1L`, `W7`, `http`, `degrade`, `archive` and `migrate` only when asked for. */
 import type { Workload } from '../workload.js';
 import { archiveWorkload } from './archive.js';
 import { degrade } from './degrade.js';
 import { httpApi } from './http-api.js';
+import { migrateWorkload } from './migrate.js';
 import { w1Sequential } from './w1-sequential.js';
 import { w1Long } from './w1l-long.js';
 import { w2Concurrent } from './w2-concurrent.js';
@@ -26,5 +27,6 @@ export async function loadWorkloads(): Promise<Workload[]> {
     httpApi,
     degrade,
     archiveWorkload,
+    migrateWorkload,
   ];
 }

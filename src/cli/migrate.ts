@@ -34,7 +34,7 @@ export async function migrateCommand(context: CommandContext, flags: MigrateFlag
     return;
   }
   if (flags.from === undefined) {
-    throw new ChatStoreError('INVALID_ARGUMENT', '--from is required (a file or a redis:// URL), or --rollback <id>', {
+    throw new ChatStoreError('INVALID_ARGUMENT', '--from is required (a file, a redis:// or a postgres:// URL), or --rollback <id>', {
       path: 'from',
     });
   }

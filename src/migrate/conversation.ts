@@ -2,8 +2,8 @@
  * One source conversation as the messages to store, in the order their seqs will follow: by time,
  * then by place in the source (ties keep the source's order). A record with no time of its own
  * takes its key's time (a KV key, a sorted set's score), else the message before it, else the
- * conversation's `lastUpdated`. The same message twice in the source (same role, text and time) is
- * stored once.
+ * conversation's `lastUpdated`. The same message twice in the source (same role, sender, text and
+ * time) is stored once.
  */
 import type { NewMessage } from '../model.js';
 import { legacyMessage, timeOf } from './legacy-message.js';
@@ -13,7 +13,11 @@ export interface PreparedConversation {
   conversationId: string;
   /** The person the conversation is with: its key, normalized as the conversation id is. */
   person: string;
+  /** The conversation's type, when the source has one. */
+  type?: string;
   messages: (NewMessage & { id: string; externalId: string; createdAt: string })[];
+  /** Ids of the messages deleted in the source: stored, then soft-deleted. */
+  deleted: string[];
   sourceMessages: number;
   duplicatesInSource: number;
   beforeSince: number;
@@ -35,7 +39,12 @@ export function prepareConversation(
 ): PreparedConversation {
   const person = options.normalizePhone ? normalizedPhone(conversation.key) : conversation.key;
   const conversationTime = conversation.fallbackTime === undefined ? undefined : timeOf(conversation.fallbackTime);
-  const converted: { at: number; position: number; message: PreparedConversation['messages'][number] }[] = [];
+  const converted: {
+    at: number;
+    position: number;
+    deleted: boolean;
+    message: PreparedConversation['messages'][number];
+  }[] = [];
   const errors: SourceError[] = [];
   let previousAt: number | undefined;
   conversation.records.forEach((record, position) => {
@@ -46,15 +55,16 @@ export function prepareConversation(
       return;
     }
     previousAt = result.value.at;
-    converted.push({ at: result.value.at, position, message: result.value.message });
+    converted.push({ at: result.value.at, position, deleted: result.value.deleted, message: result.value.message });
   });
   converted.sort((a, b) => a.at - b.at || a.position - b.position);
   const seen = new Set<string>();
   const messages: PreparedConversation['messages'] = [];
+  const deleted: string[] = [];
   let duplicatesInSource = 0;
   let beforeSince = 0;
-  for (const { at, message } of converted) {
-    const identity = `${at}\u0000${message.role}\u0000${message.content}`;
+  for (const { at, message, deleted: gone } of converted) {
+    const identity = `${at}\u0000${message.role}\u0000${message.senderId}\u0000${message.content}`;
     if (seen.has(identity)) {
       duplicatesInSource += 1;
       continue;
@@ -65,11 +75,14 @@ export function prepareConversation(
       continue;
     }
     messages.push(message);
+    if (gone) deleted.push(message.id);
   }
   return {
     conversationId: person,
     person,
+    ...(conversation.type === undefined ? {} : { type: conversation.type }),
     messages,
+    deleted,
     sourceMessages: conversation.records.length,
     duplicatesInSource,
     beforeSince,

@@ -7,7 +7,14 @@
  * A record of no known shape is an error with its reason, never a guess.
  */
 import { createHash } from 'node:crypto';
-import type { JsonObject, Media, NewMessage, Role } from '../model.js';
+import {
+  type JsonObject,
+  MESSAGE_STATUSES,
+  type Media,
+  type MessageStatus,
+  type NewMessage,
+  type Role,
+} from '../model.js';
 import { normalizeTime } from '../time.js';
 import type { LayoutName, SourceRecord } from './source.js';
 
@@ -16,11 +23,13 @@ export interface LegacyMessage {
   message: NewMessage & { id: string; externalId: string; createdAt: string };
   /** Epoch milliseconds of `createdAt`. */
   at: number;
+  /** Deleted in the source: stored, then soft-deleted (its deletion time is the migration's). */
+  deleted: boolean;
 }
 
 export type Converted = { ok: true; value: LegacyMessage } | { ok: false; reason: string };
 
-const ROLE_FIELDS = ['role', 'sender', 'from', 'author', 'type'] as const;
+const ROLE_FIELDS = ['role', 'direction', 'sender', 'from', 'author', 'type'] as const;
 const TEXT_FIELDS = ['content', 'message', 'text', 'body'] as const;
 const TIME_FIELDS = ['timestamp', 'createdAt', 'created_at', 'time', 'date', 'ts'] as const;
 
@@ -78,35 +87,119 @@ export function legacyMessage(
     if (at === undefined) return { ok: false, reason: 'no time: expected timestamp, createdAt, time or date' };
   }
   const media = mediaOf(fields);
-  // What the message took its role, text, time and media from; the rest is kept as it was.
+  const log = logFieldsOf(fields, role.role, person);
+  // What the message took its fields from; the rest is kept as it was.
   const used = new Set<string>([
     role.field,
     text,
     ...(timeField === undefined ? [] : [timeField]),
     ...(media?.fields ?? []),
+    ...log.fields,
   ]);
   const legacy: JsonObject = {};
   for (const [name, field] of Object.entries(fields)) {
-    if (!used.has(name) && field !== undefined) legacy[name] = field as JsonObject[string];
+    if (!used.has(name) && field !== undefined && field !== null) legacy[name] = field as JsonObject[string];
   }
-  const metadata: JsonObject = { migratedFrom: { layout, key: record.key, run: runId } };
+  const metadata: JsonObject = { ...log.metadata, migratedFrom: { layout, key: record.key, run: runId } };
   if (Object.keys(legacy).length > 0) metadata.legacy = legacy;
-  const incoming = role.role === 'user';
   return {
     ok: true,
     value: {
       at,
+      deleted: log.deleted,
       message: {
         id: migratedId(layout, record.key),
-        externalId: record.key,
+        externalId: log.externalId ?? record.key,
         role: role.role,
         content: fields[text] as string,
-        ...(incoming ? { senderId: person } : role.role === 'assistant' ? { recipientId: person } : {}),
+        ...log.message,
         ...(media === undefined ? {} : { media: [media.media] }),
         createdAt: new Date(at).toISOString(),
         metadata,
       },
     },
+  };
+}
+
+const STATUS_TIME_FIELDS: Readonly<Record<string, MessageStatus>> = {
+  sent_at: 'sent',
+  delivered_at: 'delivered',
+  read_at: 'read',
+  failed_at: 'failed',
+};
+
+/**
+ * The columns of a message log (the old PostgreSQL `messages` table, and JSON that kept the same
+ * fields): who sent it to whom, the provider's message id (kept as the external id, so status
+ * reports after the migration find the message), status and its times, error, reply, command,
+ * metadata and deletion.
+ */
+function logFieldsOf(
+  fields: Record<string, unknown>,
+  role: Role,
+  person: string,
+): {
+  message: Partial<NewMessage>;
+  fields: string[];
+  metadata: JsonObject;
+  externalId: string | undefined;
+  deleted: boolean;
+} {
+  const used: string[] = [];
+  const take = (names: readonly string[], accept: (value: unknown) => boolean): unknown => {
+    const name = names.find((candidate) => accept(fields[candidate]));
+    if (name === undefined) return undefined;
+    used.push(name);
+    return fields[name];
+  };
+  const someText = (value: unknown) =>
+    typeof value === 'string' && value !== '' && ROLE_WORDS[value.toLowerCase()] === undefined;
+  const message: Partial<NewMessage> = {};
+  const sender = take(['sender', 'from', 'sender_id', 'senderId'], someText) as string | undefined;
+  const recipient = take(['recipient', 'to', 'recipient_id', 'recipientId'], someText) as string | undefined;
+  if (sender !== undefined) message.senderId = sender;
+  else if (role === 'user') message.senderId = person;
+  if (recipient !== undefined) message.recipientId = recipient;
+  else if (role === 'assistant') message.recipientId = person;
+  const status = take(['status'], (value) => (MESSAGE_STATUSES as readonly unknown[]).includes(value));
+  if (status !== undefined) message.status = status as MessageStatus;
+  const statusAt: Record<string, string> = {};
+  for (const [name, reported] of Object.entries(STATUS_TIME_FIELDS)) {
+    const at = fields[name] === undefined || fields[name] === null ? undefined : timeOf(fields[name]);
+    if (at === undefined) continue;
+    used.push(name);
+    statusAt[reported] = new Date(at).toISOString();
+  }
+  if (Object.keys(statusAt).length > 0) message.statusAt = statusAt;
+  const error = take(['error_message', 'errorMessage'], (value) => typeof value === 'string' && value !== '');
+  if (error !== undefined) message.error = { message: error as string };
+  const replyTo = take(
+    ['reply_to_message_id', 'replyTo', 'reply_to'],
+    (value) => typeof value === 'string' && value !== '',
+  );
+  if (replyTo !== undefined) message.replyTo = replyTo as string;
+  const command = take(['command_name', 'commandName'], (value) => typeof value === 'string' && value !== '');
+  if (command !== undefined) {
+    message.command = { name: command as string, admin: fields.is_admin_command === true };
+    used.push('is_admin_command', 'is_bot_command');
+  } else if (fields.is_bot_command === false) used.push('is_admin_command', 'is_bot_command');
+  const externalId = take(['message_id', 'messageId'], (value) => typeof value === 'string' && value !== '') as
+    | string
+    | undefined;
+  const metadataValue = take(
+    ['metadata'],
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  );
+  const deletedAt = fields.deleted_at;
+  const deleted =
+    fields.is_deleted === true || fields.deleted === true || (deletedAt !== undefined && deletedAt !== null);
+  if (deleted || fields.is_deleted === false || deletedAt === null) used.push('deleted_at', 'is_deleted', 'deleted');
+  return {
+    message,
+    fields: used,
+    metadata: (metadataValue ?? {}) as JsonObject,
+    externalId,
+    deleted,
   };
 }
 
@@ -141,12 +234,21 @@ function mediaOf(fields: Record<string, unknown>): { media: Media; fields: strin
   const mimeField = MEDIA_MIME_FIELDS.find((name) => typeof fields[name] === 'string' && fields[name] !== '');
   const mimeType = mimeField === undefined ? undefined : (fields[mimeField] as string);
   const type = typeField === undefined ? (mimeType?.split('/')[0] ?? 'file') : (fields[typeField] as string);
+  const size = Number(fields.media_size);
+  const sized =
+    Number.isSafeInteger(size) && size >= 0 && fields.media_size !== null && fields.media_size !== undefined;
   return {
-    media: { url: fields[urlField] as string, type, ...(mimeType === undefined ? {} : { mimeType }) },
+    media: {
+      url: fields[urlField] as string,
+      type,
+      ...(mimeType === undefined ? {} : { mimeType }),
+      ...(sized ? { size } : {}),
+    },
     fields: [
       urlField,
       ...(typeField === undefined ? [] : [typeField]),
       ...(mimeField === undefined ? [] : [mimeField]),
+      ...(sized ? ['media_size'] : []),
     ],
   };
 }

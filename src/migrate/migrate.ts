@@ -211,7 +211,11 @@ async function writeConversation(
   files.touch({ conversationId: prepared.conversationId, created: existing === undefined });
   let arrived = false;
   const append = async (messages: NewMessage[]): Promise<void> => {
-    const results = await store.append(prepared.conversationId, messages);
+    const results = await store.append(
+      prepared.conversationId,
+      messages,
+      prepared.type === undefined ? {} : { conversation: { type: prepared.type } },
+    );
     arrived ||= results.length > 0;
     for (const result of results) {
       if (result.duplicate) totals.alreadyStored += 1;
@@ -235,6 +239,8 @@ async function writeConversation(
       }
     }
   }
+  // Deleted in the source: soft-deleted here too (again after a resume: deleting twice changes nothing).
+  for (const id of prepared.deleted) await store.delete(id);
   if (arrived) totals.conversationsStored += 1;
 }
 

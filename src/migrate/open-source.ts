@@ -1,11 +1,14 @@
 /**
  * A migration's source opened for reading: a file (its layout named or detected from its first
- * bytes) or a Redis URL (`sorted-index`), with how far the reading has got, for the progress bar.
+ * bytes), a Redis URL (`sorted-index`) or a PostgreSQL URL (`message-log`), with how far the
+ * reading has got, for the progress bar.
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { ChatStoreError } from '../errors.js';
 import { jsonFileConversations } from './layouts/json-file.js';
 import { kvChunkedConversations, kvMessageConversations, kvSingleConversations } from './layouts/kv.js';
+import { messageLogSource } from './layouts/message-log.js';
 import { sortedIndexFromExport, sortedIndexFromRedis } from './layouts/sorted-index.js';
 import { LAYOUTS, type LayoutName, type SourceItem } from './source.js';
 
@@ -16,19 +19,26 @@ export interface OpenedSource {
   progress(): { done: number; total: number } | null;
 }
 
-const FILE_LAYOUTS = {
+const FILE_LAYOUTS: Record<Exclude<LayoutName, 'message-log'>, (input: Readable) => AsyncIterable<SourceItem>> = {
   'json-file': jsonFileConversations,
   'kv-single': kvSingleConversations,
   'kv-chunked': kvChunkedConversations,
   'kv-message': kvMessageConversations,
   'sorted-index': sortedIndexFromExport,
-} as const;
+};
 
 /** How many bytes of a file detection reads. */
 const SNIFF_BYTES = 65_536;
 
 export function openSource(from: string, layout: string | undefined): OpenedSource {
   const named = layout === undefined ? undefined : layoutName(layout);
+  if (/^postgres(ql)?:\/\//.test(from)) {
+    if (named !== undefined && named !== 'message-log') {
+      throw invalid('layout', `a PostgreSQL source holds the message-log layout, not ${named}`);
+    }
+    const log = messageLogSource(from);
+    return { layout: 'message-log', items: log.items, progress: () => ({ ...log.progress }) };
+  }
   if (/^rediss?:\/\//.test(from)) {
     if (named !== undefined && named !== 'sorted-index') {
       throw invalid('layout', `a Redis source holds the sorted-index layout, not ${named}`);
@@ -42,6 +52,7 @@ export function openSource(from: string, layout: string | undefined): OpenedSour
     throw invalid('from', `${from} is not a readable file or a redis:// URL`);
   }
   const chosen = named ?? detectLayout(from);
+  if (chosen === 'message-log') throw invalid('layout', 'message-log reads a postgres:// URL, not a file');
   const input = createReadStream(from);
   return {
     layout: chosen,

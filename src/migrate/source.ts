@@ -20,6 +20,8 @@ export interface SourceConversation {
   records: SourceRecord[];
   /** A time the source gives the conversation (`lastUpdated`), for its messages that carry none. */
   fallbackTime?: unknown;
+  /** The conversation's type when the source has one (`context_type`: private, group). */
+  type?: string;
 }
 
 /** A record or value the layout could not read, with where it is and why. */
@@ -33,5 +35,5 @@ export type SourceItem =
   | { kind: 'error'; error: SourceError };
 
 /** The layouts chatstore migrates from (README, "Coming from…"). */
-export const LAYOUTS = ['json-file', 'kv-single', 'kv-chunked', 'kv-message', 'sorted-index'] as const;
+export const LAYOUTS = ['json-file', 'kv-single', 'kv-chunked', 'kv-message', 'sorted-index', 'message-log'] as const;
 export type LayoutName = (typeof LAYOUTS)[number];

@@ -1,7 +1,7 @@
 /**
  * `--verify`: the source read again and prepared as the run prepared it, each conversation compared
  * with the store: every expected message present (by its deterministic id), and a SHA-256 over id,
- * role, text and time of those messages, in the source's order and in the store's seq order. Other
+ * role, text, time and deletion of those messages, in the source's order and in the store's seq order. Other
  * messages the store holds in the conversation (a live bot's, an earlier run's) are not compared.
  */
 import { createHash } from 'node:crypto';
@@ -34,12 +34,14 @@ export async function verifyMigration(
     result.conversations += 1;
     result.messages += prepared.messages.length;
     const expected = new Set(prepared.messages.map((message) => message.id));
+    const deletedInSource = new Set(prepared.deleted);
     const stored = (await allMessages(store, prepared.conversationId)).filter((message) => expected.has(message.id));
     const reason =
       stored.length !== expected.size
         ? `${expected.size - stored.length} of ${expected.size} missing`
-        : checksum(prepared.messages) !== checksum(stored)
-          ? 'text, time or order differs'
+        : checksum(prepared.messages.map((m) => ({ ...m, deleted: deletedInSource.has(m.id) }))) !==
+            checksum(stored.map((m) => ({ ...m, deleted: m.deletedAt !== undefined })))
+          ? 'text, time, deletion or order differs'
           : undefined;
     if (reason === undefined) continue;
     result.ok = false;
@@ -59,17 +61,23 @@ async function allMessages(store: ChatStore, conversationId: string): Promise<Me
   const messages: Message[] = [];
   let cursor: string | undefined;
   do {
-    const page = await store.list(conversationId, { limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
+    const page = await store.list(conversationId, {
+      limit: PAGE,
+      includeDeleted: true,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
     messages.push(...page.messages);
     cursor = page.next;
   } while (cursor !== undefined);
   return messages;
 }
 
-function checksum(messages: readonly { id: string; role?: string; content?: string; createdAt?: string }[]): string {
+function checksum(
+  messages: readonly { id: string; role?: string; content?: string; createdAt?: string; deleted: boolean }[],
+): string {
   const hash = createHash('sha256');
-  for (const message of messages) {
-    hash.update(`${message.id}\u0000${message.role}\u0000${message.content}\u0000${message.createdAt}\u0001`);
+  for (const m of messages) {
+    hash.update(`${m.id}\u0000${m.role}\u0000${m.content}\u0000${m.createdAt}\u0000${m.deleted}\u0001`);
   }
   return hash.digest('hex');
 }

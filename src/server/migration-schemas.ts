@@ -4,16 +4,15 @@
  * writes; docs/migrate.md).
  */
 import { z } from '@hono/zod-openapi';
-
-const LAYOUT_NAMES = ['json-file', 'kv-single', 'kv-chunked', 'kv-message', 'sorted-index'] as const;
+import { LAYOUTS } from '../migrate/source.js';
 
 export const MigrationRequestSchema = z
   .object({
-    from: z
-      .string()
-      .min(1)
-      .openapi({ description: 'a file on the server (chat_logs.json, a KV export) or a redis:// URL' }),
-    layout: z.enum(LAYOUT_NAMES).optional().openapi({ description: 'default: detected from the file' }),
+    from: z.string().min(1).openapi({
+      description:
+        'a file on the server (chat_logs.json, a KV export), a redis:// URL (sorted-index) or a postgres:// URL (message-log)',
+    }),
+    layout: z.enum(LAYOUTS).optional().openapi({ description: 'default: detected from the file' }),
     dryRun: z.boolean().optional().openapi({ description: 'read and convert everything, write nothing' }),
     resume: z
       .union([z.string(), z.boolean()])
@@ -52,7 +51,7 @@ export const MigrationReportSchema = z
   .object({
     runId: z.string(),
     from: z.string(),
-    layout: z.enum(LAYOUT_NAMES),
+    layout: z.enum(LAYOUTS),
     dryRun: z.boolean(),
     resumed: z.boolean(),
     startedAt: z.string(),

@@ -50,8 +50,14 @@ program
   .description(
     'move history from a legacy layout (one JSON file, a Cloudflare KV export, Redis sorted indexes, the old PostgreSQL message log) into the store; prints the report (Markdown), exit 65 when not everything arrived',
   )
-  .option('--from <source>', 'a file (chat_logs.json, a KV export), a redis:// URL or a postgres:// URL (?table=messages)')
-  .option('--layout <name>', 'json-file, kv-single, kv-chunked, kv-message, sorted-index or message-log (default: detected)')
+  .option(
+    '--from <source>',
+    'a file (chat_logs.json, a KV export), a redis:// URL or a postgres:// URL (?table=messages)',
+  )
+  .option(
+    '--layout <name>',
+    'json-file, kv-single, kv-chunked, kv-message, sorted-index or message-log (default: detected)',
+  )
   .option('--to <url>', 'the store to migrate into (default: --url, $CHATSTORE_URL or the default file)')
   .option('--dry-run', 'read and convert everything, write nothing')
   .option('--resume [runId]', 'go on with a run that was stopped (default: the newest unfinished one from --from)')

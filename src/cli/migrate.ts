@@ -34,9 +34,13 @@ export async function migrateCommand(context: CommandContext, flags: MigrateFlag
     return;
   }
   if (flags.from === undefined) {
-    throw new ChatStoreError('INVALID_ARGUMENT', '--from is required (a file, a redis:// or a postgres:// URL), or --rollback <id>', {
-      path: 'from',
-    });
+    throw new ChatStoreError(
+      'INVALID_ARGUMENT',
+      '--from is required (a file, a redis:// or a postgres:// URL), or --rollback <id>',
+      {
+        path: 'from',
+      },
+    );
   }
   const batchSize = flags.batch === undefined ? undefined : Number(flags.batch);
   const progress = progressWriter(context);

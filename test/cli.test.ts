@@ -339,3 +339,49 @@ describe('chatstore retention', () => {
     expect(run(['retention', '--older-than-days', 'many'])).toMatchObject({ code: 64 });
   });
 });
+
+describe('chatstore migrate', () => {
+  it('prints the report, writes progress lines to stderr, exits 65 when a record failed, and --rollback removes the run', async () => {
+    const source = join(dir, 'chat_logs.json');
+    writeFileSync(
+      source,
+      JSON.stringify({
+        '+15550001': [
+          { role: 'user', content: 'Hola 👋', timestamp: 1_700_000_000_000 },
+          { role: 'assistant', content: '¡Hola!', timestamp: 1_700_000_001_000 },
+          { role: 'user', timestamp: 1_700_000_002_000 },
+        ],
+      }),
+    );
+    const runs = join(dir, 'runs');
+    const migrated = run(['migrate', '--from', source, '--runs-dir', runs, '--verify']);
+    expect(migrated.code).toBe(65);
+    expect(migrated.stdout).toContain('| messages | 3 | 2 |');
+    expect(migrated.stdout).toContain('| `+15550001#2` | no text');
+    const progress = migrated.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { progress: { messages: number } });
+    expect(progress.at(-1)?.progress).toMatchObject({ messages: 2, conversations: 1, errors: 1 });
+    const runId = /run (\S+):/.exec(migrated.stderr)?.[1] as string;
+    expect(JSON.parse(readFileSync(join(runs, runId, 'report.json'), 'utf8'))).toMatchObject({ complete: false });
+
+    const clean = join(dir, 'clean.json');
+    writeFileSync(clean, JSON.stringify({ '+15550002': [{ isUser: true, message: 'hi', timestamp: 1_700_000_000 }] }));
+    expect(run(['migrate', '--from', clean, '--runs-dir', runs]).code).toBe(0);
+
+    const rolledBack = run(['migrate', '--rollback', runId, '--runs-dir', runs]);
+    expect([rolledBack.code, JSON.parse(rolledBack.stdout)]).toEqual([
+      0,
+      { runId, messagesRemoved: 2, conversationsRemoved: 1 },
+    ]);
+    const store = await openStore(url);
+    try {
+      expect((await store.listConversations()).conversations.map((c) => c.id)).toEqual(['+15550002']);
+    } finally {
+      await store.close();
+    }
+    expect(run(['migrate', '--runs-dir', runs]).code).toBe(64);
+    expect(run(['migrate', '--from', join(dir, 'absent.json')]).stderr).toContain('INVALID_ARGUMENT');
+  });
+});

@@ -10,6 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import {
+  AIMessage,
+  HumanMessage,
+  mapChatMessagesToStoredMessages,
+  SystemMessage,
+  ToolMessage,
+} from '@langchain/core/messages';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { normalizedPhone } from '../src/migrate/conversation.js';
@@ -394,6 +401,104 @@ describe('the old PostgreSQL message log', () => {
         migratedFrom: { layout: 'message-log', key: `messages:${extra.id}`, run: report.runId },
         legacy: { id: extra.id, context_type: extra.context_type },
       });
+    },
+  );
+});
+
+describe('LangChain chat histories', () => {
+  /** Sessions of LangChain messages, stored as LangChain's own code stores them (`toDict`). */
+  const sessions = Array.from({ length: 120 }, (_, s) => ({
+    id: `session-${String(s).padStart(3, '0')}`,
+    messages: mapChatMessagesToStoredMessages([
+      new SystemMessage('You are a helpful shop assistant.'),
+      new HumanMessage(`¿Tienen la talla ${s}? 👟`),
+      new AIMessage({
+        content: [
+          { type: 'text', text: 'Sí, ' },
+          { type: 'text', text: `la talla ${s} está 🟢` },
+        ],
+      }),
+      ...(s % 4 === 0
+        ? [
+            new AIMessage({ content: '', tool_calls: [{ id: `call-${s}`, name: 'stock', args: { size: s } }] }),
+            new ToolMessage({ content: `{"size":${s},"count":3}`, tool_call_id: `call-${s}` }),
+          ]
+        : []),
+      new HumanMessage('Gracias'),
+      // The same words twice: with no time to tell them apart, both are kept.
+      ...(s % 5 === 1 ? [new HumanMessage('Gracias')] : []),
+    ]),
+  }));
+  const total = sessions.reduce((sum, session) => sum + session.messages.length, 0);
+  const schema = testSchemaName();
+  const prefix = `${TEST_KEY_ROOT}langchain:${process.pid}:`;
+  const redisUrl = redisTestUrl(10);
+  beforeAll(async () => {
+    schemas.push(schema);
+    await withAdmin(async (client) => {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      // PostgresChatMessageHistory's own table and insert (@langchain/community).
+      await client.query(`CREATE TABLE "${schema}".langchain_chat_histories (
+        id SERIAL PRIMARY KEY, session_id VARCHAR(255) NOT NULL, message JSONB NOT NULL)`);
+      for (const session of sessions) {
+        for (const message of session.messages) {
+          await client.query(`INSERT INTO "${schema}".langchain_chat_histories (session_id, message) VALUES ($1, $2)`, [
+            session.id,
+            message,
+          ]);
+        }
+      }
+    });
+    // RedisChatMessageHistory's addMessage: LPUSH of the stored message under the session id.
+    const redis = new Redis(redisUrl);
+    for (const session of sessions) {
+      for (const message of session.messages) await redis.lpush(prefix + session.id, JSON.stringify(message));
+    }
+    await redis.quit();
+  });
+  afterAll(async () => {
+    await deleteKeys(redisUrl, prefix);
+  });
+
+  test.each([
+    ['langchain-postgres', () => `${storeUrl(schema)}&table=langchain_chat_histories`],
+    ['langchain-redis', () => `${redisUrl}?match=${encodeURIComponent(`${prefix}*`)}`],
+  ] as const)(
+    '%s into sqlite and postgres: roles, text blocks and tool messages, in their order',
+    async (layout, from) => {
+      for (const engine of ['sqlite', 'postgres'] as const) {
+        const { store } = await targetStore(engine);
+        const report = await migrate(store, { from: from(), layout, verify: true, runsDir: path('runs') });
+        expect(report).toMatchObject({
+          layout,
+          customers: { before: sessions.length, after: sessions.length },
+          messages: { before: total, stored: total, failed: 0 },
+          verification: { ok: true },
+          complete: true,
+        });
+        const id = layout === 'langchain-redis' ? `${prefix}session-004` : 'session-004';
+        const messages = await store.recent(id, 10);
+        expect(messages.map((m) => [m.role, m.content])).toEqual([
+          ['system', 'You are a helpful shop assistant.'],
+          ['user', '¿Tienen la talla 4? 👟'],
+          ['assistant', 'Sí, la talla 4 está 🟢'],
+          ['assistant', ''],
+          ['tool', '{"size":4,"count":3}'],
+          ['user', 'Gracias'],
+        ]);
+        expect(messages[3]?.metadata?.legacy).toMatchObject({
+          tool_calls: [{ id: 'call-4', name: 'stock', args: { size: 4 } }],
+        });
+        expect(messages[4]?.metadata?.legacy).toMatchObject({ tool_call_id: 'call-4', langchainType: 'tool' });
+        expect(messages[2]?.metadata?.legacy).toMatchObject({
+          contentBlocks: [
+            { type: 'text', text: 'Sí, ' },
+            { type: 'text', text: 'la talla 4 está 🟢' },
+          ],
+        });
+        // No time in LangChain: every message takes the run's start, and seq keeps the stored order.
+        expect(new Set(messages.map((m) => m.createdAt)).size).toBe(1);
+      }
     },
   );
 });

@@ -56,7 +56,7 @@ program
   )
   .option(
     '--layout <name>',
-    'json-file, kv-single, kv-chunked, kv-message, sorted-index or message-log (default: detected)',
+    'json-file, kv-single, kv-chunked, kv-message, sorted-index, message-log, langchain-postgres or langchain-redis (default: detected)',
   )
   .option('--to <url>', 'the store to migrate into (default: --url, $CHATSTORE_URL or the default file)')
   .option('--dry-run', 'read and convert everything, write nothing')

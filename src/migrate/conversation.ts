@@ -2,8 +2,9 @@
  * One source conversation as the messages to store, in the order their seqs will follow: by time,
  * then by place in the source (ties keep the source's order). A record with no time of its own
  * takes its key's time (a KV key, a sorted set's score), else the message before it, else the
- * conversation's `lastUpdated`. The same message twice in the source (same role, sender, text and
- * time) is stored once.
+ * conversation's `lastUpdated`, else (a source that keeps no time) the run's start. The same message twice in the source (same role, sender, text and
+ * time, the time the record's own) is stored once; records without a time of their own never count as
+ * the same.
  */
 import type { NewMessage } from '../model.js';
 import { legacyMessage, timeOf } from './legacy-message.js';
@@ -28,6 +29,8 @@ export interface PrepareOptions {
   /** Epoch ms: messages before it are left out. */
   since?: number;
   normalizePhone: boolean;
+  /** The time (ms) of messages whose source keeps none at all (LangChain): the run's start. */
+  defaultTime?: number;
   /** The run storing them, noted in each message's `metadata.migratedFrom`. */
   runId: string;
 }
@@ -43,19 +46,33 @@ export function prepareConversation(
     at: number;
     position: number;
     deleted: boolean;
+    /** Its time is its own (or its key's): only then can two records be the same message. */
+    timed: boolean;
     message: PreparedConversation['messages'][number];
   }[] = [];
   const errors: SourceError[] = [];
   let previousAt: number | undefined;
   conversation.records.forEach((record, position) => {
     const recordTime = record.time === undefined ? undefined : timeOf(record.time);
-    const result = legacyMessage(layout, record, person, recordTime ?? previousAt ?? conversationTime, options.runId);
+    const result = legacyMessage(
+      layout,
+      record,
+      person,
+      recordTime ?? previousAt ?? conversationTime ?? options.defaultTime,
+      options.runId,
+    );
     if (!result.ok) {
       errors.push({ source: record.key, reason: result.reason });
       return;
     }
     previousAt = result.value.at;
-    converted.push({ at: result.value.at, position, deleted: result.value.deleted, message: result.value.message });
+    converted.push({
+      at: result.value.at,
+      position,
+      deleted: result.value.deleted,
+      timed: result.value.timed || recordTime !== undefined,
+      message: result.value.message,
+    });
   });
   converted.sort((a, b) => a.at - b.at || a.position - b.position);
   const seen = new Set<string>();
@@ -63,9 +80,9 @@ export function prepareConversation(
   const deleted: string[] = [];
   let duplicatesInSource = 0;
   let beforeSince = 0;
-  for (const { at, message, deleted: gone } of converted) {
+  for (const { at, message, deleted: gone, timed } of converted) {
     const identity = `${at}\u0000${message.role}\u0000${message.senderId}\u0000${message.content}`;
-    if (seen.has(identity)) {
+    if (timed && seen.has(identity)) {
       duplicatesInSource += 1;
       continue;
     }

@@ -25,6 +25,8 @@ export interface LegacyMessage {
   at: number;
   /** Deleted in the source: stored, then soft-deleted (its deletion time is the migration's). */
   deleted: boolean;
+  /** The time is the record's own, not the fallback. */
+  timed: boolean;
 }
 
 export type Converted = { ok: true; value: LegacyMessage } | { ok: false; reason: string };
@@ -107,6 +109,7 @@ export function legacyMessage(
     value: {
       at,
       deleted: log.deleted,
+      timed: timeField !== undefined,
       message: {
         id: migratedId(layout, record.key),
         externalId: log.externalId ?? record.key,

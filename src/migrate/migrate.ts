@@ -85,6 +85,7 @@ export async function migrate(store: ChatStore, options: MigrationOptions): Prom
   options.onStart?.(files.id);
   const prepare: PrepareOptions = {
     ...(since === undefined ? {} : { since }),
+    defaultTime: Date.parse(files.run.startedAt),
     normalizePhone: options.normalizePhone === true,
     runId: files.id,
   };

@@ -1,13 +1,14 @@
 /**
  * A migration's source opened for reading: a file (its layout named or detected from its first
- * bytes), a Redis URL (`sorted-index`) or a PostgreSQL URL (`message-log`), with how far the
- * reading has got, for the progress bar.
+ * bytes), a Redis URL (`sorted-index`, `langchain-redis`) or a PostgreSQL URL (`message-log`,
+ * `langchain-postgres`), with how far the reading has got, for the progress bar.
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ChatStoreError } from '../errors.js';
 import { jsonFileConversations } from './layouts/json-file.js';
 import { kvChunkedConversations, kvMessageConversations, kvSingleConversations } from './layouts/kv.js';
+import { langchainPostgresSource, langchainRedisConversations } from './layouts/langchain.js';
 import { messageLogSource } from './layouts/message-log.js';
 import { sortedIndexFromExport, sortedIndexFromRedis } from './layouts/sorted-index.js';
 import { LAYOUTS, type LayoutName, type SourceItem } from './source.js';
@@ -19,7 +20,9 @@ export interface OpenedSource {
   progress(): { done: number; total: number } | null;
 }
 
-const FILE_LAYOUTS: Record<Exclude<LayoutName, 'message-log'>, (input: Readable) => AsyncIterable<SourceItem>> = {
+type FileLayout = Exclude<LayoutName, 'message-log' | 'langchain-postgres' | 'langchain-redis'>;
+
+const FILE_LAYOUTS: Record<FileLayout, (input: Readable) => AsyncIterable<SourceItem>> = {
   'json-file': jsonFileConversations,
   'kv-single': kvSingleConversations,
   'kv-chunked': kvChunkedConversations,
@@ -33,17 +36,20 @@ const SNIFF_BYTES = 65_536;
 export function openSource(from: string, layout: string | undefined): OpenedSource {
   const named = layout === undefined ? undefined : layoutName(layout);
   if (/^postgres(ql)?:\/\//.test(from)) {
-    if (named !== undefined && named !== 'message-log') {
-      throw invalid('layout', `a PostgreSQL source holds the message-log layout, not ${named}`);
+    const chosen = named ?? 'message-log';
+    if (chosen !== 'message-log' && chosen !== 'langchain-postgres') {
+      throw invalid('layout', `a PostgreSQL source holds message-log or langchain-postgres, not ${chosen}`);
     }
-    const log = messageLogSource(from);
-    return { layout: 'message-log', items: log.items, progress: () => ({ ...log.progress }) };
+    const table = chosen === 'message-log' ? messageLogSource(from) : langchainPostgresSource(from);
+    return { layout: chosen, items: table.items, progress: () => ({ ...table.progress }) };
   }
   if (/^rediss?:\/\//.test(from)) {
-    if (named !== undefined && named !== 'sorted-index') {
-      throw invalid('layout', `a Redis source holds the sorted-index layout, not ${named}`);
+    const chosen = named ?? 'sorted-index';
+    if (chosen !== 'sorted-index' && chosen !== 'langchain-redis') {
+      throw invalid('layout', `a Redis source holds sorted-index or langchain-redis, not ${chosen}`);
     }
-    return { layout: 'sorted-index', items: sortedIndexFromRedis(from), progress: () => null };
+    const items = chosen === 'sorted-index' ? sortedIndexFromRedis(from) : langchainRedisConversations(from);
+    return { layout: chosen, items, progress: () => null };
   }
   let size: number;
   try {
@@ -52,11 +58,11 @@ export function openSource(from: string, layout: string | undefined): OpenedSour
     throw invalid('from', `${from} is not a readable file or a redis:// URL`);
   }
   const chosen = named ?? detectLayout(from);
-  if (chosen === 'message-log') throw invalid('layout', 'message-log reads a postgres:// URL, not a file');
+  if (!(chosen in FILE_LAYOUTS)) throw invalid('layout', `${chosen} reads a postgres:// or redis:// URL, not a file`);
   const input = createReadStream(from);
   return {
     layout: chosen,
-    items: FILE_LAYOUTS[chosen](input),
+    items: FILE_LAYOUTS[chosen as FileLayout](input),
     progress: () => ({ done: input.bytesRead, total: size }),
   };
 }

@@ -35,5 +35,14 @@ export type SourceItem =
   | { kind: 'error'; error: SourceError };
 
 /** The layouts chatstore migrates from (README, "Coming from…"). */
-export const LAYOUTS = ['json-file', 'kv-single', 'kv-chunked', 'kv-message', 'sorted-index', 'message-log'] as const;
+export const LAYOUTS = [
+  'json-file',
+  'kv-single',
+  'kv-chunked',
+  'kv-message',
+  'sorted-index',
+  'message-log',
+  'langchain-postgres',
+  'langchain-redis',
+] as const;
 export type LayoutName = (typeof LAYOUTS)[number];

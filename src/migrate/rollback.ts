@@ -7,6 +7,7 @@
 import { ChatStoreError } from '../errors.js';
 import type { Message } from '../model.js';
 import type { ChatStore } from '../store.js';
+import { everyMessage } from './read-back.js';
 import { DEFAULT_RUNS_DIR, RunFiles } from './run-files.js';
 
 export interface RollbackReport {
@@ -14,8 +15,6 @@ export interface RollbackReport {
   messagesRemoved: number;
   conversationsRemoved: number;
 }
-
-const PAGE = 1000;
 
 export async function rollbackMigration(
   store: ChatStore,
@@ -57,22 +56,9 @@ async function messagesOfRun(
   conversationId: string,
   runId: string,
 ): Promise<{ ids: string[]; all: boolean }> {
-  const ids: string[] = [];
-  let all = true;
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(conversationId, {
-      limit: PAGE,
-      includeDeleted: true,
-      ...(cursor === undefined ? {} : { cursor }),
-    });
-    for (const message of page.messages) {
-      if (storedBy(message, runId)) ids.push(message.id);
-      else all = false;
-    }
-    cursor = page.next;
-  } while (cursor !== undefined);
-  return { ids, all };
+  const messages = await everyMessage(store, conversationId);
+  const ids = messages.filter((message) => storedBy(message, runId)).map((message) => message.id);
+  return { ids, all: ids.length === messages.length };
 }
 
 function storedBy(message: Message, runId: string): boolean {

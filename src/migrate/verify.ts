@@ -5,10 +5,10 @@
  * messages the store holds in the conversation (a live bot's, an earlier run's) are not compared.
  */
 import { createHash } from 'node:crypto';
-import type { Message } from '../model.js';
 import type { ChatStore } from '../store.js';
 import { type PrepareOptions, prepareConversation } from './conversation.js';
 import type { OpenedSource } from './open-source.js';
+import { everyMessage } from './read-back.js';
 
 export interface Verification {
   ok: boolean;
@@ -19,7 +19,6 @@ export interface Verification {
 }
 
 const LISTED = 1000;
-const PAGE = 1000;
 
 export async function verifyMigration(
   store: ChatStore,
@@ -35,7 +34,7 @@ export async function verifyMigration(
     result.messages += prepared.messages.length;
     const expected = new Set(prepared.messages.map((message) => message.id));
     const deletedInSource = new Set(prepared.deleted);
-    const stored = (await allMessages(store, prepared.conversationId)).filter((message) => expected.has(message.id));
+    const stored = (await everyMessage(store, prepared.conversationId)).filter((message) => expected.has(message.id));
     const reason =
       stored.length !== expected.size
         ? `${expected.size - stored.length} of ${expected.size} missing`
@@ -55,21 +54,6 @@ export async function verifyMigration(
     }
   }
   return result;
-}
-
-async function allMessages(store: ChatStore, conversationId: string): Promise<Message[]> {
-  const messages: Message[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(conversationId, {
-      limit: PAGE,
-      includeDeleted: true,
-      ...(cursor === undefined ? {} : { cursor }),
-    });
-    messages.push(...page.messages);
-    cursor = page.next;
-  } while (cursor !== undefined);
-  return messages;
 }
 
 function checksum(

@@ -147,7 +147,7 @@ program
   .option('--out <dir>', 'where to write <timestamp>.md/.json/.svg (default: bench/results)')
   .option(
     '--workloads <list>',
-    'W1,W2,W3,W4,W5,W6,W1L,W7,http,degrade,archive (default: W1-W6; the others only when named)',
+    'W1,W2,W3,W4,W5,W6,W1L,W7,http,degrade,archive,migrate (default: W1-W6; the others only when named)',
   )
   .option('--naive <list>', 'naive designs: redis-blob,json-file,redis-chunks (default: all)')
   .option('--no-naive', 'no naive designs')

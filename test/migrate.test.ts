@@ -149,9 +149,12 @@ describe('legacy shapes', () => {
     });
     expect(convert('[not json')).toEqual({ ok: false, reason: 'not a message object' });
     expect(timeOf(1_700_000_000)).toBe(1_700_000_000_000);
-    expect(migratedId('kv-message', 'message:+1:1:a')).toBe(migratedId('kv-message', 'message:+1:1:a'));
-    expect(migratedId('kv-message', 'message:+1:1:a')).toMatch(
-      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    expect(migratedId('kv-message', 'message:+1:1:a', ms)).toBe(migratedId('kv-message', 'message:+1:1:a', ms));
+    expect(migratedId('kv-message', 'message:+1:1:a', ms) < migratedId('kv-message', 'message:+1:1:a', ms + 1)).toBe(
+      true,
+    );
+    expect(migratedId('kv-message', 'message:+1:1:a', ms)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
   });
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { legacyFixture, MESSAGE_LOG_TABLE, messageLogRows, writeJsonFile } from '../../test/fixtures/legacy-layouts.js';
-import { POSTGRES_URL } from '../contenders/_pg.js';
+import { dropBenchSchema, POSTGRES_URL } from '../contenders/_pg.js';
 import { now } from '../harness.js';
 import type { Row, Workload } from '../workload.js';
 
@@ -173,15 +173,7 @@ async function messageLogSource(
   url.searchParams.set('table', 'messages');
   return {
     url: url.toString(),
-    async drop() {
-      const admin = new pg.Client({ connectionString: POSTGRES_URL });
-      await admin.connect();
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
-    },
+    drop: () => dropBenchSchema(schema),
   };
 }
 

@@ -47,17 +47,13 @@ export interface MigrationReport {
   files: { json: string; markdown: string };
 }
 
-export interface RunOutcome {
-  from: string;
-  layout: LayoutName;
-  dryRun: boolean;
-  resumed: boolean;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
+/** What a run hands the report: the fields it shares with the report, its counts, and its verification if any. */
+export interface RunOutcome
+  extends Pick<
+    MigrationReport,
+    'from' | 'layout' | 'dryRun' | 'resumed' | 'startedAt' | 'finishedAt' | 'durationMs' | 'errors' | 'errorCount'
+  > {
   totals: Totals;
-  errors: SourceError[];
-  errorCount: number;
   verification: Verification | undefined;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -341,7 +341,7 @@ describe('chatstore retention', () => {
 });
 
 describe('chatstore migrate', () => {
-  it('prints the report, writes progress lines to stderr, exits 65 when a record failed, and --rollback removes the run', async () => {
+  it('prints the report, writes progress lines to stderr, exits 65 when a record failed, --delete-source deletes what a complete run moved, and --rollback removes a run', async () => {
     const source = join(dir, 'chat_logs.json');
     writeFileSync(
       source,
@@ -368,7 +368,10 @@ describe('chatstore migrate', () => {
 
     const clean = join(dir, 'clean.json');
     writeFileSync(clean, JSON.stringify({ '+15550002': [{ isUser: true, message: 'hi', timestamp: 1_700_000_000 }] }));
-    expect(run(['migrate', '--from', clean, '--runs-dir', runs]).code).toBe(0);
+    const moved = run(['migrate', '--from', clean, '--runs-dir', runs, '--delete-source']);
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toContain('1 conversations (1 records) deleted from the source');
+    expect(existsSync(clean)).toBe(false);
 
     const rolledBack = run(['migrate', '--rollback', runId, '--runs-dir', runs]);
     expect([rolledBack.code, JSON.parse(rolledBack.stdout)]).toEqual([

@@ -17,12 +17,16 @@ import {
   SystemMessage,
   ToolMessage,
 } from '@langchain/core/messages';
+import { LibSQLStore } from '@mastra/libsql';
+import { PostgresStore } from '@mastra/pg';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { normalizedPhone } from '../src/migrate/conversation.js';
+import { deleteMigratedSource } from '../src/migrate/delete-source.js';
 import { migrate, rollbackMigration } from '../src/migrate/index.js';
 import { legacyMessage, migratedId, timeOf } from '../src/migrate/legacy-message.js';
-import { detectLayout } from '../src/migrate/open-source.js';
+import { detectLayout, openSource } from '../src/migrate/open-source.js';
 import type { Message } from '../src/model.js';
 import { openStore } from '../src/open.js';
 import type { ChatStore } from '../src/store.js';
@@ -318,6 +322,142 @@ describe('sorted-index from Redis', () => {
   });
 });
 
+describe('deleteSource', () => {
+  // A fixture with nothing corrupt, so that a run can be complete.
+  const clean: LegacyFixture = {
+    ...fixture,
+    customers: fixture.customers
+      .slice(0, 60)
+      .map((customer) => ({ ...customer, messages: customer.messages.filter((m) => m.text !== undefined) }))
+      .filter((customer) => customer.messages.length > 0),
+  };
+  const cleanMessages = clean.customers.reduce((sum, customer) => sum + customer.messages.length, 0);
+
+  test('is refused with dryRun and with since, before anything is read', async () => {
+    const { store } = await targetStore('sqlite');
+    for (const options of [{ dryRun: true }, { since: '2025-01-01T00:00:00Z' }]) {
+      await expect(
+        migrate(store, { from: path('none.json'), deleteSource: true, runsDir: path('runs'), ...options }),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', path: 'deleteSource' });
+    }
+  });
+
+  test('a complete, verified run deletes its file; an incomplete one leaves it', async () => {
+    const { store } = await targetStore('sqlite');
+    const file = path('clean.json');
+    writeJsonFile(file, clean);
+    const report = await migrate(store, { from: file, deleteSource: true, runsDir: path('runs') });
+    expect(report).toMatchObject({
+      complete: true,
+      verification: { ok: true },
+      sourceDeletion: { conversations: clean.customers.length, records: cleanMessages, kept: 0 },
+    });
+    expect(existsSync(file)).toBe(false);
+    expect(readFileSync(report.files.markdown, 'utf8')).toContain('deleted from the source');
+    // The source's duplicates were stored once, and are deleted with the rest.
+    expect(report.messages.stored).toBe(cleanMessages - report.messages.duplicatesInSource);
+    expect(await everything(store)).toHaveLength(report.messages.stored);
+
+    const corrupt = path('corrupt.json');
+    writeJsonFile(corrupt, fixture);
+    const incomplete = await migrate(store, { from: corrupt, deleteSource: true, runsDir: path('runs') });
+    expect(incomplete).toMatchObject({
+      complete: false,
+      sourceDeletion: { conversations: 0, records: 0, skipped: 'not everything arrived' },
+    });
+    expect(existsSync(corrupt)).toBe(true);
+  });
+
+  test('a table keeps the conversations written to since the run, and those with a record that failed', async () => {
+    const schema = testSchemaName();
+    schemas.push(schema);
+    const rows = messageLogRows({ ...fixture, customers: fixture.customers.slice(0, 200) });
+    // A record that cannot be read: its conversation stays in the source.
+    (rows[5] as MessageLogRow).content = null;
+    await withAdmin(async (client) => {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`CREATE TABLE "${schema}".messages ${MESSAGE_LOG_TABLE}`);
+      await client.query(
+        `INSERT INTO "${schema}".messages SELECT * FROM json_populate_recordset(NULL::"${schema}".messages, $1)`,
+        [JSON.stringify(rows)],
+      );
+    });
+    const from = `${storeUrl(schema)}&table=messages`;
+    const { store } = await targetStore('sqlite');
+    const report = await migrate(store, { from, verify: true, runsDir: path('runs') });
+    expect(report.verification?.ok).toBe(true);
+    // A message arrives in the old log after the run: its conversation must stay whole.
+    const late = rows.find((row) => row.context_id !== rows[5]?.context_id) as MessageLogRow;
+    await withAdmin((client) =>
+      client.query(
+        `INSERT INTO "${schema}".messages (id, message_id, context_id, context_type, direction, sender, recipient, content, status, created_at)
+         VALUES (gen_random_uuid(), 'wamid.late', $1, 'private', 'incoming', $1, 'bot', 'one more', 'received', now())`,
+        [late.context_id],
+      ),
+    );
+    const failed = new Set(rows.filter((row) => row.content === null).map((row) => row.context_id));
+    const kept = new Set([...failed, late.context_id]);
+    const conversations = new Set(rows.map((row) => row.context_id));
+    const deletion = await deleteMigratedSource(store, openSource(from, 'message-log'), {
+      normalizePhone: false,
+      runId: report.runId,
+      defaultTime: Date.parse(report.startedAt),
+    });
+    expect(deletion).toEqual({
+      conversations: conversations.size - kept.size,
+      records: rows.filter((row) => !kept.has(row.context_id)).length,
+      kept: kept.size,
+    });
+    const left = await withAdmin(
+      async (client) => (await client.query(`SELECT context_id FROM "${schema}".messages`)).rows,
+    );
+    expect(new Set(left.map((row) => row.context_id))).toEqual(kept);
+    expect(left).toHaveLength(rows.filter((row) => kept.has(row.context_id)).length + 1);
+  });
+
+  test("Redis: a user's messages and set members go, and a LangChain list's entries", async () => {
+    const prefix = `${TEST_KEY_ROOT}delete-source:${process.pid}:`;
+    const url = redisTestUrl(10);
+    const redis = new Redis(url);
+    try {
+      const { messages, sets } = sortedIndexEntries(clean);
+      const pipeline = redis.pipeline();
+      for (const message of messages) pipeline.set(prefix + message.key, message.value);
+      for (const set of sets) pipeline.zadd(prefix + set.key, ...set.members.flatMap((m) => [m.score, m.member]));
+      // Not this layout's: must survive.
+      pipeline.set(`${prefix}other`, 'kept');
+      pipeline.lpush(`${prefix}lc:session-1`, JSON.stringify({ type: 'human', data: { content: 'hola' } }));
+      pipeline.lpush(`${prefix}lc:session-1`, JSON.stringify({ type: 'ai', data: { content: '¡hola! 👋' } }));
+      await pipeline.exec();
+      const { store } = await targetStore('sqlite');
+      const sorted = await migrate(store, {
+        from: `${url}?keyPrefix=${encodeURIComponent(prefix)}`,
+        deleteSource: true,
+        runsDir: path('runs'),
+      });
+      expect(sorted.sourceDeletion).toEqual({ conversations: clean.customers.length, records: cleanMessages, kept: 0 });
+      const lists = await migrate(store, {
+        from: `${url}?match=${encodeURIComponent(`${prefix}lc:*`)}`,
+        layout: 'langchain-redis',
+        deleteSource: true,
+        runsDir: path('runs'),
+      });
+      expect(lists.sourceDeletion).toEqual({ conversations: 1, records: 2, kept: 0 });
+      const left: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        left.push(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      expect(left).toEqual([`${prefix}other`]);
+    } finally {
+      await deleteKeys(url, prefix);
+      await redis.quit();
+    }
+  });
+});
+
 describe('the old PostgreSQL message log', () => {
   const schema = testSchemaName();
   const rows = messageLogRows(fixture);
@@ -508,17 +648,182 @@ describe('LangChain chat histories', () => {
           tool_calls: [{ id: 'call-4', name: 'stock', args: { size: 4 } }],
         });
         expect(messages[4]?.metadata?.legacy).toMatchObject({ tool_call_id: 'call-4', langchainType: 'tool' });
-        expect(messages[2]?.metadata?.legacy).toMatchObject({
-          contentBlocks: [
-            { type: 'text', text: 'Sí, ' },
-            { type: 'text', text: 'la talla 4 está 🟢' },
-          ],
-        });
+        expect(messages[2]?.parts).toEqual([
+          { type: 'text', text: 'Sí, ' },
+          { type: 'text', text: 'la talla 4 está 🟢' },
+        ]);
         // No time in LangChain: every message takes the run's start, and seq keeps the stored order.
         expect(new Set(messages.map((m) => m.createdAt)).size).toBe(1);
       }
     },
   );
+});
+
+describe('Mastra memory threads', () => {
+  // Mastra's own stores write the tables: @mastra/pg's PostgresStore into a schema of its own, and
+  // @mastra/libsql's LibSQLStore into a libSQL file.
+  const threads = Array.from({ length: 40 }, (_, t) => {
+    const resourceId = `customer-${t % 30}`;
+    const base = Date.UTC(2026, 2, 1) + t * 3_600_000;
+    const messages = Array.from({ length: 2 + (t % 7) }, (_, i) => {
+      const user = i % 2 === 0;
+      // Every fifth thread has two messages in the same millisecond: the id decides.
+      const at = base + (t % 5 === 0 && i === 1 ? 0 : i * 1000);
+      const text = user ? `Pregunta ${i}: ¿tienen café? ☕ ${t}` : `Respuesta ${i}: sí, 会有的 🙂 ${t}`;
+      const parts: unknown[] = user
+        ? [{ type: 'text', text }]
+        : [
+            { type: 'step-start' },
+            ...(i === 1
+              ? [
+                  {
+                    type: 'tool-invocation',
+                    toolInvocation: {
+                      state: 'result',
+                      toolCallId: `call-${t}`,
+                      toolName: 'stock',
+                      args: { t },
+                      result: { left: 3 },
+                    },
+                  },
+                ]
+              : []),
+            { type: 'text', text },
+          ];
+      return {
+        id: `msg-${String(t).padStart(3, '0')}-${String(i).padStart(2, '0')}`,
+        threadId: `thread-${t}`,
+        resourceId,
+        role: user ? ('user' as const) : ('assistant' as const),
+        type: 'v2',
+        createdAt: new Date(at),
+        content: {
+          format: 2 as const,
+          parts,
+          ...(user ? { content: text } : {}),
+          ...(user && i === 2
+            ? { experimental_attachments: [{ url: `https://cdn.example.com/${t}.png`, contentType: 'image/png' }] }
+            : {}),
+        },
+      };
+    });
+    return {
+      thread: {
+        id: `thread-${t}`,
+        resourceId,
+        title: `Pedido ${t} 📦`,
+        metadata: { channel: 'whatsapp', t },
+        createdAt: new Date(base),
+        updatedAt: new Date(base),
+      },
+      messages,
+    };
+  });
+  const total = threads.reduce((sum, thread) => sum + thread.messages.length, 0);
+  const schema = testSchemaName();
+  const libsqlFile = path('mastra.db');
+  beforeAll(async () => {
+    schemas.push(schema);
+    const postgres = new PostgresStore({ connectionString: storeUrl(schema).replace(/\?.*$/, ''), schemaName: schema });
+    const libsql = new LibSQLStore({ url: `file:${libsqlFile}` });
+    for (const mastra of [postgres, libsql]) {
+      await mastra.init();
+      for (const { thread, messages } of threads) {
+        await mastra.saveThread({ thread });
+        await mastra.saveMessages({ format: 'v2', messages: messages as never });
+      }
+    }
+    await postgres.close();
+  });
+
+  test.each([
+    ['mastra-postgres', () => `${storeUrl(schema)}`, 'mastra-postgres'],
+    ['mastra-libsql', () => libsqlFile, undefined],
+  ] as const)(
+    '%s into sqlite and postgres: threads, parts, tool calls and ids, in their order',
+    async (layout, from, named) => {
+      for (const engine of ['sqlite', 'postgres'] as const) {
+        const { store } = await targetStore(engine);
+        const report = await migrate(store, {
+          from: from(),
+          ...(named === undefined ? {} : { layout: named }),
+          verify: true,
+          runsDir: path('runs'),
+        });
+        expect(report).toMatchObject({
+          layout,
+          customers: { before: threads.length, after: threads.length },
+          messages: { before: total, stored: total, failed: 0, duplicatesInSource: 0 },
+          verification: { ok: true },
+          complete: true,
+        });
+        for (const { thread, messages } of threads) {
+          const stored = await store.recent(thread.id, 100);
+          expect(stored.map((m) => m.externalId)).toEqual(messages.map((m) => m.id));
+        }
+        const { thread, messages } = threads[5] as (typeof threads)[number];
+        expect(await store.getConversation(thread.id)).toMatchObject({
+          title: thread.title,
+          metadata: thread.metadata,
+          participants: expect.arrayContaining([expect.objectContaining({ id: thread.resourceId })]),
+        });
+        const stored = await store.recent(thread.id, 100);
+        expect(stored[0]).toMatchObject({
+          role: 'user',
+          content: 'Pregunta 0: ¿tienen café? ☕ 5',
+          senderId: thread.resourceId,
+          createdAt: messages[0]?.createdAt.toISOString(),
+          parts: messages[0]?.content.parts,
+        });
+        expect(stored[1]).toMatchObject({
+          role: 'assistant',
+          content: 'Respuesta 1: sí, 会有的 🙂 5',
+          recipientId: thread.resourceId,
+          parts: messages[1]?.content.parts,
+          metadata: { legacy: { mastraType: 'v2' } },
+        });
+        expect(stored[2]?.metadata?.legacy).toMatchObject({
+          experimental_attachments: [{ url: 'https://cdn.example.com/5.png', contentType: 'image/png' }],
+        });
+        // Two messages of thread 0 in the same millisecond keep the order of their ids.
+        const tied = await store.recent('thread-0', 2);
+        expect(tied.map((m) => m.createdAt)).toEqual([tied[0]?.createdAt, tied[0]?.createdAt]);
+      }
+    },
+  );
+
+  // Last: it empties the tables the tests above read.
+  test('deleteSource empties both stores, threads included; Mastra reads nothing back', async () => {
+    const copy = path('mastra-copy.db');
+    // A copy as SQLite's backup makes it: the file and what its WAL holds.
+    const original = new Database(libsqlFile, { readonly: true });
+    await original.backup(copy);
+    original.close();
+    for (const [from, layout] of [
+      [copy, undefined],
+      [storeUrl(schema), 'mastra-postgres'],
+    ] as const) {
+      const { store } = await targetStore('sqlite');
+      const report = await migrate(store, {
+        from,
+        ...(layout === undefined ? {} : { layout }),
+        deleteSource: true,
+        runsDir: path('runs'),
+      });
+      expect(report).toMatchObject({
+        complete: true,
+        sourceDeletion: { conversations: threads.length, records: total, kept: 0 },
+      });
+    }
+    const postgres = new PostgresStore({ connectionString: storeUrl(schema).replace(/\?.*$/, ''), schemaName: schema });
+    const libsql = new LibSQLStore({ url: `file:${copy}` });
+    for (const mastra of [postgres, libsql]) {
+      await mastra.init();
+      expect(await mastra.getThreadById({ threadId: 'thread-5' })).toBeNull();
+      expect(await mastra.getMessages({ threadId: 'thread-5' })).toEqual([]);
+    }
+    await postgres.close();
+  });
 });
 
 describe('a run killed with SIGKILL', () => {

@@ -178,6 +178,7 @@ const SURFACE: Record<string, string[]> = {
     'MigrationRequest',
     'rollbackMigration',
     'RollbackReport',
+    'SourceDeletion',
     'Verification',
   ],
   './server': ['AppOptions', 'createApp', 'DEFAULT_MAX_BODY_BYTES'],

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { isChatStoreError, redact } from '../errors.js';
+import { LAYOUTS } from '../migrate/source.js';
 import { type CommandContext, EXIT } from './context.js';
 
 const program = new Command()
@@ -48,20 +49,21 @@ program
 program
   .command('migrate')
   .description(
-    'move history from a legacy layout (one JSON file, a Cloudflare KV export, Redis sorted indexes, the old PostgreSQL message log) into the store; prints the report (Markdown), exit 65 when not everything arrived',
+    'move history from a legacy layout (one JSON file, a Cloudflare KV export, Redis sorted indexes, the old PostgreSQL message log, LangChain, Mastra) into the store; prints the report (Markdown), exit 65 when not everything arrived',
   )
   .option(
     '--from <source>',
-    'a file (chat_logs.json, a KV export), a redis:// URL or a postgres:// URL (?table=messages)',
+    'a file (chat_logs.json, a KV export, a libSQL file), a redis:// URL or a postgres:// URL (?table=messages)',
   )
-  .option(
-    '--layout <name>',
-    'json-file, kv-single, kv-chunked, kv-message, sorted-index, message-log, langchain-postgres or langchain-redis (default: detected)',
-  )
+  .option('--layout <name>', `${LAYOUTS.slice(0, -1).join(', ')} or ${LAYOUTS.at(-1)} (default: detected)`)
   .option('--to <url>', 'the store to migrate into (default: --url, $CHATSTORE_URL or the default file)')
   .option('--dry-run', 'read and convert everything, write nothing')
   .option('--resume [runId]', 'go on with a run that was stopped (default: the newest unfinished one from --from)')
   .option('--verify', 'then read both sides again and compare each conversation')
+  .option(
+    '--delete-source',
+    'after a complete, verified run, delete from the source each conversation that still matches the store',
+  )
   .option('--since <time>', 'only messages at or after this ISO time')
   .option('--normalize-phone', 'conversation ids as E.164 phone numbers where the keys look like ones')
   .option('--runs-dir <dir>', 'where runs keep their checkpoints and reports', './data/migrations')

@@ -11,6 +11,7 @@ export interface MigrateFlags {
   dryRun?: boolean;
   resume?: string | boolean;
   verify?: boolean;
+  deleteSource?: boolean;
   since?: string;
   normalizePhone?: boolean;
   runsDir?: string;
@@ -51,6 +52,7 @@ export async function migrateCommand(context: CommandContext, flags: MigrateFlag
       dryRun: flags.dryRun === true,
       ...(flags.resume === undefined ? {} : { resume: flags.resume }),
       verify: flags.verify === true,
+      deleteSource: flags.deleteSource === true,
       ...(flags.since === undefined ? {} : { since: flags.since }),
       normalizePhone: flags.normalizePhone === true,
       ...(flags.runsDir === undefined ? {} : { runsDir: flags.runsDir }),

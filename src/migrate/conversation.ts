@@ -6,7 +6,7 @@
  * time, the time the record's own) is stored once; records without a time of their own never count as
  * the same.
  */
-import type { NewMessage } from '../model.js';
+import type { NewConversation, NewMessage } from '../model.js';
 import { legacyMessage, timeOf } from './legacy-message.js';
 import type { LayoutName, SourceConversation, SourceError } from './source.js';
 
@@ -14,8 +14,8 @@ export interface PreparedConversation {
   conversationId: string;
   /** The person the conversation is with: its key, normalized as the conversation id is. */
   person: string;
-  /** The conversation's type, when the source has one. */
-  type?: string;
+  /** What the source says of the conversation (type, title, metadata, participants): it is created with these. */
+  attributes?: NewConversation;
   messages: (NewMessage & { id: string; externalId: string; createdAt: string })[];
   /** Ids of the messages deleted in the source: stored, then soft-deleted. */
   deleted: string[];
@@ -97,7 +97,7 @@ export function prepareConversation(
   return {
     conversationId: person,
     person,
-    ...(conversation.type === undefined ? {} : { type: conversation.type }),
+    ...(conversation.attributes === undefined ? {} : { attributes: conversation.attributes }),
     messages,
     deleted,
     sourceMessages: conversation.records.length,

@@ -3,6 +3,7 @@
  * "Coming from…"). One code path for the CLI (`chatstore migrate`) and the library.
  */
 
+export type { SourceDeletion } from './delete-source.js';
 export { type MigrationJob, MigrationJobs, type MigrationRequest } from './jobs.js';
 export { type MigrationOptions, type MigrationProgress, migrate } from './migrate.js';
 export type { MigrationReport } from './report.js';

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import {
   type JsonObject,
+  type JsonValue,
   MESSAGE_STATUSES,
   type Media,
   type MessageStatus,
@@ -90,6 +91,8 @@ export function legacyMessage(
   }
   const media = mediaOf(fields);
   const log = logFieldsOf(fields, role.role, person);
+  // Structured AI content (LangChain's content blocks, Mastra's and the AI SDK's parts) is kept as it was.
+  const parts = Array.isArray(fields.parts) ? (fields.parts as JsonValue[]) : undefined;
   // What the message took its fields from; the rest is kept as it was.
   const used = new Set<string>([
     role.field,
@@ -97,6 +100,7 @@ export function legacyMessage(
     ...(timeField === undefined ? [] : [timeField]),
     ...(media?.fields ?? []),
     ...log.fields,
+    ...(parts === undefined ? [] : ['parts']),
   ]);
   const legacy: JsonObject = {};
   for (const [name, field] of Object.entries(fields)) {
@@ -116,6 +120,7 @@ export function legacyMessage(
         role: role.role,
         content: fields[text] as string,
         ...log.message,
+        ...(parts === undefined ? {} : { parts }),
         ...(media === undefined ? {} : { media: [media.media] }),
         createdAt: new Date(at).toISOString(),
         metadata,

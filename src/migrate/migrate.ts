@@ -10,6 +10,7 @@ import type { NewMessage } from '../model.js';
 import type { ChatStore } from '../store.js';
 import { normalizeTime } from '../time.js';
 import { type PreparedConversation, type PrepareOptions, prepareConversation } from './conversation.js';
+import { deleteMigratedSource, type SourceDeletion } from './delete-source.js';
 import { openSource } from './open-source.js';
 import { type MigrationReport, reportOf } from './report.js';
 import { type Checkpoint, DEFAULT_RUNS_DIR, emptyTotals, RunFiles, type Totals } from './run-files.js';
@@ -27,6 +28,11 @@ export interface MigrationOptions {
   resume?: string | boolean;
   /** After the run, read the source and the store again and compare each conversation. */
   verify?: boolean;
+  /**
+   * After a complete run whose verification (implied) passed, delete from the source what it moved:
+   * each conversation that still matches the store (`delete-source.ts`). Not with `dryRun` or `since`.
+   */
+  deleteSource?: boolean;
   /** Only messages at or after this time. */
   since?: string | number | Date;
   /** Conversation ids as E.164 phone numbers where the keys look like ones (`normalizedPhone`). */
@@ -66,6 +72,13 @@ export async function migrate(store: ChatStore, options: MigrationOptions): Prom
     throw new ChatStoreError('INVALID_ARGUMENT', 'batchSize must be an integer from 1 to 1000', { path: 'batchSize' });
   }
   const since = options.since === undefined ? undefined : sinceOf(options.since);
+  if (options.deleteSource === true && (options.dryRun === true || since !== undefined)) {
+    throw new ChatStoreError(
+      'INVALID_ARGUMENT',
+      'deleteSource deletes what a run moved: not with dryRun (nothing moves) nor since (what is before it stays behind)',
+      { path: 'deleteSource' },
+    );
+  }
   const source = openSource(options.from, options.layout);
   const files = runFilesFor(runsDir, options);
   const resumed = files.checkpoint.conversationsDone > 0;
@@ -144,9 +157,18 @@ export async function migrate(store: ChatStore, options: MigrationOptions): Prom
   progress(true);
 
   const verification =
-    options.verify === true && options.dryRun !== true
+    (options.verify === true || options.deleteSource === true) && options.dryRun !== true
       ? await verifyMigration(store, openSource(options.from, source.layout), prepare)
       : undefined;
+  let sourceDeletion: SourceDeletion | undefined;
+  if (options.deleteSource === true) {
+    sourceDeletion =
+      errorCount > 0
+        ? { conversations: 0, records: 0, kept: totals.conversations, skipped: 'not everything arrived' }
+        : verification?.ok !== true
+          ? { conversations: 0, records: 0, kept: totals.conversations, skipped: 'the verification found differences' }
+          : await deleteMigratedSource(store, openSource(options.from, source.layout), prepare);
+  }
   const finishedAt = new Date().toISOString();
   if (options.dryRun !== true) files.run = { ...files.run, state: 'done', finishedAt };
   return reportOf(files, {
@@ -161,6 +183,7 @@ export async function migrate(store: ChatStore, options: MigrationOptions): Prom
     errors,
     errorCount,
     verification,
+    sourceDeletion,
   });
 }
 
@@ -215,7 +238,7 @@ async function writeConversation(
     const results = await store.append(
       prepared.conversationId,
       messages,
-      prepared.type === undefined ? {} : { conversation: { type: prepared.type } },
+      prepared.attributes === undefined ? {} : { conversation: prepared.attributes },
     );
     arrived ||= results.length > 0;
     for (const result of results) {

@@ -1,26 +1,44 @@
 /**
  * A migration's source opened for reading: a file (its layout named or detected from its first
- * bytes), a Redis URL (`sorted-index`, `langchain-redis`) or a PostgreSQL URL (`message-log`,
- * `langchain-postgres`), with how far the reading has got, for the progress bar.
+ * bytes), a Redis URL (`sorted-index`, `langchain-redis`), a PostgreSQL URL (`message-log`,
+ * `langchain-postgres`, `mastra-postgres`) or a libSQL file (`mastra-libsql`), with how far the
+ * reading has got, for the progress bar.
  */
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, rmSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ChatStoreError } from '../errors.js';
 import { jsonFileConversations } from './layouts/json-file.js';
 import { kvChunkedConversations, kvMessageConversations, kvSingleConversations } from './layouts/kv.js';
-import { langchainPostgresSource, langchainRedisConversations } from './layouts/langchain.js';
-import { messageLogSource } from './layouts/message-log.js';
-import { sortedIndexFromExport, sortedIndexFromRedis } from './layouts/sorted-index.js';
-import { LAYOUTS, type LayoutName, type SourceItem } from './source.js';
+import { langchainPostgresLayout, langchainRedisConversations, langchainRedisDeleter } from './layouts/langchain.js';
+import { mastraLibsqlLayout, mastraPostgresLayout } from './layouts/mastra.js';
+import { messageLogLayout } from './layouts/message-log.js';
+import { pgRowDeleter, pgTableSource } from './layouts/pg-cursor.js';
+import { sortedIndexFromExport, sortedIndexFromRedis, sortedIndexRedisDeleter } from './layouts/sorted-index.js';
+import { sqliteRowDeleter, sqliteTableSource } from './layouts/sqlite-table.js';
+import type { TableLayout } from './layouts/table-rows.js';
+import { LAYOUTS, type LayoutName, type SourceDeleter, type SourceItem } from './source.js';
 
 export interface OpenedSource {
   layout: LayoutName;
   items: AsyncIterable<SourceItem>;
   /** How much of the source has been read: bytes of a file (of its size), or null when unknown. */
   progress(): { done: number; total: number } | null;
+  /** What deletes from this source what a run moved out of it (`deleteSource`). */
+  deleter(): SourceDeleter;
 }
 
-type FileLayout = Exclude<LayoutName, 'message-log' | 'langchain-postgres' | 'langchain-redis'>;
+/** The layouts a file holds as JSON. */
+type FileLayout = Exclude<LayoutName, TableLayoutName | 'langchain-redis'>;
+/** The layouts read from a table: a PostgreSQL URL's, or (`mastra-libsql`) a libSQL file's. */
+type TableLayoutName = 'message-log' | 'langchain-postgres' | 'mastra-postgres' | 'mastra-libsql';
+const POSTGRES_LAYOUTS: readonly LayoutName[] = ['message-log', 'langchain-postgres', 'mastra-postgres'];
+
+const TABLE_LAYOUTS: Record<TableLayoutName, TableLayout> = {
+  'message-log': messageLogLayout,
+  'langchain-postgres': langchainPostgresLayout,
+  'mastra-postgres': mastraPostgresLayout,
+  'mastra-libsql': mastraLibsqlLayout,
+};
 
 const FILE_LAYOUTS: Record<FileLayout, (input: Readable) => AsyncIterable<SourceItem>> = {
   'json-file': jsonFileConversations,
@@ -32,38 +50,73 @@ const FILE_LAYOUTS: Record<FileLayout, (input: Readable) => AsyncIterable<Source
 
 /** How many bytes of a file detection reads. */
 const SNIFF_BYTES = 65_536;
+/** The first bytes of every SQLite (and libSQL) database file. */
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 export function openSource(from: string, layout: string | undefined): OpenedSource {
   const named = layout === undefined ? undefined : layoutName(layout);
   if (/^postgres(ql)?:\/\//.test(from)) {
     const chosen = named ?? 'message-log';
-    if (chosen !== 'message-log' && chosen !== 'langchain-postgres') {
-      throw invalid('layout', `a PostgreSQL source holds message-log or langchain-postgres, not ${chosen}`);
+    if (!POSTGRES_LAYOUTS.includes(chosen)) {
+      throw invalid('layout', `a PostgreSQL source holds ${POSTGRES_LAYOUTS.join(', ')}, not ${chosen}`);
     }
-    const table = chosen === 'message-log' ? messageLogSource(from) : langchainPostgresSource(from);
-    return { layout: chosen, items: table.items, progress: () => ({ ...table.progress }) };
+    return tableSource(chosen as TableLayoutName, from);
+  }
+  if (/^(file|libsql|https?|wss?):/.test(from)) {
+    if (named !== undefined && named !== 'mastra-libsql') {
+      throw invalid('layout', `a libSQL database holds mastra-libsql, not ${named}`);
+    }
+    return tableSource('mastra-libsql', from);
   }
   if (/^rediss?:\/\//.test(from)) {
     const chosen = named ?? 'sorted-index';
     if (chosen !== 'sorted-index' && chosen !== 'langchain-redis') {
       throw invalid('layout', `a Redis source holds sorted-index or langchain-redis, not ${chosen}`);
     }
-    const items = chosen === 'sorted-index' ? sortedIndexFromRedis(from) : langchainRedisConversations(from);
-    return { layout: chosen, items, progress: () => null };
+    const redis =
+      chosen === 'sorted-index'
+        ? { items: sortedIndexFromRedis(from), deleter: () => sortedIndexRedisDeleter(from) }
+        : { items: langchainRedisConversations(from), deleter: () => langchainRedisDeleter(from) };
+    return { layout: chosen, ...redis, progress: () => null };
   }
   let size: number;
   try {
     size = statSync(from).size;
   } catch {
-    throw invalid('from', `${from} is not a readable file or a redis:// URL`);
+    throw invalid('from', `${from} is not a readable file, a postgres:// or a redis:// URL`);
   }
   const chosen = named ?? detectLayout(from);
+  if (chosen === 'mastra-libsql') return tableSource(chosen, from);
   if (!(chosen in FILE_LAYOUTS)) throw invalid('layout', `${chosen} reads a postgres:// or redis:// URL, not a file`);
   const input = createReadStream(from);
   return {
     layout: chosen,
     items: FILE_LAYOUTS[chosen as FileLayout](input),
     progress: () => ({ done: input.bytesRead, total: size }),
+    deleter: () => fileDeleter(from),
+  };
+}
+
+function tableSource(layout: TableLayoutName, from: string): OpenedSource {
+  const tableLayout = TABLE_LAYOUTS[layout];
+  const postgres = layout !== 'mastra-libsql';
+  const table = postgres ? pgTableSource(from, tableLayout) : sqliteTableSource(from, tableLayout);
+  return {
+    layout,
+    items: table.items,
+    progress: () => ({ ...table.progress }),
+    deleter: () => (postgres ? pgRowDeleter(from, tableLayout) : sqliteRowDeleter(from, tableLayout)),
+  };
+}
+
+/** A file's conversations go with the file: deleted whole, once every one of them matched. */
+function fileDeleter(path: string): SourceDeleter {
+  return {
+    async remove() {},
+    async finish(whole) {
+      if (whole) rmSync(path);
+      return whole;
+    },
   };
 }
 
@@ -75,8 +128,9 @@ export function layoutName(value: string): LayoutName {
 }
 
 /**
- * The layout of a file from its first bytes: an object is the one-file layout; an array is a KV
- * export, whose first key says which KV layout it holds.
+ * The layout of a file from its first bytes: an SQLite database is a libSQL file (Mastra's); an
+ * object is the one-file layout; an array is a KV export, whose first key says which KV layout it
+ * holds.
  */
 export function detectLayout(path: string): LayoutName {
   const buffer = Buffer.alloc(SNIFF_BYTES);
@@ -87,6 +141,7 @@ export function detectLayout(path: string): LayoutName {
   } finally {
     closeSync(fd);
   }
+  if (buffer.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) return 'mastra-libsql';
   const head = buffer.subarray(0, length).toString('utf8').trimStart();
   if (head.startsWith('{')) return 'json-file';
   if (!head.startsWith('[')) {

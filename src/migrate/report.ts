@@ -3,6 +3,7 @@
  * success rate, every error with its source key and reason, duration, throughput and peak memory;
  * written as JSON and Markdown into the run's folder.
  */
+import type { SourceDeletion } from './delete-source.js';
 import type { RunFiles, Totals } from './run-files.js';
 import type { LayoutName, SourceError } from './source.js';
 import type { Verification } from './verify.js';
@@ -42,6 +43,8 @@ export interface MigrationReport {
   errors: SourceError[];
   errorCount: number;
   verification?: Verification;
+  /** What `deleteSource` deleted from the source, when it was asked. */
+  sourceDeletion?: SourceDeletion;
   /** Everything arrived: no error, and the verification (when asked) found no difference. */
   complete: boolean;
   files: { json: string; markdown: string };
@@ -55,6 +58,7 @@ export interface RunOutcome
   > {
   totals: Totals;
   verification: Verification | undefined;
+  sourceDeletion: SourceDeletion | undefined;
 }
 
 export function reportOf(files: RunFiles, outcome: RunOutcome): MigrationReport {
@@ -86,6 +90,7 @@ export function reportOf(files: RunFiles, outcome: RunOutcome): MigrationReport 
     errors: outcome.errors,
     errorCount: outcome.errorCount,
     ...(outcome.verification === undefined ? {} : { verification: outcome.verification }),
+    ...(outcome.sourceDeletion === undefined ? {} : { sourceDeletion: outcome.sourceDeletion }),
     complete: outcome.errorCount === 0 && (outcome.verification?.ok ?? true),
   };
   const json = files.writeReport('report.json', '');
@@ -137,6 +142,17 @@ export function markdownOf(report: Omit<MigrationReport, 'files'>): string {
       for (const d of v.differences)
         lines.push(`| ${d.conversationId} | ${n(d.source)} | ${n(d.store)} | ${d.reason} |`);
     }
+  }
+  if (report.sourceDeletion !== undefined) {
+    const d = report.sourceDeletion;
+    lines.push(
+      '',
+      '## Source',
+      '',
+      d.skipped !== undefined
+        ? `Nothing was deleted from the source: ${d.skipped}.`
+        : `${n(d.conversations)} conversations (${n(d.records)} records) deleted from the source after a last comparison with the store; ${n(d.kept)} kept (written to since the run, or holding a record that failed).`,
+    );
   }
   if (report.errorCount > 0) {
     lines.push('', `## Errors (${n(report.errorCount)})`, '', '| source | reason |', '| --- | --- |');

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChatStore } from '../store.js';
-import { type PrepareOptions, prepareConversation } from './conversation.js';
+import { type PreparedConversation, type PrepareOptions, prepareConversation } from './conversation.js';
 import type { OpenedSource } from './open-source.js';
 import { everyMessage } from './read-back.js';
 
@@ -32,28 +32,40 @@ export async function verifyMigration(
     if (prepared.messages.length === 0) continue;
     result.conversations += 1;
     result.messages += prepared.messages.length;
-    const expected = new Set(prepared.messages.map((message) => message.id));
-    const deletedInSource = new Set(prepared.deleted);
-    const stored = (await everyMessage(store, prepared.conversationId)).filter((message) => expected.has(message.id));
-    const reason =
-      stored.length !== expected.size
-        ? `${expected.size - stored.length} of ${expected.size} missing`
-        : checksum(prepared.messages.map((m) => ({ ...m, deleted: deletedInSource.has(m.id) }))) !==
-            checksum(stored.map((m) => ({ ...m, deleted: m.deletedAt !== undefined })))
-          ? 'text, time, deletion or order differs'
-          : undefined;
+    const { stored, reason } = await compareConversation(store, prepared);
     if (reason === undefined) continue;
     result.ok = false;
     if (result.differences.length < LISTED) {
       result.differences.push({
         conversationId: prepared.conversationId,
-        source: expected.size,
-        store: stored.length,
+        source: prepared.messages.length,
+        store: stored,
         reason,
       });
     }
   }
   return result;
+}
+
+/**
+ * One prepared conversation against the store: how many of its messages the store holds, and what
+ * differs (undefined when nothing does).
+ */
+export async function compareConversation(
+  store: ChatStore,
+  prepared: PreparedConversation,
+): Promise<{ stored: number; reason: string | undefined }> {
+  const expected = new Set(prepared.messages.map((message) => message.id));
+  const deletedInSource = new Set(prepared.deleted);
+  const stored = (await everyMessage(store, prepared.conversationId)).filter((message) => expected.has(message.id));
+  const reason =
+    stored.length !== expected.size
+      ? `${expected.size - stored.length} of ${expected.size} missing`
+      : checksum(prepared.messages.map((m) => ({ ...m, deleted: deletedInSource.has(m.id) }))) !==
+          checksum(stored.map((m) => ({ ...m, deleted: m.deletedAt !== undefined })))
+        ? 'text, time, deletion or order differs'
+        : undefined;
+  return { stored: stored.length, reason };
 }
 
 function checksum(

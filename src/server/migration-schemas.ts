@@ -10,7 +10,7 @@ export const MigrationRequestSchema = z
   .object({
     from: z.string().min(1).openapi({
       description:
-        'a file on the server (chat_logs.json, a KV export), a redis:// URL (sorted-index) or a postgres:// URL (message-log)',
+        'a file on the server (chat_logs.json, a KV export, a libSQL file), a redis:// URL (sorted-index, langchain-redis) or a postgres:// URL (message-log, langchain-postgres, mastra-postgres)',
     }),
     layout: z.enum(LAYOUTS).optional().openapi({ description: 'default: detected from the file' }),
     dryRun: z.boolean().optional().openapi({ description: 'read and convert everything, write nothing' }),
@@ -19,6 +19,10 @@ export const MigrationRequestSchema = z
       .optional()
       .openapi({ description: 'a run id to go on with, or true for the newest unfinished run from `from`' }),
     verify: z.boolean().optional().openapi({ description: 'then read both sides again and compare each conversation' }),
+    deleteSource: z.boolean().optional().openapi({
+      description:
+        'after a complete, verified run, delete from the source each conversation that still matches the store (implies verify; not with dryRun or since)',
+    }),
     since: z.string().optional().openapi({ description: 'only messages at or after this ISO time' }),
     normalizePhone: z.boolean().optional().openapi({ description: 'conversation ids as E.164 phone numbers' }),
     batchSize: z
@@ -87,6 +91,15 @@ export const MigrationReportSchema = z
         ),
       })
       .optional(),
+    sourceDeletion: z
+      .object({
+        conversations: z.number().int(),
+        records: z.number().int(),
+        kept: z.number().int(),
+        skipped: z.string().optional(),
+      })
+      .optional()
+      .openapi({ description: 'what deleteSource deleted from the source, when it was asked' }),
     complete: z
       .boolean()
       .openapi({ description: 'everything arrived: no error, and the verification (when asked) passed' }),

@@ -1,5 +1,5 @@
 /** /healthz, /readyz (which asks the engine), /metrics (Prometheus), and the admin endpoints. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -270,7 +270,7 @@ describe('admin', () => {
     expect((await call('POST', '/admin/storage/retention', { body: {} })).status).toBe(400);
   });
 
-  test('POST /admin/storage/migrate starts a run in the background; GET follows it to its report', async () => {
+  test('POST /admin/storage/migrate starts a run in the background; GET follows it to its report; deleteSource deletes the file it moved', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chatstore-migrate-http-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'chat_logs.json');
@@ -285,7 +285,7 @@ describe('admin', () => {
       }),
     );
     const { call, store } = testApp((store) => ({ migrations: new MigrationJobs(store, join(dir, 'runs')) }));
-    const started = await call('POST', '/admin/storage/migrate', { body: { from: file, verify: true } });
+    const started = await call('POST', '/admin/storage/migrate', { body: { from: file, deleteSource: true } });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ runId: expect.any(String), state: 'running' });
     const runId = started.body.runId as string;
@@ -302,9 +302,11 @@ describe('admin', () => {
         customers: { before: 2, after: 2 },
         messages: { before: 3, after: 3, stored: 3 },
         verification: { ok: true },
+        sourceDeletion: { conversations: 2, records: 3, kept: 0 },
         complete: true,
       },
     });
+    expect(existsSync(file)).toBe(false);
     expect((await store.recent('+15550001')).map((m) => m.content)).toEqual(['¿Hola? 👋', 'Hola']);
     expect((await call('GET', '/admin/storage/migrate')).body).toMatchObject({ jobs: [{ runId, state: 'done' }] });
     expect((await call('GET', '/admin/storage/migrate/nope')).status).toBe(404);

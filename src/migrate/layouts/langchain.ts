@@ -6,21 +6,24 @@
  *   a list per session under the session id itself, newest first (`LPUSH`).
  * Each message is a `StoredMessage`, `{ type, data: { content, … } }`: `type` gives the role
  * (`human`, `ai`, `system`, `tool`, `function`, `generic` with `data.role`), a content of blocks
- * gives its text blocks joined, and the rest of `data` is kept. LangChain keeps no time: the
+ * gives its text blocks joined (the blocks are kept as the message's `parts`), and the rest of `data` is kept. LangChain keeps no time: the
  * messages of a session take the run's start, in their stored order.
  */
-import type { SourceItem, SourceRecord } from '../source.js';
-import { pgTableSource, type RowProgress } from './pg-cursor.js';
+import type { SourceConversation, SourceDeleter, SourceItem, SourceRecord } from '../source.js';
+import { openRedis } from './redis-client.js';
+import type { TableLayout } from './table-rows.js';
 import { parsedValue } from './values.js';
 
-export function langchainPostgresSource(source: string): { items: AsyncIterable<SourceItem>; progress: RowProgress } {
-  return pgTableSource(source, {
-    defaultTable: 'langchain_chat_histories',
-    orderBy: 'session_id, id',
-    conversation: (row) => String(row.session_id ?? ''),
-    record: (row, table) => ({ key: `${table}:${String(row.id)}`, value: storedMessage(row.message) }),
-  });
-}
+export const langchainPostgresLayout: TableLayout = {
+  defaultTable: 'langchain_chat_histories',
+  query: (tables) => `SELECT * FROM ${tables.messages} ORDER BY session_id, id`,
+  conversation: (row) => String(row.session_id ?? ''),
+  record: (row, table) => ({
+    key: `${table}:${String(row.id)}`,
+    value: storedMessage(row.message),
+    rowId: String(row.id),
+  }),
+};
 
 const ROLES: Readonly<Record<string, string>> = {
   human: 'user',
@@ -55,35 +58,14 @@ export function storedMessage(value: unknown): unknown {
     langchainType: stored.type,
     ...(role === undefined ? {} : { role }),
     ...(text === undefined ? {} : { content: text }),
-    ...(Array.isArray(content) ? { contentBlocks: content } : {}),
+    ...(Array.isArray(content) ? { parts: content } : {}),
   };
-}
-
-/** The part of an ioredis client this layout reads with. */
-interface RedisReader {
-  connect(): Promise<void>;
-  scan(
-    cursor: string,
-    match: 'MATCH',
-    pattern: string,
-    count: 'COUNT',
-    n: number,
-    type: 'TYPE',
-    kind: string,
-  ): Promise<[string, string[]]>;
-  lrange(key: string, start: number, stop: number): Promise<string[]>;
-  quit(): Promise<unknown>;
 }
 
 /** `redis://host:6379/0?match=chat:*`: the lists whose keys match (every list by default), one session each. */
 export async function* langchainRedisConversations(source: string): AsyncIterable<SourceItem> {
-  const url = new URL(source);
-  const match = url.searchParams.get('match') ?? '*';
-  url.searchParams.delete('match');
-  url.searchParams.delete('layout');
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(url.toString(), { lazyConnect: true, maxRetriesPerRequest: 1 }) as unknown as RedisReader;
-  await redis.connect();
+  const { redis, params } = await openRedis(source, ['match']);
+  const match = params.match ?? '*';
   try {
     const keys = new Set<string>();
     let cursor = '0';
@@ -104,4 +86,28 @@ export async function* langchainRedisConversations(source: string): AsyncIterabl
   } finally {
     await redis.quit();
   }
+}
+
+/**
+ * Deletes a matched session's messages: the list's oldest entries, as many as this pass read
+ * (`LTRIM`), so messages pushed since stay (the list goes when it is empty).
+ */
+export function langchainRedisDeleter(source: string): SourceDeleter {
+  let connection: ReturnType<typeof openRedis> | undefined;
+  return {
+    async remove(conversation: SourceConversation): Promise<void> {
+      const read = conversation.records.length;
+      if (read === 0) return;
+      connection ??= openRedis(source, ['match']);
+      const { redis } = await connection;
+      await redis
+        .multi()
+        .ltrim(conversation.key, 0, -(read + 1))
+        .exec();
+    },
+    async finish(): Promise<boolean> {
+      if (connection !== undefined) await (await connection).redis.quit();
+      return true;
+    },
+  };
 }

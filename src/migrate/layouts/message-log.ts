@@ -7,15 +7,12 @@
  * database: `postgres://user@host/db?table=messages&schema=public`. A row is read as it is: its
  * columns are the fields `legacy-message.ts` knows.
  */
-import type { SourceItem } from '../source.js';
-import { pgTableSource, type RowProgress } from './pg-cursor.js';
+import type { TableLayout } from './table-rows.js';
 
-export function messageLogSource(source: string): { items: AsyncIterable<SourceItem>; progress: RowProgress } {
-  return pgTableSource(source, {
-    defaultTable: 'messages',
-    orderBy: 'context_id, created_at, id',
-    conversation: (row) => String(row.context_id ?? ''),
-    type: (row) => (typeof row.context_type === 'string' ? row.context_type : undefined),
-    record: (row, table) => ({ key: `${table}:${String(row.id)}`, value: row }),
-  });
-}
+export const messageLogLayout: TableLayout = {
+  defaultTable: 'messages',
+  query: (tables) => `SELECT * FROM ${tables.messages} ORDER BY context_id, created_at, id`,
+  conversation: (row) => String(row.context_id ?? ''),
+  attributes: (row) => (typeof row.context_type === 'string' ? { type: row.context_type } : undefined),
+  record: (row, table) => ({ key: `${table}:${String(row.id)}`, value: row, rowId: String(row.id) }),
+};

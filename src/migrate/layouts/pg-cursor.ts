@@ -1,37 +1,44 @@
 /**
  * Legacy tables read from PostgreSQL (any database, through `pg`): one read-only snapshot
- * (`REPEATABLE READ`), one server-side cursor in the table's conversation order, 5,000 rows a fetch,
- * rows grouped into conversations as they come. A table still written to during the run is read as
- * it was when the run began, and one conversation is in memory at a time.
+ * (`REPEATABLE READ`), one server-side cursor over the layout's query, 5,000 rows a fetch. A table
+ * still written to during the run is read as it was when the run began.
+ * `postgres://user@host/db?table=messages&schema=public`.
  */
-import type { SourceItem, SourceRecord } from '../source.js';
+import type { SourceConversation, SourceDeleter, SourceItem } from '../source.js';
+import { groupedRows, quoted, type Row, type RowProgress, type TableLayout, type TableNames } from './table-rows.js';
 
 const FETCH = 5000;
 
-/** How far the reading has got: rows read of the rows the snapshot holds. */
-export interface RowProgress {
-  done: number;
-  total: number;
-}
-
-/** What one layout reads of its table. */
-export interface TableLayout {
-  /** The table when the URL names none (`?table=`). */
-  defaultTable: string;
-  /** SQL: the columns the rows are read in order of, the conversation's first. */
-  orderBy: string;
-  /** The conversation a row belongs to. */
-  conversation(row: Record<string, unknown>): string;
-  /** The conversation's type, when the table has one. */
-  type?(row: Record<string, unknown>): string | undefined;
-  /** The record a row is (its key unique in the table). */
-  record(row: Record<string, unknown>, table: string): SourceRecord;
-}
-
-interface PgClient {
+export interface PgClient {
   connect(): Promise<void>;
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  query(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
   end(): Promise<void>;
+}
+
+/** A PostgreSQL source URL as the connection, the schema and the messages table it names. */
+export interface PgSource {
+  connectionString: string;
+  schema: string;
+  table: string;
+  names: TableNames;
+}
+
+export function pgSource(source: string, defaultTable: string): PgSource {
+  const url = new URL(source);
+  const table = url.searchParams.get('table') ?? defaultTable;
+  const schema = url.searchParams.get('schema') ?? 'public';
+  url.searchParams.delete('table');
+  url.searchParams.delete('schema');
+  url.searchParams.delete('layout');
+  const sibling = (name: string) => `${quoted(schema)}.${quoted(name)}`;
+  return { connectionString: url.toString(), schema, table, names: { messages: sibling(table), sibling } };
+}
+
+export async function pgClient(source: PgSource): Promise<PgClient> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: source.connectionString }) as unknown as PgClient;
+  await client.connect();
+  return client;
 }
 
 export function pgTableSource(
@@ -39,61 +46,61 @@ export function pgTableSource(
   layout: TableLayout,
 ): { items: AsyncIterable<SourceItem>; progress: RowProgress } {
   const progress: RowProgress = { done: 0, total: 0 };
-  return { items: read(source, layout, progress), progress };
+  const opened = pgSource(source, layout.defaultTable);
+  return { items: groupedRows(pages(opened, layout, progress), layout, opened.table, progress), progress };
 }
 
-async function* read(source: string, layout: TableLayout, progress: RowProgress): AsyncIterable<SourceItem> {
-  const url = new URL(source);
-  const table = url.searchParams.get('table') ?? layout.defaultTable;
-  const schema = url.searchParams.get('schema') ?? 'public';
-  url.searchParams.delete('table');
-  url.searchParams.delete('schema');
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url.toString() }) as unknown as PgClient;
-  await client.connect();
-  const relation = `${quoted(schema)}.${quoted(table)}`;
+async function* pages(source: PgSource, layout: TableLayout, progress: RowProgress): AsyncIterable<Row[]> {
+  const client = await pgClient(source);
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    progress.total = Number((await client.query(`SELECT count(*) AS n FROM ${relation}`)).rows[0]?.n ?? 0);
-    await client.query(
-      `DECLARE chatstore_migration NO SCROLL CURSOR FOR SELECT * FROM ${relation} ORDER BY ${layout.orderBy}`,
-    );
-    let current: { key: string; type: string | undefined; records: SourceRecord[] } | undefined;
+    progress.total = Number((await client.query(`SELECT count(*) AS n FROM ${source.names.messages}`)).rows[0]?.n ?? 0);
+    await client.query(`DECLARE chatstore_migration NO SCROLL CURSOR FOR ${layout.query(source.names)}`);
     for (;;) {
       const { rows } = await client.query(`FETCH ${FETCH} FROM chatstore_migration`);
-      for (const row of rows) {
-        progress.done += 1;
-        const key = layout.conversation(row);
-        if (current !== undefined && current.key !== key) {
-          yield conversation(current);
-          current = undefined;
-        }
-        current ??= { key, type: layout.type?.(row), records: [] };
-        current.records.push(layout.record(plain(row), table));
-      }
+      yield rows;
       if (rows.length < FETCH) break;
     }
-    if (current !== undefined) yield conversation(current);
     await client.query('COMMIT');
   } finally {
     await client.end();
   }
 }
 
-function conversation(group: { key: string; type: string | undefined; records: SourceRecord[] }): SourceItem {
-  return {
-    kind: 'conversation',
-    conversation: { key: group.key, records: group.records, ...(group.type === undefined ? {} : { type: group.type }) },
+/**
+ * Deletes a conversation's rows by their `id` (the rows this pass read, not rows written since),
+ * then what `afterDelete` says, in one transaction.
+ */
+export function pgRowDeleter(source: string, layout: TableLayout): SourceDeleter {
+  const opened = pgSource(source, layout.defaultTable);
+  let connection: Promise<{ client: PgClient; idType: string }> | undefined;
+  const connect = async () => {
+    const client = await pgClient(opened);
+    const { rows } = await client.query(
+      "SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'id'",
+      [opened.names.messages],
+    );
+    return { client, idType: String(rows[0]?.type ?? 'text') };
   };
-}
-
-/** A row as JSON values: times as ISO strings, the rest as `pg` read it. */
-function plain(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(row)) out[name] = value instanceof Date ? value.toISOString() : value;
-  return out;
-}
-
-function quoted(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
+  return {
+    async remove(conversation: SourceConversation): Promise<void> {
+      connection ??= connect();
+      const { client, idType } = await connection;
+      const ids = conversation.records.flatMap((record) => (record.rowId === undefined ? [] : [record.rowId]));
+      await client.query('BEGIN');
+      try {
+        await client.query(`DELETE FROM ${opened.names.messages} WHERE id = ANY($1::${idType}[])`, [ids]);
+        if (layout.afterDelete !== undefined)
+          await client.query(layout.afterDelete(opened.names, '$1'), [conversation.key]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    },
+    async finish(): Promise<boolean> {
+      if (connection !== undefined) await (await connection).client.end();
+      return true;
+    },
+  };
 }

@@ -7,8 +7,9 @@
  * `user:` ones, so the messages are held in memory until the sets that order them are read).
  */
 import type { Readable } from 'node:stream';
-import type { SourceItem, SourceRecord } from '../source.js';
+import type { SourceConversation, SourceDeleter, SourceItem, SourceRecord } from '../source.js';
 import { kvExportEntries } from './kv-export.js';
+import { openRedis } from './redis-client.js';
 import { parsedValue } from './values.js';
 
 const INDEX_PREFIX = 'user:chat:';
@@ -54,23 +55,9 @@ export async function* sortedIndexFromExport(input: Readable): AsyncIterable<Sou
   }
 }
 
-/** The part of an ioredis client this layout reads with. */
-interface RedisReader {
-  scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[string, string[]]>;
-  zrange(key: string, start: number, stop: number, withScores: 'WITHSCORES'): Promise<string[]>;
-  mget(keys: string[]): Promise<(string | null)[]>;
-  quit(): Promise<unknown>;
-}
-
 export async function* sortedIndexFromRedis(source: string): AsyncIterable<SourceItem> {
-  const url = new URL(source);
-  const prefix = url.searchParams.get('keyPrefix') ?? '';
-  url.searchParams.delete('keyPrefix');
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(url.toString(), { lazyConnect: true, maxRetriesPerRequest: 1 }) as unknown as RedisReader & {
-    connect(): Promise<void>;
-  };
-  await redis.connect();
+  const { redis, params } = await openRedis(source, ['keyPrefix']);
+  const prefix = params.keyPrefix ?? '';
   try {
     const users: string[] = [];
     let cursor = '0';
@@ -108,6 +95,32 @@ export async function* sortedIndexFromRedis(source: string): AsyncIterable<Sourc
   } finally {
     await redis.quit();
   }
+}
+
+/**
+ * Deletes a matched user's messages: their `chat:` keys, and their members of the user's set (the
+ * set goes when it is empty; members added since stay).
+ */
+export function sortedIndexRedisDeleter(source: string): SourceDeleter {
+  let connection: ReturnType<typeof openRedis> | undefined;
+  return {
+    async remove(conversation: SourceConversation): Promise<void> {
+      const members = conversation.records.map((record) => record.key);
+      if (members.length === 0) return;
+      connection ??= openRedis(source, ['keyPrefix']);
+      const { redis, params } = await connection;
+      const prefix = params.keyPrefix ?? '';
+      await redis
+        .multi()
+        .del(...members.map((member) => prefix + member))
+        .zrem(`${prefix}${INDEX_PREFIX}${conversation.key}`, ...members)
+        .exec();
+    },
+    async finish(): Promise<boolean> {
+      if (connection !== undefined) await (await connection).redis.quit();
+      return true;
+    },
+  };
 }
 
 /** A key prefix as a SCAN pattern that matches it literally. */

@@ -22,13 +22,13 @@ import { PostgresStore } from '@mastra/pg';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { normalizedPhone } from '../src/migrate/conversation.js';
 import { deleteMigratedSource } from '../src/migrate/delete-source.js';
 import { migrate, rollbackMigration } from '../src/migrate/index.js';
 import { legacyMessage, migratedId, timeOf } from '../src/migrate/legacy-message.js';
 import { detectLayout, openSource } from '../src/migrate/open-source.js';
 import type { Message } from '../src/model.js';
 import { openStore } from '../src/open.js';
+import { normalizedPhone } from '../src/phone.js';
 import type { ChatStore } from '../src/store.js';
 import {
   type LegacyFixture,

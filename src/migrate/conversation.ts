@@ -7,6 +7,7 @@
  * the same.
  */
 import type { NewConversation, NewMessage } from '../model.js';
+import { normalizedPhone } from '../phone.js';
 import { legacyMessage, timeOf } from './legacy-message.js';
 import type { LayoutName, SourceConversation, SourceError } from './source.js';
 
@@ -105,16 +106,4 @@ export function prepareConversation(
     beforeSince,
     errors,
   };
-}
-
-/**
- * A phone number as E.164 when it looks like one (`whatsapp:+1 (555) 010-2030`, `0044 20…`,
- * `15550102030`): the `whatsapp:`/`tel:` prefix, spaces, dots, dashes and parentheses dropped, a
- * leading `00` read as `+`, and a `+` added to bare digits. Anything else stays as it is.
- * @example normalizedPhone('whatsapp:+1 555-010-2030') // '+15550102030'
- */
-export function normalizedPhone(key: string): string {
-  const bare = key.replace(/^(whatsapp|tel|sms):/i, '').replace(/[\s().-]/g, '');
-  const plus = bare.startsWith('00') ? `+${bare.slice(2)}` : /^\d/.test(bare) ? `+${bare}` : bare;
-  return /^\+\d{6,15}$/.test(plus) ? plus : key;
 }

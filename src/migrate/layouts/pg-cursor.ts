@@ -1,7 +1,8 @@
 /**
  * Legacy tables read from PostgreSQL (any database, through `pg`): one read-only snapshot
- * (`REPEATABLE READ`), one server-side cursor over the layout's query, 5,000 rows a fetch. A table
- * still written to during the run is read as it was when the run began.
+ * (`REPEATABLE READ`), one server-side cursor over the layout's query, 5,000 rows a fetch, the next
+ * fetched while the run writes the last. A table still written to during the run is read as it was
+ * when the run began.
  * `postgres://user@host/db?table=messages&schema=public`.
  */
 import type { SourceConversation, SourceDeleter, SourceItem } from '../source.js';
@@ -52,17 +53,30 @@ export function pgTableSource(
 
 async function* pages(source: PgSource, layout: TableLayout, progress: RowProgress): AsyncIterable<Row[]> {
   const client = await pgClient(source);
+  let pending: Promise<{ rows: Row[] }> | undefined;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     progress.total = Number((await client.query(`SELECT count(*) AS n FROM ${source.names.messages}`)).rows[0]?.n ?? 0);
     await client.query(`DECLARE chatstore_migration NO SCROLL CURSOR FOR ${layout.query(source.names)}`);
+    const fetch = () => client.query(`FETCH ${FETCH} FROM chatstore_migration`);
+    // The next page is fetched while the consumer writes this one: the server reads as the store writes.
+    let next: Promise<{ rows: Row[] }> = fetch();
+    pending = next;
     for (;;) {
-      const { rows } = await client.query(`FETCH ${FETCH} FROM chatstore_migration`);
+      const { rows }: { rows: Row[] } = await next;
+      const more: boolean = rows.length === FETCH;
+      pending = undefined;
+      if (more) {
+        next = fetch();
+        pending = next;
+      }
       yield rows;
-      if (rows.length < FETCH) break;
+      if (!more) break;
     }
     await client.query('COMMIT');
   } finally {
+    // A consumer that stopped early leaves a fetch in flight: let it end before the connection does.
+    await pending?.catch(() => undefined);
     await client.end();
   }
 }

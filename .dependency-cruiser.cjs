@@ -62,6 +62,21 @@ module.exports = {
       to: { path: '^src/backends/' },
     },
     {
+      name: 'ingest-uses-the-api-only',
+      comment:
+        'chatstore/ingest runs in any server and in Workers: it imports the store and the model, never an engine, the server, the CLI or a driver.',
+      severity: 'error',
+      from: { path: '^src/ingest/' },
+      to: { path: ['^src/backends/', '^src/server/', '^src/cli/', '^src/migrate/', DRIVERS] },
+    },
+    {
+      name: 'ingest-is-web-standard',
+      comment: 'chatstore/ingest uses Web APIs only (Web Crypto, TextEncoder), so it runs in Workers too.',
+      severity: 'error',
+      from: { path: '^src/ingest/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'product-imports-no-test-or-bench',
       severity: 'error',
       from: { path: '^src/' },

@@ -20,11 +20,20 @@ export const WORKLOADS = [
   'degrade',
   'archive',
   'migrate',
+  'webhook',
 ] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 /** Workloads that run only when named in `--workloads` (long, or needing more than the store). */
-export const OPT_IN_WORKLOADS: readonly WorkloadId[] = ['W1L', 'W7', 'http', 'degrade', 'archive', 'migrate'];
+export const OPT_IN_WORKLOADS: readonly WorkloadId[] = [
+  'W1L',
+  'W7',
+  'http',
+  'degrade',
+  'archive',
+  'migrate',
+  'webhook',
+];
 
 /** What a run without `--workloads` runs: W1–W6. */
 export const DEFAULT_WORKLOADS: readonly WorkloadId[] = WORKLOADS.filter((id) => !OPT_IN_WORKLOADS.includes(id));

@@ -44,6 +44,8 @@ export interface Sizes {
   archiveMessages: number;
   /** migrate (opt-in): messages in the legacy sources, about 13 per customer. */
   migrateMessages: number;
+  /** webhook (opt-in): deliveries of 100 messages measured, each against an append of the same. */
+  webhookRequests: number;
   /** http (opt-in): concurrent connections, and measured seconds per server and operation. */
   httpConnections: number;
   httpSeconds: number;

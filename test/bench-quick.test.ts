@@ -240,4 +240,23 @@ describe('bench measurements', () => {
     expect(byName.get('chatstore sqlite FULL + L1')?.status).toBe('skipped');
     expect(byName.get('raw better-sqlite3 FULL')?.status).toBe('n/a');
   });
+
+  test('webhook runs only when named: the delivery through the app beside the plain append, as a ratio', async () => {
+    const { report } = await runBench({
+      backends: ['sqlite'],
+      quick: true,
+      workloads: ['webhook'],
+      naive: [],
+      out,
+      log: () => {},
+    });
+    expect(report.workloads.map((w) => w.id)).toEqual(['webhook']);
+    const rows = (report.workloads[0]?.rows ?? []).filter((row) => row.contender === 'chatstore sqlite FULL');
+    expect(rows.map((row) => [row.status, row.cells.path])).toEqual([
+      ['ok', 'POST /webhooks/whatsapp (sign, parse, append)'],
+      ['ok', 'store.append of the same 100'],
+    ]);
+    expect(rows[0]?.cells.ratio).toBeGreaterThan(0);
+    expect(rows[1]?.cells.msgPerSec).toBeGreaterThan(0);
+  });
 });

@@ -1,4 +1,4 @@
-/** The workloads of a run, in the order they run; `W1L`, `W7`, `http`, `degrade`, `archive` and `migrate` only when asked for. */
+/** The workloads of a run, in the order they run; `W1L`, `W7`, `http`, `degrade`, `archive`, `migrate` and `webhook` only when asked for. */
 import type { Workload } from '../workload.js';
 import { archiveWorkload } from './archive.js';
 import { degrade } from './degrade.js';
@@ -12,6 +12,7 @@ import { w4PageBack } from './w4-page-back.js';
 import { w5Search } from './w5-search.js';
 import { w6Import } from './w6-import.js';
 import { w7Zipf } from './w7-zipf.js';
+import { webhookWorkload } from './webhook.js';
 
 /** @example const workloads = await loadWorkloads(); */
 export async function loadWorkloads(): Promise<Workload[]> {
@@ -28,5 +29,6 @@ export async function loadWorkloads(): Promise<Workload[]> {
     degrade,
     archiveWorkload,
     migrateWorkload,
+    webhookWorkload,
   ];
 }

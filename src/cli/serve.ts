@@ -21,6 +21,9 @@
  * | `?storageBatchSize=` in the URL | `STORAGE_BATCH_SIZE` | 1000 |
  * | `--retention-days <n>` | `CHATSTORE_RETENTION_DAYS` | none: messages are kept |
  * | `--maintenance-every <minutes>` | `CHATSTORE_MAINTENANCE_EVERY_MINUTES` | 60: archiving and retention at start, then this often (0: never) |
+ * | | `CHATSTORE_WHATSAPP_APP_SECRET` and `CHATSTORE_WHATSAPP_VERIFY_TOKEN` | none: `/webhooks/whatsapp` off |
+ * | | `CHATSTORE_TWILIO_AUTH_TOKEN` (and `CHATSTORE_TWILIO_PUBLIC_URL` behind a proxy) | none: `/webhooks/twilio` off |
+ * | | `CHATSTORE_TELEGRAM_SECRET_TOKEN` | none: `/webhooks/telegram` off |
  *
  * Without API keys the server refuses to bind a non-loopback address, and the app refuses
  * non-loopback clients and non-loopback `Host` names. Logs are JSON lines (pino) on stdout; they
@@ -36,6 +39,7 @@ import { openStore } from '../open.js';
 import { createApp, DEFAULT_MAX_BODY_BYTES } from '../server/app.js';
 import { isLoopbackHost, parseApiKeys } from '../server/auth.js';
 import { type NodeServer, startNodeServer } from '../server/node.js';
+import type { WebhookSecrets } from '../server/routes/webhooks.js';
 import { type CommandContext, storeUrlOf } from './context.js';
 import { scheduleMaintenance } from './maintenance-schedule.js';
 
@@ -100,6 +104,7 @@ export async function serve(
     },
     context.stdout,
   );
+  const webhooks = webhookSecrets(env);
   const store = await openStore(url);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -115,6 +120,7 @@ export async function serve(
     draining: () => server?.draining ?? false,
     storageBytes: () => store.storageBytes(),
     migrations: new MigrationJobs(store, env.CHATSTORE_MIGRATIONS_DIR || DEFAULT_RUNS_DIR),
+    webhooks,
   });
   try {
     server = await startNodeServer(app, { port, host, shutdownTimeoutMs });
@@ -239,4 +245,25 @@ function integer(text: string | undefined, fallback: number, name: string, max =
     });
   }
   return value;
+}
+
+/** The webhook secrets in the environment: a provider is on when its secrets are set. */
+function webhookSecrets(env: NodeJS.ProcessEnv): WebhookSecrets {
+  const appSecret = env.CHATSTORE_WHATSAPP_APP_SECRET;
+  const verifyToken = env.CHATSTORE_WHATSAPP_VERIFY_TOKEN;
+  if ((appSecret === undefined) !== (verifyToken === undefined)) {
+    throw new ChatStoreError(
+      'INVALID_ARGUMENT',
+      'the WhatsApp webhook needs both CHATSTORE_WHATSAPP_APP_SECRET and CHATSTORE_WHATSAPP_VERIFY_TOKEN',
+      { path: 'CHATSTORE_WHATSAPP_APP_SECRET' },
+    );
+  }
+  const twilioToken = env.CHATSTORE_TWILIO_AUTH_TOKEN;
+  const publicUrl = env.CHATSTORE_TWILIO_PUBLIC_URL;
+  const telegramToken = env.CHATSTORE_TELEGRAM_SECRET_TOKEN;
+  return {
+    ...(appSecret && verifyToken ? { whatsapp: { appSecret, verifyToken } } : {}),
+    ...(twilioToken ? { twilio: { authToken: twilioToken, ...(publicUrl ? { publicUrl } : {}) } } : {}),
+    ...(telegramToken ? { telegram: { secretToken: telegramToken } } : {}),
+  };
 }

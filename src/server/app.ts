@@ -30,6 +30,10 @@ import { registerMessageRoutes } from './routes/messages.js';
 import { type Migrations, registerMigrationRoutes } from './routes/migrate.js';
 import type { RouteDeps } from './routes/route-kit.js';
 import { registerStoreRoutes } from './routes/store.js';
+import { registerWebhookRoutes, type WebhookSecrets } from './routes/webhooks.js';
+
+export type { WebhookSecrets };
+
 import { registerTierMetrics } from './tier-metrics.js';
 
 /** The default largest request body: a batch of a few hundred ordinary messages. */
@@ -58,6 +62,8 @@ export interface AppOptions extends AdminOptions, HealthOptions {
   corsOrigins?: readonly string[];
   /** Migrations over HTTP (`MigrationJobs` of `chatstore/migrate`); without them those endpoints answer 501. */
   migrations?: Migrations;
+  /** The providers' webhook secrets (`/webhooks/*`); a provider without its secret answers 501. */
+  webhooks?: WebhookSecrets;
 }
 
 /** Request headers a browser page may send, and response headers it may read, when CORS is on. */
@@ -134,6 +140,7 @@ export function createApp(store: ChatStore, options: AppOptions = {}): OpenAPIHo
   registerStoreRoutes(app, deps);
   registerAdminRoutes(app, deps, options);
   registerMigrationRoutes(app, deps, options.migrations);
+  registerWebhookRoutes(app, deps, options.webhooks);
   registerDocs(app);
   return app;
 }

@@ -10,6 +10,7 @@ import { whatsappEvents } from '../../src/ingest/whatsapp.js';
 import type { NewMessage } from '../../src/model.js';
 import { openStore } from '../../src/open.js';
 import { createApp } from '../../src/server/app.js';
+import { whatsappDelivery } from '../../test/fixtures/whatsapp.js';
 import { now, summarize } from '../harness.js';
 import type { Row, Workload } from '../workload.js';
 
@@ -26,25 +27,7 @@ function payload(customer: string, request: number): string {
     type: 'text',
     text: { body: TEXTS[i % TEXTS.length] },
   }));
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
-              contacts: [{ profile: { name: 'Bench' }, wa_id: customer }],
-              messages,
-            },
-          },
-        ],
-      },
-    ],
-  });
+  return whatsappDelivery({ contacts: [{ profile: { name: 'Bench' }, wa_id: customer }], messages });
 }
 
 export const webhookWorkload: Workload = {

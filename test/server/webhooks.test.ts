@@ -18,6 +18,7 @@ import {
   verifyWhatsAppSignature,
   whatsappEvents,
 } from '../../src/ingest/index.js';
+import { whatsappDelivery } from '../fixtures/whatsapp.js';
 import { testApp } from './helpers.js';
 
 const APP_SECRET = 'meta-app-secret';
@@ -66,28 +67,6 @@ describe('signatures', () => {
     expect(verifySecretToken(undefined, TELEGRAM_TOKEN)).toBe(false);
   });
 });
-
-/** A WhatsApp Cloud API webhook body, as Meta sends it. */
-function whatsappBody(value: Record<string, unknown>): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
-              ...value,
-            },
-          },
-        ],
-      },
-    ],
-  });
-}
 
 const CUSTOMER = '16315551181';
 const OTHER = '447700900123';
@@ -186,7 +165,7 @@ describe.each([
 
   test('WhatsApp: a batch of every kind of message, one append per customer; a retry stores nothing', async () => {
     const { call, store } = await app();
-    const body = whatsappBody({
+    const body = whatsappDelivery({
       contacts: [{ profile: { name: 'Kerry Fisher' }, wa_id: CUSTOMER }],
       messages: INCOMING,
     });
@@ -264,10 +243,10 @@ describe.each([
       status('wamid.OUT1', 'delivered', 1733500200),
       status('wamid.OUT1', 'sent', 1733500100),
     ]) {
-      const body = whatsappBody({ statuses: [item] });
+      const body = whatsappDelivery({ statuses: [item] });
       expect((await call('POST', '/webhooks/whatsapp', { rawBody: body, headers: signed(body) })).status).toBe(200);
     }
-    const batch = whatsappBody({
+    const batch = whatsappDelivery({
       statuses: [
         status('wamid.OUT2', 'failed', 1733500400, {
           errors: [
@@ -303,7 +282,7 @@ describe.each([
 
   test('WhatsApp: a bad signature is 401 and stores nothing; an unknown shape is 400 with its path, logged without content', async () => {
     const { call, store, logs } = await app();
-    const body = whatsappBody({ messages: INCOMING });
+    const body = whatsappDelivery({ messages: INCOMING });
     const forged = await call('POST', '/webhooks/whatsapp', {
       rawBody: body,
       headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
@@ -314,7 +293,7 @@ describe.each([
       headers: { 'content-type': 'application/json' },
     });
     expect(unsigned.status).toBe(401);
-    const broken = whatsappBody({
+    const broken = whatsappDelivery({
       messages: [
         { from: CUSTOMER, id: 'wamid.Z1', timestamp: 'yesterday', type: 'text', text: { body: 'secret words' } },
       ],

@@ -2,12 +2,12 @@
  * webhook (opt-in, `--workloads webhook`): a WhatsApp Cloud API delivery of 100 messages of one
  * customer, end to end through the app's `/webhooks/whatsapp` (routing, signature check over the
  * raw body, JSON parse, conversion, one append), against a plain `append` of the same 100 messages
- * (already converted) on the same store; the two alternate, request by request. In process
+ * (already converted, with the same conversation attributes) on the same store; the two alternate, request by request. In process
  * (`app.request`), so no socket is measured: what the ingest path adds to the store's own append.
  */
 import { createHmac } from 'node:crypto';
 import { whatsappEvents } from '../../src/ingest/whatsapp.js';
-import type { NewMessage } from '../../src/model.js';
+import type { MessageEvent } from '../../src/ingest/events.js';
 import { openStore } from '../../src/open.js';
 import { createApp } from '../../src/server/app.js';
 import { whatsappDelivery } from '../../test/fixtures/whatsapp.js';
@@ -34,7 +34,7 @@ export const webhookWorkload: Workload = {
   id: 'webhook',
   title: 'webhook: a 100-message WhatsApp delivery through /webhooks/whatsapp, against a plain append',
   method: (sizes) =>
-    `${sizes.webhookRequests} deliveries of ${PER_REQUEST} text messages of one customer each (a new customer each time), POSTed in process (app.request) to /webhooks/whatsapp with their X-Hub-Signature-256: signature check, parse, conversion and one append, answered once stored; alternating with store.append of the same ${PER_REQUEST} messages, converted beforehand, into another new conversation. req/s = deliveries (or append calls) per second, one at a time; ratio = webhook ÷ append. Bare chatstore contenders only.`,
+    `${sizes.webhookRequests} deliveries of ${PER_REQUEST} text messages of one customer each (a new customer each time), POSTed in process (app.request) to /webhooks/whatsapp with their X-Hub-Signature-256: signature check, parse, conversion and one append, answered once stored; alternating with store.append of the same ${PER_REQUEST} messages, converted beforehand, into another new conversation created with the same attributes (type, participants). req/s = deliveries (or append calls) per second, one at a time; ratio = webhook ÷ append. Bare chatstore contenders only.`,
   columns: [
     { key: 'path', label: 'path' },
     { key: 'requestsPerSecond', label: 'req/s' },
@@ -63,10 +63,11 @@ export const webhookWorkload: Workload = {
       for (let r = 0; r < context.sizes.webhookRequests; r++) {
         const body = payload(`1555${String(r).padStart(7, '0')}`, r);
         const signature = `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`;
-        const plain = whatsappEvents(JSON.parse(payload(`1666${String(r).padStart(7, '0')}`, r))).map(
-          (event) => (event as { message: NewMessage }).message,
-        );
-        const plainConversation = `+1666${String(r).padStart(7, '0')}`;
+        // The same messages and conversation attributes the webhook's parse gives, made outside the timing.
+        const events = whatsappEvents(JSON.parse(payload(`1666${String(r).padStart(7, '0')}`, r))) as MessageEvent[];
+        const plain = events.map((event) => event.message);
+        const plainConversation = events[0]?.conversationId as string;
+        const attributes = events[0]?.conversation;
         let began = now();
         const response = await app.request(
           '/webhooks/whatsapp',
@@ -85,7 +86,7 @@ export const webhookWorkload: Workload = {
           ];
         }
         began = now();
-        await store.append(plainConversation, plain);
+        await store.append(plainConversation, plain, attributes === undefined ? {} : { conversation: attributes });
         appendMs.push(now() - began);
       }
       const rate = (samples: number[]) => (samples.length * 1000) / samples.reduce((sum, ms) => sum + ms, 0);

@@ -6,8 +6,8 @@
  * (`app.request`), so no socket is measured: what the ingest path adds to the store's own append.
  */
 import { createHmac } from 'node:crypto';
-import { whatsappEvents } from '../../src/ingest/whatsapp.js';
 import type { MessageEvent } from '../../src/ingest/events.js';
+import { whatsappEvents } from '../../src/ingest/whatsapp.js';
 import { openStore } from '../../src/open.js';
 import { createApp } from '../../src/server/app.js';
 import { whatsappDelivery } from '../../test/fixtures/whatsapp.js';

@@ -62,11 +62,11 @@ module.exports = {
       to: { path: '^src/backends/' },
     },
     {
-      name: 'ingest-uses-the-api-only',
+      name: 'adapters-use-the-api-only',
       comment:
-        'chatstore/ingest runs in any server and in Workers: it imports the store and the model, never an engine, the server, the CLI or a driver.',
+        'chatstore/ingest and the framework adapters run in any server and in Workers: they import the store and the model, never an engine, the server, the CLI or a driver.',
       severity: 'error',
-      from: { path: '^src/ingest/' },
+      from: { path: '^src/(ingest|langchain)/' },
       to: { path: ['^src/backends/', '^src/server/', '^src/cli/', '^src/migrate/', DRIVERS] },
     },
     {

@@ -197,6 +197,7 @@ const SURFACE: Record<string, string[]> = {
     'verifyWhatsAppSignature',
     'whatsappEvents',
   ],
+  './langchain': ['ChatStoreChatMessageHistory', 'ChatStoreHistoryOptions', 'langchainMessage', 'storedMessage'],
   './server': ['AppOptions', 'createApp', 'DEFAULT_MAX_BODY_BYTES', 'WebhookSecrets'],
   './server/node': ['FetchApp', 'NodeServer', 'NodeServerOptions', 'startNodeServer'],
 };

@@ -198,6 +198,16 @@ const SURFACE: Record<string, string[]> = {
     'whatsappEvents',
   ],
   './langchain': ['ChatStoreChatMessageHistory', 'ChatStoreHistoryOptions', 'langchainMessage', 'storedMessage'],
+  './logger': [
+    'BotEvents',
+    'IncomingContext',
+    'messageLogger',
+    'MessageLogger',
+    'MessageLoggerOptions',
+    'OutgoingExtra',
+    'ProviderEvents',
+    'SentMessage',
+  ],
   './server': ['AppOptions', 'createApp', 'DEFAULT_MAX_BODY_BYTES', 'WebhookSecrets'],
   './server/node': ['FetchApp', 'NodeServer', 'NodeServerOptions', 'startNodeServer'],
 };

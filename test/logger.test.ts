@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addKeyword, createBot, createFlow, createProvider, MemoryDB, TestTool } from '@builderbot/bot';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { messageLogger } from '../src/logger/index.js';
 import type { Message } from '../src/model.js';
@@ -21,6 +20,20 @@ afterEach(async () => {
   await Promise.all(stores.splice(0).map((store) => store.close().catch(() => undefined)));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * BuilderBot, loaded with the test's folder as the working directory: it opens its own log files
+ * (`core.class.log`, `queue.class.log`) there when it loads, and they must not land in the project.
+ */
+async function loadBuilderBot(): Promise<typeof import('@builderbot/bot')> {
+  const previous = process.cwd();
+  process.chdir(dir);
+  try {
+    return await import('@builderbot/bot');
+  } finally {
+    process.chdir(previous);
+  }
+}
 
 async function sqliteStore(): Promise<ChatStore> {
   const store = await openStore(`sqlite://${join(dir, `${files++}.db`)}`);
@@ -40,6 +53,7 @@ async function messagesOf(store: ChatStore, conversationId: string, count: numbe
 
 describe('messageLogger', () => {
   test('attached to a BuilderBot bot: every incoming message and answer, in order, replies linked, retries once', async () => {
+    const { addKeyword, createBot, createFlow, createProvider, MemoryDB, TestTool } = await loadBuilderBot();
     const store = await sqliteStore();
     const provider = createProvider(TestTool.TestProvider);
     const flow = addKeyword(['hola', '/start'])

@@ -1,6 +1,7 @@
 /**
  * Text rules shared by validation and the engines: what a storable string is, how long it is in
- * bytes, how strings are ordered, and how text splits into search terms.
+ * bytes, how strings are ordered, how text splits into search terms, and the text of structured
+ * content.
  */
 
 /**
@@ -74,4 +75,18 @@ export function searchTerms(text: string): string[] {
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter((term) => term !== '');
+}
+
+/**
+ * The text of structured content (LangChain's content blocks, the AI SDK's and Mastra's parts): its
+ * `{ type: 'text', text }` blocks joined, the others left out.
+ * @example textOfParts([{ type: 'text', text: 'Sí, ' }, { type: 'image_url' }, { type: 'text', text: 'hay' }]) // 'Sí, hay'
+ */
+export function textOfParts(parts: readonly unknown[]): string {
+  let text = '';
+  for (const part of parts) {
+    const block = part as { type?: unknown; text?: unknown } | null;
+    if (block?.type === 'text' && typeof block.text === 'string') text += block.text;
+  }
+  return text;
 }

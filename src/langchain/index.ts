@@ -33,6 +33,7 @@ import {
   type Role,
 } from '../model.js';
 import type { ChatStore } from '../store.js';
+import { textOfParts } from '../text.js';
 import { approximateTokens, type TokenCounter } from '../tokens.js';
 
 export interface ChatStoreHistoryOptions {
@@ -129,7 +130,7 @@ export function storedMessage(message: BaseMessage): NewMessage {
   }
   return {
     role: role as Role,
-    content: typeof content === 'string' ? content : textOf(content),
+    content: typeof content === 'string' ? content : textOfParts(content),
     ...(typeof content === 'string' ? {} : { parts: content as JsonValue[] }),
     ...(typeof message.id === 'string' && message.id !== '' ? { externalId: message.id } : {}),
     ...(Object.keys(langchain).length === 0 ? {} : { metadata: { langchain } }),
@@ -170,16 +171,6 @@ export function langchainMessage(message: Message): BaseMessage {
         ...(kept.usage_metadata === undefined ? {} : { usage_metadata: kept.usage_metadata as never }),
       });
   }
-}
-
-function textOf(blocks: readonly unknown[]): string {
-  return blocks
-    .filter(
-      (block): block is { type: 'text'; text: string } =>
-        (block as { type?: unknown })?.type === 'text' && typeof (block as { text?: unknown }).text === 'string',
-    )
-    .map((block) => block.text)
-    .join('');
 }
 
 /**

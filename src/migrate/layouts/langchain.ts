@@ -9,6 +9,8 @@
  * gives its text blocks joined (the blocks are kept as the message's `parts`), and the rest of `data` is kept. LangChain keeps no time: the
  * messages of a session take the run's start, in their stored order.
  */
+
+import { textOfParts } from '../../text.js';
 import type { SourceConversation, SourceDeleter, SourceItem, SourceRecord } from '../source.js';
 import { openRedis } from './redis-client.js';
 import type { TableLayout } from './table-rows.js';
@@ -45,14 +47,7 @@ export function storedMessage(value: unknown): unknown {
   }
   const { content, role: genericRole, ...rest } = stored.data;
   const role = stored.type === 'generic' ? genericRole : ROLES[String(stored.type)];
-  const text = Array.isArray(content)
-    ? content
-        .filter(
-          (block): block is { type: 'text'; text: string } => block?.type === 'text' && typeof block.text === 'string',
-        )
-        .map((block) => block.text)
-        .join('')
-    : content;
+  const text = Array.isArray(content) ? textOfParts(content) : content;
   return {
     ...rest,
     langchainType: stored.type,

@@ -13,6 +13,7 @@
  * the stored `type`) is kept in `metadata.legacy`.
  */
 import type { JsonObject, NewConversation } from '../../model.js';
+import { textOfParts } from '../../text.js';
 import type { Row, TableLayout } from './table-rows.js';
 import { parsedValue } from './values.js';
 
@@ -79,31 +80,19 @@ export function mastraMessage(row: Row): unknown {
     else if (row.role === 'assistant') fields.recipientId = resource;
   }
   if (typeof stored === 'string') return { ...fields, content: stored };
-  if (Array.isArray(stored)) return { ...fields, content: textOf(stored), parts: stored };
+  if (Array.isArray(stored)) return { ...fields, content: textOfParts(stored), parts: stored };
   if (typeof stored === 'object' && stored !== null) {
     const { format, parts, content, metadata, ...rest } = stored as Record<string, unknown>;
     return {
       ...rest,
       ...fields,
-      content:
-        Array.isArray(parts) && textOf(parts) !== '' ? textOf(parts) : typeof content === 'string' ? content : '',
+      content: (Array.isArray(parts) ? textOfParts(parts) : '') || (typeof content === 'string' ? content : ''),
       ...(Array.isArray(parts) ? { parts } : {}),
       ...(typeof metadata === 'object' && metadata !== null ? { metadata } : {}),
       ...(format === undefined || format === 2 ? {} : { mastraFormat: format }),
     };
   }
   return fields;
-}
-
-/** The text parts of a content, joined. */
-function textOf(parts: unknown[]): string {
-  return parts
-    .filter(
-      (part): part is { type: 'text'; text: string } =>
-        (part as { type?: unknown })?.type === 'text' && typeof (part as { text?: unknown }).text === 'string',
-    )
-    .map((part) => part.text)
-    .join('');
 }
 
 /** A `timestamp` without zone, as text, read as UTC: `2026-01-01T10:00:00` → `…Z`. */

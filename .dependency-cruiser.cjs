@@ -66,7 +66,7 @@ module.exports = {
       comment:
         'chatstore/ingest and the framework adapters run in any server and in Workers: they import the store and the model, never an engine, the server, the CLI or a driver.',
       severity: 'error',
-      from: { path: '^src/(ingest|langchain|logger)/' },
+      from: { path: '^src/(ingest|integrations)/' },
       to: { path: ['^src/backends/', '^src/server/', '^src/cli/', '^src/migrate/', DRIVERS] },
     },
     {

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { messageLogger } from '../src/logger/index.js';
-import type { Message } from '../src/model.js';
-import { openStore } from '../src/open.js';
-import type { ChatStore } from '../src/store.js';
+import { messageLogger } from '../../src/integrations/logger/index.js';
+import type { Message } from '../../src/model.js';
+import { openStore } from '../../src/open.js';
+import type { ChatStore } from '../../src/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatstore-logger-'));
 let files = 0;

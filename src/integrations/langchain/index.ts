@@ -22,7 +22,7 @@ import {
   SystemMessage,
   ToolMessage,
 } from '@langchain/core/messages';
-import { ChatStoreError } from '../errors.js';
+import { ChatStoreError } from '../../errors.js';
 import {
   type JsonObject,
   type JsonValue,
@@ -31,10 +31,10 @@ import {
   type NewMessage,
   ROLES,
   type Role,
-} from '../model.js';
-import type { ChatStore } from '../store.js';
-import { textOfParts } from '../text.js';
-import { approximateTokens, type TokenCounter } from '../tokens.js';
+} from '../../model.js';
+import type { ChatStore } from '../../store.js';
+import { textOfParts } from '../../text.js';
+import { approximateTokens, type TokenCounter } from '../../tokens.js';
 
 export interface ChatStoreHistoryOptions {
   /** How many of the newest messages `getMessages` gives at most (default 50). */

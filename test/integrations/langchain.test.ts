@@ -11,9 +11,9 @@ import { ChatPromptTemplate, MessagesPlaceholder } from '@langchain/core/prompts
 import { RunnableWithMessageHistory } from '@langchain/core/runnables';
 import { FakeChatModel } from '@langchain/core/utils/testing';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { ChatStoreChatMessageHistory } from '../src/langchain/index.js';
-import { openStore } from '../src/open.js';
-import type { ChatStore } from '../src/store.js';
+import { ChatStoreChatMessageHistory } from '../../src/integrations/langchain/index.js';
+import { openStore } from '../../src/open.js';
+import type { ChatStore } from '../../src/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatstore-langchain-'));
 let files = 0;

@@ -16,9 +16,9 @@
  * log.attachTo(bot, provider);
  */
 import { LRUCache } from 'lru-cache';
-import type { JsonObject, Media, Message } from '../model.js';
-import { normalizedPhone } from '../phone.js';
-import type { ChatStore } from '../store.js';
+import type { JsonObject, Media, Message } from '../../model.js';
+import { normalizedPhone } from '../../phone.js';
+import type { ChatStore } from '../../store.js';
 
 /** What a bot framework hands a flow for an incoming message (BuilderBot's `ctx`): its sender and text at least. */
 export interface IncomingContext {

@@ -29,7 +29,7 @@ export interface AppendRequest {
   messages: MessageDraft[];
   expectedLastSeq?: number;
   /** Attributes used only when the conversation is created by this call. */
-  conversation: { type: string; title?: string; metadata: JsonObject };
+  conversation: { type: string; title?: string; channel?: string; metadata: JsonObject };
   /** Participants to add when not yet present (existing entries are left as they are). */
   participants: Participant[];
   now: string;
@@ -103,6 +103,7 @@ export interface ConversationPosition {
 export interface ConversationQuery {
   participantId?: string;
   type?: string;
+  channel?: string;
   limit: number;
   after?: ConversationPosition;
   includeDeleted: boolean;
@@ -113,6 +114,7 @@ export interface CreateConversationRequest {
   id: string;
   type: string;
   title?: string;
+  channel?: string;
   metadata: JsonObject;
   participants: Participant[];
   now: string;

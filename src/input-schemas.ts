@@ -10,6 +10,9 @@ import { DIRECTIONS, type JsonObject, type JsonValue, MESSAGE_STATUSES, PARTICIP
 import { isStorableText, utf8Length } from './text.js';
 import { normalizeTime } from './time.js';
 
+/** A channel: `whatsapp`, `sms`, `telegram`, `web`… Lowercase, so that one channel is counted once. */
+const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+
 export type InputSchemas = ReturnType<typeof inputSchemas>;
 
 export function inputSchemas(limits: Limits) {
@@ -128,6 +131,9 @@ function messageSchemas({ id, shortText, content, time, json, jsonObject, seq, e
 
 function conversationSchemas({ id, shortText, time, jsonObject, count }: ValueSchemas, limits: Limits) {
   const type = shortText(64).refine((value) => value.length > 0, 'must not be empty');
+  const channel = z
+    .string()
+    .regex(CHANNEL, 'must be a lowercase token of letters, digits, `.`, `_` or `-` (at most 32), such as whatsapp');
   const participant = z.strictObject({
     id,
     kind: z.enum(PARTICIPANT_KINDS).optional(),
@@ -138,6 +144,7 @@ function conversationSchemas({ id, shortText, time, jsonObject, count }: ValueSc
     id,
     type,
     title: shortText(1024).optional(),
+    channel: channel.optional(),
     // As many as the conversation holds: added over time, they may be more than one call takes.
     participants: z.array(
       z.strictObject({ id, kind: z.enum(PARTICIPANT_KINDS), name: shortText(1024).optional(), joinedAt: time }),
@@ -153,13 +160,15 @@ function conversationSchemas({ id, shortText, time, jsonObject, count }: ValueSc
   const conversation = z.strictObject({
     type: type.optional(),
     title: shortText(1024).optional(),
+    channel: channel.optional(),
     metadata: jsonObject.optional(),
     participants: participants.optional(),
   });
   const patch = z.strictObject({
     type: type.optional(),
     title: shortText(1024).nullable().optional(),
+    channel: channel.nullable().optional(),
     metadata: jsonObject.optional(),
   });
-  return { participants, storedConversation, conversation, patch };
+  return { participants, storedConversation, conversation, patch, channel };
 }

@@ -122,6 +122,8 @@ export interface Conversation {
   id: string;
   type: string;
   title?: string;
+  /** Where it lives (`whatsapp`, `sms`, `telegram`, `web`…): set by ingest and the adapters, or by the caller. */
+  channel?: string;
   participants: Participant[];
   metadata: JsonObject;
   createdAt: string;
@@ -137,6 +139,8 @@ export interface Conversation {
 export interface NewConversation {
   type?: string;
   title?: string;
+  /** A lowercase token such as `whatsapp`, `sms`, `telegram` or `web`. */
+  channel?: string;
   metadata?: JsonObject;
   participants?: NewParticipant[];
 }
@@ -149,6 +153,8 @@ export interface NewConversation {
 export interface ConversationPatch {
   type?: string;
   title?: string | null;
+  /** `null` removes it. */
+  channel?: string | null;
   metadata?: JsonObject;
 }
 
@@ -202,6 +208,17 @@ export interface Stats {
   byRole: Record<Role, number>;
   /** Conversations counted (1 or 0 when a conversation was asked for). */
   conversations: number;
+  /**
+   * Per channel, its conversations and their messages, counted as `conversations` and `total` are
+   * (deleted ones left out). Conversations without a channel are not in it.
+   */
+  byChannel: Record<string, ChannelStats>;
+}
+
+/** What `stats` counts on one channel. */
+export interface ChannelStats {
+  conversations: number;
+  messages: number;
 }
 
 /** What `eraseSubject` removed. @example const r = await store.eraseSubject('+15550001'); r.messagesDeleted; */

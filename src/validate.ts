@@ -61,6 +61,8 @@ export interface Validator {
   limit(value: unknown, fallback: number, path: string): number;
   seq(value: unknown, path: string): number;
   text(value: unknown, path: string): string;
+  /** A conversation's channel: a lowercase token such as `whatsapp`. */
+  channel(value: unknown, path: string): string;
   conversation(value: unknown, path: string): NewConversation;
   patch(value: unknown, path: string): ConversationPatch;
   participants(value: unknown, path: string): NewParticipant[];
@@ -131,6 +133,7 @@ export function validator(limits: Limits): Validator {
     id: (value, path) => parse(schemas.id, value, path),
     time: (value, path) => parse(schemas.time, value, path),
     text: (value, path) => parse(schemas.text, value, path),
+    channel: (value, path) => parse(schemas.channel, value, path),
     content: (value, path) => parse(schemas.content, value, path),
     limit(value, fallback, path) {
       if (value === undefined) return fallback;

@@ -282,14 +282,16 @@ describe('mysql schema versions', () => {
           )
         )[0],
       ]);
-    // What version 1 left: no totals, its append procedure, no update procedure.
+    // What version 1 left: no totals, no channel, its append procedure, no update procedure.
     const layout = { database, collation: 'utf8mb4_nopad_bin', tokens: { min: 3, max: 84 } };
     const versionOneAppend = MYSQL_MIGRATIONS[0]?.(layout).find((statement) => statement.includes('chatstore_append('));
     await withAdmin(async (connection) => {
       await connection.query(`DROP PROCEDURE ${d}.chatstore_update_message`);
       await connection.query(`DROP PROCEDURE ${d}.chatstore_append`);
       await connection.query(versionOneAppend as string);
-      await connection.query(`ALTER TABLE ${d}.conversations DROP COLUMN search_terms`);
+      await connection.query(
+        `ALTER TABLE ${d}.conversations DROP KEY conversations_by_channel, DROP COLUMN channel, DROP COLUMN search_terms`,
+      );
       await connection.query(`UPDATE ${d}.chatstore_schema SET version = 1`);
     });
     const upgraded = new ChatStore(await openMysql({ database }), { now: () => new Date(T0) });

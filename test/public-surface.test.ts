@@ -40,6 +40,7 @@ const SURFACE: Record<string, string[]> = {
     'BackendSearchHit',
     'ChangeFeed',
     'ChangeListener',
+    'ChannelStats',
     'ChatStore',
     'ChatStoreError',
     'ChatStoreErrorOptions',

@@ -475,7 +475,13 @@ describe('sqlite indexes', () => {
     expect(plan(SQLITE_SQL.firstMessageByExternalId, ['wamid.1'])).toEqual([
       'SEARCH messages USING INDEX messages_by_external_id (external_id=?)',
     ]);
-    const listing = conversationListSql({ participant: false, type: false, after: true, includeDeleted: false });
+    const listing = conversationListSql({
+      participant: false,
+      type: false,
+      channel: false,
+      after: true,
+      includeDeleted: false,
+    });
     expect(plan(listing, { afterActivityAt: T0, afterId: 'c9', limit: 20 })).toEqual([
       'SEARCH c USING INDEX conversations_by_activity ((activity_at,id)<(?,?))',
     ]);

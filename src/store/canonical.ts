@@ -1,4 +1,5 @@
-import type { Conversation, Media, Message, Participant, Stats, StatusTimes } from '../model.js';
+import type { ChannelStats, Conversation, Media, Message, Participant, Stats, StatusTimes } from '../model.js';
+import { compareUtf8 } from '../text.js';
 
 const STATUS_ORDER: readonly (keyof StatusTimes)[] = ['queued', 'sent', 'delivered', 'read', 'failed'];
 
@@ -61,6 +62,7 @@ function canonicalStatusTimes(times: StatusTimes): StatusTimes {
 export function canonicalConversation(conversation: Conversation): Conversation {
   const out: Partial<Record<keyof Conversation, unknown>> = { id: conversation.id, type: conversation.type };
   if (conversation.title !== undefined) out.title = conversation.title;
+  if (conversation.channel !== undefined) out.channel = conversation.channel;
   out.participants = conversation.participants.map(canonicalParticipant);
   out.metadata = conversation.metadata;
   out.createdAt = conversation.createdAt;
@@ -96,5 +98,13 @@ export function canonicalStats(stats: Stats): Stats {
       tool: stats.byRole.tool,
     },
     conversations: stats.conversations,
+    byChannel: Object.fromEntries(
+      Object.keys(stats.byChannel)
+        .sort(compareUtf8)
+        .map((channel) => {
+          const counts = stats.byChannel[channel] as ChannelStats;
+          return [channel, { conversations: counts.conversations, messages: counts.messages }];
+        }),
+    ),
   };
 }

@@ -36,6 +36,7 @@ export async function listConversations(core: StoreCore, options: ListConversati
       ? {}
       : { participantId: validate.id(options.participantId, 'participantId') }),
     ...(options.type === undefined ? {} : { type: validate.id(options.type, 'type') }),
+    ...(options.channel === undefined ? {} : { channel: validate.channel(options.channel, 'channel') }),
     ...(after === undefined ? {} : { after }),
   });
   if (rows.length <= limit) return { conversations: rows.map(canonicalConversation) };
@@ -58,6 +59,7 @@ export async function createConversation(core: StoreCore, id: string, init: NewC
     id: key,
     type: valid.type ?? 'private',
     ...(valid.title === undefined ? {} : { title: valid.title }),
+    ...(valid.channel === undefined ? {} : { channel: valid.channel }),
     metadata: valid.metadata ?? {},
     participants: dedupeParticipants((valid.participants ?? []).map((p) => participant(p, now))),
     now,

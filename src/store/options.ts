@@ -110,6 +110,8 @@ export interface EraseOptions {
 export interface ListConversationsOptions {
   participantId?: string;
   type?: string;
+  /** Only conversations on this channel. */
+  channel?: string;
   limit?: number;
   cursor?: string;
   includeDeleted?: boolean;

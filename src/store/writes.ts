@@ -35,6 +35,7 @@ export async function appendMessages(
     conversation: {
       type: conversation.type ?? 'private',
       ...(conversation.title === undefined ? {} : { title: conversation.title }),
+      ...(conversation.channel === undefined ? {} : { channel: conversation.channel }),
       metadata: conversation.metadata ?? {},
     },
     participants,
@@ -67,6 +68,7 @@ export async function restoreMessages(
     conversation: {
       type: record?.type ?? 'private',
       ...(record?.title === undefined ? {} : { title: record.title }),
+      ...(record?.channel === undefined ? {} : { channel: record.channel }),
       metadata: record?.metadata ?? {},
     },
     participants,

@@ -15,6 +15,7 @@ const EMPTY: Stats = {
   deleted: 0,
   byRole: { user: 0, assistant: 0, system: 0, tool: 0 },
   conversations: 0,
+  byChannel: {},
 };
 
 describe.each(backends)('stats on $name', (entry) => {
@@ -55,6 +56,7 @@ describe.each(backends)('stats on $name', (entry) => {
       deleted: 1,
       byRole: { user: 3, assistant: 3, system: 1, tool: 1 },
       conversations: 1,
+      byChannel: {},
     };
     const c2: Stats = {
       ...EMPTY,
@@ -77,6 +79,7 @@ describe.each(backends)('stats on $name', (entry) => {
       deleted: 1,
       byRole: { user: 4, assistant: 4, system: 1, tool: 1 },
       conversations: 2,
+      byChannel: {},
     });
     expect(await store.stats('nobody')).toStrictEqual(EMPTY);
   });

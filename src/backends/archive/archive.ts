@@ -11,7 +11,7 @@ import { ChatStoreError } from '../../errors.js';
 import type { Conversation, Message } from '../../model.js';
 import { compareUtf8 } from '../../text.js';
 import { atVersion } from '../conversation-version.js';
-import { countMessage, emptyStats } from '../stats.js';
+import { countChannel, countMessage, emptyStats } from '../stats.js';
 import { describe, lastActivity, restoreRequest, sameContent } from './content.js';
 import type { ArchiveDirectory, ArchiveEntry } from './directory.js';
 import { type ArchivedConversation, type Compression, decodeArchive, encodeArchive, sha256 } from './format.js';
@@ -333,6 +333,7 @@ export class Archive {
     const stats = emptyStats();
     stats.conversations = content.conversation.deletedAt === undefined ? 1 : 0;
     for (const message of content.messages) countMessage(stats, message);
+    countChannel(stats, content.conversation, stats.total);
     // What `describe` gives is taken from the new content alone (a range it leaves out is gone).
     const { firstSeq: _first, lastSeq: _last, oldestAt: _oldest, ...kept } = entry;
     const rewritten: ArchiveEntry = {

@@ -65,6 +65,7 @@ export function restoreRequest({ conversation, messages }: ArchivedConversation,
     conversation: {
       type: conversation.type,
       ...(conversation.title === undefined ? {} : { title: conversation.title }),
+      ...(conversation.channel === undefined ? {} : { channel: conversation.channel }),
       metadata: conversation.metadata,
     },
     participants: conversation.participants,

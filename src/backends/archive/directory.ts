@@ -241,7 +241,10 @@ export class ArchiveDirectory {
       throw new ChatStoreError('UNAVAILABLE', `archive entry ${file} cannot be read`, { cause: error });
     }
     try {
-      return JSON.parse(text) as ArchiveEntry;
+      const entry = JSON.parse(text) as ArchiveEntry;
+      // Entries written before channels existed have no `byChannel` (nor a channel to count).
+      entry.stats.byChannel ??= {};
+      return entry;
     } catch (cause) {
       throw new ChatStoreError('UNAVAILABLE', `archive entry ${file} is not JSON`, { cause });
     }

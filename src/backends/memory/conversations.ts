@@ -23,6 +23,7 @@ export function conversationOperations(state: MemoryState): ConversationOperatio
       const rows = [...conversations.values()]
         .filter((s) => query.includeDeleted || s.conversation.deletedAt === undefined)
         .filter((s) => query.type === undefined || s.conversation.type === query.type)
+        .filter((s) => query.channel === undefined || s.conversation.channel === query.channel)
         .filter((s) => query.participantId === undefined || s.participants.has(query.participantId))
         .filter((s) => {
           const after = query.after;
@@ -54,6 +55,8 @@ export function conversationOperations(state: MemoryState): ConversationOperatio
       if (patch.type !== undefined) conversation.type = patch.type;
       if (patch.title === null) delete conversation.title;
       else if (patch.title !== undefined) conversation.title = patch.title;
+      if (patch.channel === null) delete conversation.channel;
+      else if (patch.channel !== undefined) conversation.channel = patch.channel;
       if (patch.metadata !== undefined)
         conversation.metadata = applyMergePatch(conversation.metadata, copy(patch.metadata));
       conversation.updatedAt = now;

@@ -2,7 +2,7 @@
 import type { Backend, ErasureCounts } from '../../backend.js';
 import type { Stats } from '../../model.js';
 import { compareUtf8 } from '../../text.js';
-import { countMessage, emptyStats } from '../stats.js';
+import { countChannel, countMessage, emptyStats } from '../stats.js';
 import { ensureOpen, type MemoryState, removeConversation, removeStoredMessage } from './state.js';
 
 export function maintenanceOperations(
@@ -19,7 +19,9 @@ export function maintenanceOperations(
       const stats = emptyStats();
       stats.conversations = sources.filter((s) => s.conversation.deletedAt === undefined).length;
       for (const stored of sources) {
+        const before = stats.total;
         for (const message of stored.messages.values()) countMessage(stats, message);
+        countChannel(stats, stored.conversation, stats.total - before);
       }
       return stats;
     },

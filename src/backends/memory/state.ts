@@ -45,6 +45,7 @@ export function createStored(state: MemoryState, request: CreateConversationRequ
       id: request.id,
       type: request.type,
       ...(request.title === undefined ? {} : { title: request.title }),
+      ...(request.channel === undefined ? {} : { channel: request.channel }),
       metadata: copy(request.metadata),
       createdAt: request.now,
       updatedAt: request.now,

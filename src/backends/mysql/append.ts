@@ -55,6 +55,7 @@ async function appendInOneTrip(
     datetimeOrNull(relative.lastMessageAt),
     JSON.stringify(relative.inserts.map((message) => messageInput(message, message.seq, ctx.tokens))),
     participantsJson(request.participants),
+    request.conversation.channel ?? null,
   ]);
   const base = Number((sets as { base: number | string }[][])[0]?.[0]?.base);
   return relative.results.map((result) => ({
@@ -80,6 +81,7 @@ function appendUnderLock(ctx: MysqlContext, request: AppendRequest): Promise<App
       id,
       request.conversation.type,
       request.conversation.title ?? null,
+      request.conversation.channel ?? null,
       JSON.stringify(request.conversation.metadata),
       createdAt,
       createdAt,

@@ -33,6 +33,7 @@ export function conversationOperations(ctx: MysqlContext): ConversationOperation
       const listShape: ConversationListShape = {
         participant: listing.participantId !== undefined,
         type: listing.type !== undefined,
+        channel: listing.channel !== undefined,
         after: listing.after !== undefined,
         includeDeleted: listing.includeDeleted,
       };
@@ -42,6 +43,7 @@ export function conversationOperations(ctx: MysqlContext): ConversationOperation
         bind(statement, {
           participantId: listing.participantId,
           type: listing.type,
+          channel: listing.channel,
           afterActivityAt: listing.after === undefined ? undefined : datetime(listing.after.activityAt),
           afterId: listing.after?.id,
           limit: listing.limit,
@@ -58,6 +60,7 @@ export function conversationOperations(ctx: MysqlContext): ConversationOperation
             request.id,
             request.type,
             request.title ?? null,
+            request.channel ?? null,
             JSON.stringify(request.metadata),
             now,
             now,
@@ -86,6 +89,8 @@ export function conversationOperations(ctx: MysqlContext): ConversationOperation
         patch.type ?? null,
         patch.title === undefined ? 0 : 1,
         patch.title ?? null,
+        patch.channel === undefined ? 0 : 1,
+        patch.channel ?? null,
         ...patches,
         datetime(now),
         id,

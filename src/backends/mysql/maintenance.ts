@@ -7,6 +7,7 @@ import type { Backend, ErasureCounts, RemovalOptions } from '../../backend.js';
 import type { Stats } from '../../model.js';
 import { compactAfter } from '../compaction.js';
 import { toStats } from '../sql/rows.js';
+import type { ChannelStatsRow } from '../stats.js';
 import { compactTables } from './compaction.js';
 import type { MysqlContext, ResultHeader } from './context.js';
 
@@ -16,11 +17,15 @@ export function maintenanceOperations(ctx: MysqlContext): MaintenanceOperations 
   const { sql, rows } = ctx;
   return {
     async stats(conversationId?: string): Promise<Stats> {
-      const [row] =
+      const [[row], channels] = await Promise.all([
         conversationId === undefined
-          ? await rows<Record<string, string | number | null>>(sql.statsOfAll)
-          : await rows<Record<string, string | number | null>>(sql.statsOfOne, [conversationId, conversationId]);
-      return toStats(row);
+          ? rows<Record<string, string | number | null>>(sql.statsOfAll)
+          : rows<Record<string, string | number | null>>(sql.statsOfOne, [conversationId, conversationId]),
+        conversationId === undefined
+          ? rows<ChannelStatsRow>(sql.channelStatsOfAll)
+          : rows<ChannelStatsRow>(sql.channelStatsOfOne, [conversationId]),
+      ]);
+      return toStats(row, channels);
     },
 
     async eraseSubject(subjectId: string, _now: string, options?: RemovalOptions): Promise<ErasureCounts> {

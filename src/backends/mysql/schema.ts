@@ -242,45 +242,7 @@ END`,
   SET c.search_terms = t.terms`,
       `DROP PROCEDURE ${d}.chatstore_append`,
       // As in version 1, and the messages' term counts added to search_terms.
-      `CREATE PROCEDURE ${d}.chatstore_append(
-  IN p_conversation_id ${text('VARCHAR(255)')},
-  IN p_type ${text('VARCHAR(255)')},
-  IN p_title ${text('TEXT')},
-  IN p_metadata ${text('LONGTEXT')},
-  IN p_now DATETIME(3),
-  IN p_expected_last_seq BIGINT,
-  IN p_count INT,
-  IN p_last_message_at DATETIME(3),
-  IN p_messages ${text('LONGTEXT')},
-  IN p_participants ${text('LONGTEXT')}
-)
-MODIFIES SQL DATA
--- with the caller's privileges: no dependency on the user who ran the migration
-SQL SECURITY INVOKER
-BEGIN
-  DECLARE v_last_seq BIGINT;
-  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
-  START TRANSACTION;
-  INSERT INTO ${d}.conversations (conversation_id, type, title, metadata, created_at, updated_at,
-      last_seq, message_count, last_message_at, activity_at, search_terms)
-    VALUES (p_conversation_id, p_type, p_title, p_metadata, p_now, p_now, p_count, p_count,
-      p_last_message_at, p_last_message_at,
-      (SELECT COALESCE(SUM(j.term_count), 0)
-        FROM JSON_TABLE(p_messages, '$[*]' COLUMNS (term_count INT PATH '$[${MESSAGE_INPUT_TERM_COUNT}]')) AS j))
-    ON DUPLICATE KEY UPDATE last_seq = last_seq + p_count, message_count = message_count + p_count,
-      search_terms = search_terms + VALUES(search_terms),
-      last_message_at = p_last_message_at, activity_at = p_last_message_at, updated_at = p_now, deleted_at = NULL;
-  SELECT last_seq INTO v_last_seq FROM ${d}.conversations WHERE conversation_id = p_conversation_id FOR UPDATE;
-  IF p_expected_last_seq IS NOT NULL AND p_expected_last_seq <> v_last_seq - p_count THEN
-    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${EXPECTED_LAST_SEQ_SIGNAL}';
-  END IF;
-  ${insertMessagesSql(layout, 'p_conversation_id', 'v_last_seq - p_count', 'p_messages')};
-  IF p_participants IS NOT NULL THEN
-    ${insertParticipantsSql(layout, 'p_conversation_id', 'p_participants')};
-  END IF;
-  COMMIT;
-  SELECT v_last_seq - p_count AS base;
-END`,
+      appendProcedureSql(layout, false),
       // updateMessage (statements.ts) in one call, as one statement either way: a compare-and-set
       // on version; new content (p_term_count not NULL) moves the conversation's search_terms by
       // the difference in the same statement, the conversation row locked first, as deletes and
@@ -315,4 +277,66 @@ BEGIN
 END`,
     ];
   },
+  // 3: the channel a conversation lives on (whatsapp, sms…), listed by and counted; the one-trip
+  // append takes it for the conversation it creates.
+  (layout) => {
+    const d = ident(layout.database);
+    return [
+      `ALTER TABLE ${d}.conversations
+  ADD COLUMN channel VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin,
+  -- listConversations({ channel }): newest activity first within one channel
+  ADD KEY conversations_by_channel (channel, activity_at, conversation_id)`,
+      `DROP PROCEDURE ${d}.chatstore_append`,
+      appendProcedureSql(layout, true),
+    ];
+  },
 ];
+
+/**
+ * The one-trip append (`appendCall` in statements.ts), as migration 2 made it and, `withChannel`,
+ * migration 3: one more parameter, the channel a new conversation gets.
+ */
+function appendProcedureSql(layout: MysqlLayout, withChannel: boolean): string {
+  const d = ident(layout.database);
+  const text = (type: string) => `${type} CHARACTER SET utf8mb4 COLLATE ${layout.collation}`;
+  const channelParameter = withChannel ? ',\n  IN p_channel VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin' : '';
+  return `CREATE PROCEDURE ${d}.chatstore_append(
+  IN p_conversation_id ${text('VARCHAR(255)')},
+  IN p_type ${text('VARCHAR(255)')},
+  IN p_title ${text('TEXT')},
+  IN p_metadata ${text('LONGTEXT')},
+  IN p_now DATETIME(3),
+  IN p_expected_last_seq BIGINT,
+  IN p_count INT,
+  IN p_last_message_at DATETIME(3),
+  IN p_messages ${text('LONGTEXT')},
+  IN p_participants ${text('LONGTEXT')}${channelParameter}
+)
+MODIFIES SQL DATA
+-- with the caller's privileges: no dependency on the user who ran the migration
+SQL SECURITY INVOKER
+BEGIN
+  DECLARE v_last_seq BIGINT;
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+  START TRANSACTION;
+  INSERT INTO ${d}.conversations (conversation_id, type, title, ${withChannel ? 'channel, ' : ''}metadata, created_at, updated_at,
+      last_seq, message_count, last_message_at, activity_at, search_terms)
+    VALUES (p_conversation_id, p_type, p_title, ${withChannel ? 'p_channel, ' : ''}p_metadata, p_now, p_now, p_count, p_count,
+      p_last_message_at, p_last_message_at,
+      (SELECT COALESCE(SUM(j.term_count), 0)
+        FROM JSON_TABLE(p_messages, '$[*]' COLUMNS (term_count INT PATH '$[${MESSAGE_INPUT_TERM_COUNT}]')) AS j))
+    ON DUPLICATE KEY UPDATE last_seq = last_seq + p_count, message_count = message_count + p_count,
+      search_terms = search_terms + VALUES(search_terms),
+      last_message_at = p_last_message_at, activity_at = p_last_message_at, updated_at = p_now, deleted_at = NULL;
+  SELECT last_seq INTO v_last_seq FROM ${d}.conversations WHERE conversation_id = p_conversation_id FOR UPDATE;
+  IF p_expected_last_seq IS NOT NULL AND p_expected_last_seq <> v_last_seq - p_count THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${EXPECTED_LAST_SEQ_SIGNAL}';
+  END IF;
+  ${insertMessagesSql(layout, 'p_conversation_id', 'v_last_seq - p_count', 'p_messages')};
+  IF p_participants IS NOT NULL THEN
+    ${insertParticipantsSql(layout, 'p_conversation_id', 'p_participants')};
+  END IF;
+  COMMIT;
+  SELECT v_last_seq - p_count AS base;
+END`;
+}

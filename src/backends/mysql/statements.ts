@@ -32,7 +32,9 @@ export function mysqlSql(layout: MysqlLayout) {
     `SELECT j.v FROM JSON_TABLE(${param}, '$[*]' COLUMNS (v VARCHAR(255) CHARACTER SET utf8mb4 COLLATE ${layout.collation} PATH '$')) AS j`;
   const message = (alias: string) =>
     `${alias}.conversation_id, ${alias}.seq, ${alias}.id, ${alias}.body, ${ms(`${alias}.deleted_at`)} AS deleted_at`;
-  const conversation = (alias: string) => `${alias}.conversation_id, ${alias}.type, ${alias}.title, ${alias}.metadata,
+  const conversation = (
+    alias: string,
+  ) => `${alias}.conversation_id, ${alias}.type, ${alias}.title, ${alias}.channel, ${alias}.metadata,
     ${ms(`${alias}.created_at`)} AS created_at, ${ms(`${alias}.updated_at`)} AS updated_at,
     ${alias}.last_seq, ${alias}.message_count, ${ms(`${alias}.last_message_at`)} AS last_message_at,
     ${ms(`${alias}.deleted_at`)} AS deleted_at`;
@@ -51,8 +53,8 @@ export function mysqlSql(layout: MysqlLayout) {
       WHERE p.conversation_id IN (${idList('?')})
       ORDER BY p.conversation_id, p.joined_at, p.participant_id`,
     createConversation: `INSERT INTO ${d}.conversations
-        (conversation_id, type, title, metadata, created_at, updated_at, activity_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        (conversation_id, type, title, channel, metadata, created_at, updated_at, activity_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     /** updateConversation: metadata merged by the engine, one single-key patch after another (see `mergePatches`). */
     updateConversation(patches: number): string {
       const metadata =
@@ -62,6 +64,7 @@ export function mysqlSql(layout: MysqlLayout) {
       return `UPDATE ${d}.conversations SET
           type = COALESCE(?, type),
           title = IF(?, ?, title),
+          channel = IF(?, ?, channel),
           metadata = ${metadata},
           updated_at = ?
         WHERE conversation_id = ?`;
@@ -86,6 +89,7 @@ export function mysqlSql(layout: MysqlLayout) {
       if (shape.participant) where.push(`p.participant_id = ${param('participantId')}`);
       if (!shape.includeDeleted) where.push('c.deleted_at IS NULL');
       if (shape.type) where.push(`c.type = ${param('type')}`);
+      if (shape.channel) where.push(`c.channel = ${param('channel')}`);
       if (shape.after) {
         where.push(
           `(c.activity_at < ${param('afterActivityAt')} OR (c.activity_at = ${param('afterActivityAt')} AND c.conversation_id < ${param('afterId')}))`,
@@ -104,11 +108,11 @@ export function mysqlSql(layout: MysqlLayout) {
     },
 
     /** The one-trip append (the plain case), see the procedure in `schema.ts`. */
-    appendCall: `CALL ${d}.chatstore_append(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    appendCall: `CALL ${d}.chatstore_append(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     /** The general append path, in a transaction: the conversation row to lock, created when missing. */
     ensureConversation: `INSERT INTO ${d}.conversations
-        (conversation_id, type, title, metadata, created_at, updated_at, activity_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)
+        (conversation_id, type, title, channel, metadata, created_at, updated_at, activity_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       ON DUPLICATE KEY UPDATE conversation_id = conversation_id`,
     insertMessages: insertMessagesSql(layout, '?', '?', '?'),
     /** search_terms first: it adds the term counts of the messages past the old last_seq. */
@@ -156,6 +160,8 @@ export function mysqlSql(layout: MysqlLayout) {
     statsOfAll: statsSql(d, '', ''),
     /** Parameters: the conversation id twice. */
     statsOfOne: statsSql(d, 'WHERE conversation_id = ?', 'AND conversation_id = ?'),
+    channelStatsOfAll: channelStatsSql(d, ''),
+    channelStatsOfOne: channelStatsSql(d, 'AND c.conversation_id = ?'),
     deleteParticipantEverywhere: `DELETE FROM ${d}.participants WHERE participant_id = ?`,
     /** Erasure: the subject's messages, locked (with the gaps around them) until the erasure commits. */
     lockMessagesOfSubject: `SELECT conversation_id FROM ${d}.messages WHERE sender_id = ? OR recipient_id = ? FOR UPDATE`,
@@ -248,6 +254,15 @@ export function mysqlSql(layout: MysqlLayout) {
       return { text, params };
     },
   };
+}
+
+/** Per channel: its conversations not deleted, and the messages not deleted in its conversations. */
+function channelStatsSql(d: string, conversationsAnd: string): string {
+  return `SELECT channel, SUM(live) AS conversations, SUM(messages) AS messages FROM (
+      SELECT c.channel, c.deleted_at IS NULL AS live,
+        (SELECT COUNT(*) FROM ${d}.messages m WHERE m.conversation_id = c.conversation_id AND m.deleted_at IS NULL) AS messages
+      FROM ${d}.conversations c WHERE c.channel IS NOT NULL ${conversationsAnd}
+    ) t GROUP BY channel`;
 }
 
 function statsSql(d: string, messagesWhere: string, conversationsAnd: string): string {

@@ -92,6 +92,7 @@ function appendUnderLock(ctx: PgContext, request: AppendRequest): Promise<Append
       request.conversation.title ?? null,
       JSON.stringify(request.conversation.metadata),
       request.restore?.createdAt ?? request.now,
+      request.conversation.channel ?? null,
     ]);
     const counter = (await run(sql.lockConversation, [id])).rows[0];
     const lastSeq = Number(counter?.last_seq ?? 0);
@@ -160,6 +161,7 @@ function appendValues(
     JSON.stringify(inserts.map((message) => appendRow(message, message.seq - base, fullText))),
     JSON.stringify(participantColumns(request.participants)),
     inserts.length,
+    request.conversation.channel ?? null,
   ];
 }
 

@@ -29,6 +29,7 @@ export function conversationOperations(ctx: PgContext): ConversationOperations {
       const listShape: ConversationListShape = {
         participant: listing.participantId !== undefined,
         type: listing.type !== undefined,
+        channel: listing.channel !== undefined,
         after: listing.after !== undefined,
         includeDeleted: listing.includeDeleted,
       };
@@ -36,6 +37,7 @@ export function conversationOperations(ctx: PgContext): ConversationOperations {
       const values: Record<string, unknown> = {
         participantId: listing.participantId,
         type: listing.type,
+        channel: listing.channel,
         afterActivityAt: listing.after?.activityAt,
         afterId: listing.after?.id,
         limit: listing.limit,
@@ -56,6 +58,7 @@ export function conversationOperations(ctx: PgContext): ConversationOperations {
         JSON.stringify(request.metadata),
         request.now,
         JSON.stringify(participantColumns(request.participants)),
+        request.channel ?? null,
       ]);
       if ((row?.created ?? 0) === 0) throw new ChatStoreError('CONFLICT', `conversation ${request.id} already exists`);
       return (await loadConversation(request.id)) as Conversation;
@@ -69,6 +72,8 @@ export function conversationOperations(ctx: PgContext): ConversationOperations {
         patch.title ?? null,
         patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
         now,
+        patch.channel !== undefined,
+        patch.channel ?? null,
       ]);
       return row === undefined ? undefined : toConversation(row);
     },

@@ -6,6 +6,7 @@ import type { Backend, ErasureCounts, RemovalOptions } from '../../backend.js';
 import type { Stats } from '../../model.js';
 import { compactAfter } from '../compaction.js';
 import { toStats } from '../sql/rows.js';
+import type { ChannelStatsRow } from '../stats.js';
 import { compactTables } from './compaction.js';
 import type { PgContext } from './context.js';
 import { toChatStoreError } from './errors.js';
@@ -17,11 +18,15 @@ export function maintenanceOperations(
   const { sql } = ctx;
   return {
     async stats(conversationId?: string): Promise<Stats> {
-      const [row] =
+      const [[row], channels] = await Promise.all([
         conversationId === undefined
-          ? await ctx.rows<Record<string, string>>(sql.statsOfAll)
-          : await ctx.rows<Record<string, string>>(sql.statsOfOne, [conversationId]);
-      return toStats(row);
+          ? ctx.rows<Record<string, string>>(sql.statsOfAll)
+          : ctx.rows<Record<string, string>>(sql.statsOfOne, [conversationId]),
+        conversationId === undefined
+          ? ctx.rows<ChannelStatsRow>(sql.channelStatsOfAll)
+          : ctx.rows<ChannelStatsRow>(sql.channelStatsOfOne, [conversationId]),
+      ]);
+      return toStats(row, channels);
     },
 
     async eraseSubject(subjectId: string, _now: string, options?: RemovalOptions): Promise<ErasureCounts> {

@@ -301,6 +301,16 @@ $fn$`,
       `ALTER TABLE ${s}.messages ${ANNOUNCING_TRIGGERS.map((name) => `DISABLE TRIGGER ${name}`).join(', ')}`,
     ];
   },
+  // 5: the channel a conversation lives on (whatsapp, sms…), listed by and counted. Safe to run again.
+  (layout) => {
+    const s = ident(layout.schema);
+    return [
+      `ALTER TABLE ${s}.conversations ADD COLUMN IF NOT EXISTS channel text`,
+      `-- listConversations({ channel }): keyset on (activity_at, conversation_id) within one channel
+CREATE INDEX IF NOT EXISTS conversations_by_channel
+  ON ${s}.conversations (channel, activity_at DESC, conversation_id DESC) WHERE channel IS NOT NULL`,
+    ];
+  },
 ];
 
 /** The triggers of migration 4 that announce changes to messages. */

@@ -79,7 +79,9 @@ export function pgSql(layout: PgLayout) {
   const s = ident(layout.schema);
   const partitioned = layout.partitioning === 'monthly';
   const text = pgTextSearch(layout);
-  const conversation = (alias: string) => `${alias}.conversation_id, ${alias}.type, ${alias}.title, ${alias}.metadata,
+  const conversation = (
+    alias: string,
+  ) => `${alias}.conversation_id, ${alias}.type, ${alias}.title, ${alias}.channel, ${alias}.metadata,
     ${ms(`${alias}.created_at`)} AS created_at, ${ms(`${alias}.updated_at`)} AS updated_at,
     ${alias}.last_seq, ${alias}.message_count, ${ms(`${alias}.last_message_at`)} AS last_message_at,
     ${ms(`${alias}.deleted_at`)} AS deleted_at,
@@ -112,8 +114,9 @@ export function pgSql(layout: PgLayout) {
 
     conversation: `SELECT ${conversation('c')} FROM ${s}.conversations c WHERE c.conversation_id = $1`,
     createConversation: `WITH created AS (
-        INSERT INTO ${s}.conversations (conversation_id, type, title, metadata, created_at, updated_at, activity_at)
-        VALUES ($1, $2, $3, $4::json, $5, $5, $5)
+        INSERT INTO ${s}.conversations (conversation_id, type, title, channel, metadata, created_at, updated_at,
+          activity_at)
+        VALUES ($1, $2, $3, $7, $4::json, $5, $5, $5)
         ON CONFLICT (conversation_id) DO NOTHING
         RETURNING conversation_id
       ), added AS (
@@ -127,6 +130,7 @@ export function pgSql(layout: PgLayout) {
         UPDATE ${s}.conversations SET
           type = coalesce($2, type),
           title = CASE WHEN $3::boolean THEN $4 ELSE title END,
+          channel = CASE WHEN $7::boolean THEN $8 ELSE channel END,
           metadata = CASE WHEN $5::json IS NULL THEN metadata ELSE ${s}.json_merge_patch(metadata, $5::json) END,
           updated_at = $6
         WHERE conversation_id = $1
@@ -175,6 +179,7 @@ export function pgSql(layout: PgLayout) {
       if (shape.participant) where.push(`p.participant_id = ${param('participantId')}`);
       if (!shape.includeDeleted) where.push('c.deleted_at IS NULL');
       if (shape.type) where.push(`c.type = ${param('type')}`);
+      if (shape.channel) where.push(`c.channel = ${param('channel')}`);
       if (shape.after) {
         where.push(
           `(c.activity_at, c.conversation_id) < (${param('afterActivityAt')}::timestamptz, ${param('afterId')})`,
@@ -194,8 +199,8 @@ export function pgSql(layout: PgLayout) {
 
     /** The general append path, in a transaction: the conversation row to lock, created when missing. */
     ensureConversation: `INSERT INTO ${s}.conversations
-        (conversation_id, type, title, metadata, created_at, updated_at, activity_at)
-      VALUES ($1, $2, $3, $4::json, $5, $5, $5)
+        (conversation_id, type, title, channel, metadata, created_at, updated_at, activity_at)
+      VALUES ($1, $2, $3, $6, $4::json, $5, $5, $5)
       ON CONFLICT (conversation_id) DO NOTHING`,
     /** A restore's write (`AppendRequest.restore`), after its messages: its counters, times and deletedAt. */
     afterRestore: `UPDATE ${s}.conversations SET
@@ -220,9 +225,10 @@ export function pgSql(layout: PgLayout) {
         FROM json_to_recordset($10::json) AS r(${MESSAGE_INPUT.map(([name, type]) => `${name} ${type}`).join(', ')}),
           LATERAL (SELECT ${text.vector('r.search_text')} AS vector) AS words
       ), counter AS (
-        INSERT INTO ${s}.conversations AS c (conversation_id, type, title, metadata, created_at, updated_at,
-          last_seq, message_count, last_message_at, activity_at, search_terms)
-        SELECT $1, $2, $3, $4::json, $5, $5, $12, $12, $7, $7, (SELECT coalesce(sum(search_length), 0) FROM input)
+        INSERT INTO ${s}.conversations AS c (conversation_id, type, title, channel, metadata, created_at,
+          updated_at, last_seq, message_count, last_message_at, activity_at, search_terms)
+        SELECT $1, $2, $3, $13, $4::json, $5, $5, $12, $12, $7, $7,
+          (SELECT coalesce(sum(search_length), 0) FROM input)
         FROM fresh
         WHERE fresh.ok
           AND ($6::bigint IS NULL OR $6 = 0 OR EXISTS (SELECT 1 FROM ${s}.conversations WHERE conversation_id = $1))
@@ -417,6 +423,8 @@ export function pgSql(layout: PgLayout) {
     },
     statsOfAll: statsSql(s, '', ''),
     statsOfOne: statsSql(s, 'WHERE conversation_id = $1', 'AND conversation_id = $1'),
+    channelStatsOfAll: channelStatsSql(s, ''),
+    channelStatsOfOne: channelStatsSql(s, 'AND c.conversation_id = $1'),
 
     deleteParticipantEverywhere: `DELETE FROM ${s}.participants WHERE participant_id = $1`,
     /** Erasure: the subject's messages everywhere, with their conversations' counts; `parts` as in `removeConversation`. */
@@ -453,6 +461,15 @@ export function pgSql(layout: PgLayout) {
         AND ($2::text IS NULL OR m.conversation_id = $2)
       ORDER BY m.created_at DESC LIMIT $3`,
   };
+}
+
+/** Per channel: its conversations not deleted, and the messages not deleted in its conversations. */
+function channelStatsSql(s: string, conversationsAnd: string): string {
+  return `SELECT channel, sum(live) AS conversations, sum(messages) AS messages FROM (
+      SELECT c.channel, CASE WHEN c.deleted_at IS NULL THEN 1 ELSE 0 END AS live,
+        (SELECT count(*) FROM ${s}.messages m WHERE m.conversation_id = c.conversation_id AND m.deleted_at IS NULL) AS messages
+      FROM ${s}.conversations c WHERE c.channel IS NOT NULL ${conversationsAnd}
+    ) t GROUP BY channel`;
 }
 
 function statsSql(s: string, messagesWhere: string, conversationsAnd: string): string {

@@ -41,6 +41,7 @@ async function appendNow(ctx: RedisContext, request: AppendRequest): Promise<App
     request.restore === undefined
       ? ''
       : JSON.stringify({ ...request.restore, seqs: request.messages.map((message) => message.seq ?? 0) }),
+    request.conversation.channel === undefined ? '' : `+${request.conversation.channel}`,
     request.participants.length,
     ...request.participants.flatMap((p) => [p.id, JSON.stringify(p)]),
     preadded.length,

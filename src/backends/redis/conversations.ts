@@ -61,6 +61,7 @@ export function conversationOperations(ctx: RedisContext): ConversationOperation
           request.title === undefined ? '' : `+${request.title}`,
           JSON.stringify(request.metadata),
           request.now,
+          request.channel === undefined ? '' : `+${request.channel}`,
           ...participantArgs(request.participants),
         ])) as ['CONFLICT'] | ['OK', Snapshot, string[]];
         if (reply[0] === 'CONFLICT') throw new ChatStoreError('CONFLICT', `conversation ${request.id} already exists`);
@@ -156,6 +157,7 @@ async function updateConversationNow(
     if (read === null) return undefined;
   }
   const title = patch.title === undefined ? '' : patch.title === null ? '-' : `+${patch.title}`;
+  const channel = patch.channel === undefined ? '' : patch.channel === null ? '-' : `+${patch.channel}`;
   return untilUnchanged(`conversation ${id}`, async () => {
     const merged =
       patch.metadata === undefined || read === null
@@ -168,6 +170,7 @@ async function updateConversationNow(
       read ?? '',
       merged,
       now,
+      channel,
     ])) as ['OK', Snapshot] | ['RETRY', string | null] | null;
     if (reply === null) return undefined;
     if (reply[0] === 'OK') return toConversation(id, reply[1]);
@@ -207,6 +210,7 @@ async function listByActivity(ctx: RedisContext, query: ConversationQuery): Prom
       }
       if (!query.includeDeleted && conversation.deletedAt !== undefined) continue;
       if (query.type !== undefined && conversation.type !== query.type) continue;
+      if (query.channel !== undefined && conversation.channel !== query.channel) continue;
       found.push(conversation);
       if (found.length === query.limit) return found;
     }
@@ -228,6 +232,7 @@ async function listByParticipant(
     .filter((c) => c.participants.some((p) => p.id === query.participantId))
     .filter((c) => query.includeDeleted || c.deletedAt === undefined)
     .filter((c) => query.type === undefined || c.type === query.type)
+    .filter((c) => query.channel === undefined || c.channel === query.channel)
     .filter((c) => {
       if (after === undefined) return true;
       const at = activityOf(c);
@@ -252,12 +257,14 @@ function toConversation(id: string, [conversationFields, participantFields]: Sna
   }
   participants.sort((a, b) => compareUtf8(a.joinedAt, b.joinedAt) || compareUtf8(a.id, b.id));
   const title = fields.get('title');
+  const channel = fields.get('channel');
   const lastMessageAt = fields.get('lastMessageAt');
   const deletedAt = fields.get('deletedAt');
   return {
     id,
     type: fields.get('type') as string,
     ...(title === undefined ? {} : { title }),
+    ...(channel === undefined ? {} : { channel }),
     participants,
     metadata: JSON.parse(fields.get('metadata') as string) as JsonObject,
     createdAt: fields.get('createdAt') as string,

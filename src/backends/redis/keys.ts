@@ -9,7 +9,7 @@
  *
  * | key | type | holds |
  * |---|---|---|
- * | `conv` | hash | type, title, metadata (JSON), createdAt, updatedAt, lastSeq, messageCount, lastMessageAt, deletedAt, and the stats counters `c:*` |
+ * | `conv` | hash | type, title, channel, metadata (JSON), createdAt, updatedAt, lastSeq, messageCount, lastMessageAt, deletedAt, and the stats counters `c:*` |
  * | `live` | sorted set | the messages not soft-deleted: score = seq (never a time: ties and clock skew), member = the stored message (`encodeMessage`), so a page is one ZRANGE |
  * | `dead` | sorted set | the soft-deleted messages, the same way |
  * | `ids` | hash | message id → seq |

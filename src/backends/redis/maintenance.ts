@@ -6,7 +6,7 @@
 
 import type { Backend, ErasureCounts } from '../../backend.js';
 import type { Stats } from '../../model.js';
-import { emptyStats } from '../stats.js';
+import { countChannel, emptyStats } from '../stats.js';
 import { releaseClaims } from './claims.js';
 import { compactingAfter, compactServers } from './compaction.js';
 import { inBatches, PAGE, type RedisContext } from './context.js';
@@ -38,7 +38,7 @@ export function maintenanceOperations(
 async function statsNow({ client, keys }: RedisContext, conversationId?: string): Promise<Stats> {
   const stats = emptyStats();
   const add = (fields: (string | null)[]) => {
-    const [createdAt, deletedAt, ...counters] = fields;
+    const [createdAt, deletedAt, channel, ...counters] = fields;
     if (createdAt === null || createdAt === undefined) return;
     const [messageCount = 0, deleted = 0, incoming = 0, user = 0, assistant = 0, system = 0, ...flags] = counters.map(
       (counter) => Number(counter ?? 0),
@@ -58,6 +58,14 @@ async function statsNow({ client, keys }: RedisContext, conversationId?: string)
     stats.failed += flags[3] ?? 0;
     stats.deleted += deleted;
     if (deletedAt === null) stats.conversations += 1;
+    countChannel(
+      stats,
+      {
+        ...(channel === null || channel === undefined ? {} : { channel }),
+        ...(deletedAt === null || deletedAt === undefined ? {} : { deletedAt }),
+      },
+      total,
+    );
   };
   const countersOf = (id: string) =>
     client.call('HMGET', keys.conversation(id).conv, ...STATS_FIELDS) as Promise<(string | null)[]>;

@@ -128,7 +128,8 @@ end
  *
  * ARGV: mode (`single` | `cluster`), conversationId, now, expectedLastSeq (`''` = none), type,
  * title (`''` = none, else `+title`), metadata JSON, key prefix, restore (`''` = none, else the
- * JSON of `AppendRequest.restore` with `seqs`, the given seq of each message), participant count P,
+ * JSON of `AppendRequest.restore` with `seqs`, the given seq of each message), channel (`''` =
+ * none, else `+channel`), participant count P,
  * P × (id, JSON), pre-added mark count Q, Q × mark, message count N, N × (claim generation, stored value).
  *
  * Reply: `{'CONFLICT', message}`, or `{'OK', lastSeq, results, readd, stale, oldActivity}` where
@@ -149,7 +150,8 @@ local c, now, expected = ARGV[2], ARGV[3], ARGV[4]
 local ctype, title, metadata, prefix = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local restore = false
 if ARGV[9] ~= '' then restore = cjson.decode(ARGV[9]) end
-local at = 10
+local channel = ARGV[10]
+local at = 11
 local np = tonumber(ARGV[at]); at = at + 1
 local pids, pjsons = {}, {}
 for j = 1, np do pids[j] = ARGV[at]; pjsons[j] = ARGV[at + 1]; at = at + 2 end
@@ -293,6 +295,7 @@ if exists then
 else
   redis.call('HSET', K.conv, 'type', ctype, 'metadata', metadata, 'createdAt', createdAt)
   if title ~= '' then redis.call('HSET', K.conv, 'title', string.sub(title, 2)) end
+  if channel ~= '' then redis.call('HSET', K.conv, 'channel', string.sub(channel, 2)) end
   if hasRevoked then redis.call('PERSIST', K.revoked) end
   made[#made + 1] = 'c'
 end
@@ -655,7 +658,10 @@ return { upTo, #rows / 2 }
 `,
 );
 
-/** ARGV: type, title (`''` | `+title`), metadata JSON, now, then (participant id, JSON)…; `{'CONFLICT'}` when it exists. */
+/**
+ * ARGV: type, title (`''` | `+title`), metadata JSON, now, channel (`''` | `+channel`), then
+ * (participant id, JSON)…; `{'CONFLICT'}` when it exists.
+ */
 export const CREATE_CONVERSATION = script(
   'create-conversation',
   `${PRELUDE}
@@ -664,9 +670,10 @@ local now = ARGV[4]
 redis.call('HSET', K.conv, 'type', ARGV[1], 'metadata', ARGV[3], 'createdAt', now, 'updatedAt', now,
   'lastSeq', 0, 'messageCount', 0)
 if ARGV[2] ~= '' then redis.call('HSET', K.conv, 'title', string.sub(ARGV[2], 2)) end
+if ARGV[5] ~= '' then redis.call('HSET', K.conv, 'channel', string.sub(ARGV[5], 2)) end
 redis.call('PERSIST', K.revoked)
 local marks = { 'c', 'a' .. SEP .. now }
-for j = 5, #ARGV, 2 do
+for j = 6, #ARGV, 2 do
   if redis.call('HSETNX', K.parts, ARGV[j], ARGV[j + 1]) == 1 then marks[#marks + 1] = 'p' .. SEP .. ARGV[j] end
 end
 local readd = {}
@@ -683,7 +690,7 @@ return { 'OK', snapshot(), readd }
 
 /**
  * ARGV: type (`''` = keep), title (`''` keep, `-` remove, `+title` set), `1` when metadata changes,
- * metadata as read, new metadata, now. Reply: nil when missing, `{'RETRY', current}` when the
+ * metadata as read, new metadata, now, channel (as title). Reply: nil when missing, `{'RETRY', current}` when the
  * metadata changed since it was read, else `{'OK', snapshot}`.
  */
 export const UPDATE_CONVERSATION = script(
@@ -698,6 +705,8 @@ end
 if ARGV[1] ~= '' then redis.call('HSET', K.conv, 'type', ARGV[1]) end
 if ARGV[2] == '-' then redis.call('HDEL', K.conv, 'title')
 elseif ARGV[2] ~= '' then redis.call('HSET', K.conv, 'title', string.sub(ARGV[2], 2)) end
+if ARGV[7] == '-' then redis.call('HDEL', K.conv, 'channel')
+elseif ARGV[7] ~= '' then redis.call('HSET', K.conv, 'channel', string.sub(ARGV[7], 2)) end
 redis.call('HSET', K.conv, 'updatedAt', ARGV[6])
 return { 'OK', snapshot() }
 `,
@@ -737,10 +746,11 @@ return { snapshot() }
 `,
 );
 
-/** What `stats` reads of a conversation: whether it exists and is live, and its counters. */
+/** What `stats` reads of a conversation: whether it exists and is live, its channel, and its counters. */
 export const STATS_FIELDS = [
   'createdAt',
   'deletedAt',
+  'channel',
   'messageCount',
   'c:deleted',
   'c:incoming',

@@ -20,6 +20,7 @@ import type {
   Stats,
 } from '../../model.js';
 import { searchTerms } from '../../text.js';
+import { type ChannelStatsRow, channelCounts } from '../stats.js';
 
 /** A time as an engine returns it: epoch milliseconds (a number, or a numeric string). */
 type StoredTime = number | string;
@@ -145,6 +146,7 @@ export interface ConversationRow {
   conversation_id: string;
   type: string;
   title: string | null;
+  channel: string | null;
   metadata: JsonObject | string;
   created_at: StoredTime;
   updated_at: StoredTime;
@@ -172,6 +174,7 @@ export function toConversation(row: ConversationRow): Conversation {
     id: row.conversation_id,
     type: row.type,
     ...(row.title === null ? {} : { title: row.title }),
+    ...(row.channel === null ? {} : { channel: row.channel }),
     participants,
     metadata: parsed(row.metadata),
     createdAt: isoTime(row.created_at),
@@ -204,8 +207,8 @@ function parsed<T>(value: T | string): T {
   return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }
 
-/** A stats row of the SQL engines (counts as numbers or numeric strings, snake_case names) as `Stats`. */
-export function toStats(row: Record<string, string | number | null> | undefined): Stats {
+/** A stats row of the SQL engines (counts as numbers or numeric strings, snake_case names) and its per-channel rows as `Stats`. */
+export function toStats(row: Record<string, string | number | null> | undefined, channels: ChannelStatsRow[]): Stats {
   const count = (name: string): number => Number(row?.[name] ?? 0);
   return {
     total: count('total'),
@@ -218,5 +221,6 @@ export function toStats(row: Record<string, string | number | null> | undefined)
     deleted: count('deleted'),
     byRole: { user: count('user'), assistant: count('assistant'), system: count('system'), tool: count('tool') },
     conversations: count('conversations'),
+    byChannel: channelCounts(channels),
   };
 }

@@ -26,6 +26,7 @@ export interface SearchShape {
 export interface ConversationListShape {
   participant: boolean;
   type: boolean;
+  channel: boolean;
   after: boolean;
   includeDeleted: boolean;
 }

@@ -44,6 +44,7 @@ function appendNow({ sql, indexer }: SqliteContext, request: AppendRequest): App
       id: conversationId,
       type: request.conversation.type,
       title: request.conversation.title ?? null,
+      channel: request.conversation.channel ?? null,
       metadata: JSON.stringify(request.conversation.metadata),
       now: restore?.createdAt ?? request.now,
     });

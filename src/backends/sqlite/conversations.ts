@@ -29,6 +29,7 @@ export function noteConversation(sql: SqliteStatements, id: string, erased: Eras
   erased.addText(row.id);
   erased.addText(row.type);
   erased.addText(row.title);
+  erased.addText(row.channel);
   erased.addJson(JSON.parse(row.metadata), 1);
   for (const participant of sql.participants.all(id)) {
     erased.addText(participant.participant_id);
@@ -63,11 +64,13 @@ export function conversationOperations(ctx: SqliteContext): ConversationOperatio
         const rows = listing({
           participant: query.participantId !== undefined,
           type: query.type !== undefined,
+          channel: query.channel !== undefined,
           after: query.after !== undefined,
           includeDeleted: query.includeDeleted,
         }).all({
           participantId: query.participantId ?? null,
           type: query.type ?? null,
+          channel: query.channel ?? null,
           afterActivityAt: query.after?.activityAt ?? null,
           afterId: query.after?.id ?? null,
           limit: query.limit,
@@ -88,6 +91,7 @@ export function conversationOperations(ctx: SqliteContext): ConversationOperatio
           id: request.id,
           type: request.type,
           title: request.title ?? null,
+          channel: request.channel ?? null,
           metadata: JSON.stringify(request.metadata),
           now: request.now,
         }).changes;
@@ -104,6 +108,8 @@ export function conversationOperations(ctx: SqliteContext): ConversationOperatio
           type: patch.type ?? null,
           setTitle: patch.title === undefined ? 0 : 1,
           title: patch.title ?? null,
+          setChannel: patch.channel === undefined ? 0 : 1,
+          channel: patch.channel ?? null,
           // json_patch is RFC 7396, applied in the engine: concurrent patches never overwrite each other.
           patch: patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
           now,

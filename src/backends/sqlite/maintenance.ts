@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import type { Backend, ErasureCounts } from '../../backend.js';
 import type { Stats } from '../../model.js';
+import { channelCounts } from '../stats.js';
 import type { SqliteContext } from './context.js';
 import { noteConversation } from './conversations.js';
 import { erasing } from './erasure.js';
@@ -33,6 +34,10 @@ export function maintenanceOperations(
         const row = (
           conversationId === undefined ? sql.statsOfAll.get() : sql.statsOfOne.get({ id: conversationId })
         ) as StatsRow;
+        const channels =
+          conversationId === undefined
+            ? sql.channelStatsOfAll.all()
+            : sql.channelStatsOfOne.all({ id: conversationId });
         return {
           total: row.total,
           incoming: row.incoming,
@@ -44,6 +49,7 @@ export function maintenanceOperations(
           deleted: row.deleted,
           byRole: { user: row.user, assistant: row.assistant, system: row.system, tool: row.tool },
           conversations: row.conversations,
+          byChannel: channelCounts(channels),
         };
       });
     },

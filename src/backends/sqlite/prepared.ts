@@ -3,6 +3,7 @@
  * their bound values and rows.
  */
 import type Database from 'better-sqlite3';
+import type { ChannelStatsRow } from '../stats.js';
 import type { ConversationRow, MessageParams, MessageRow, ParticipantRow } from './rows.js';
 import { type SearchParams, type SearchRow, SQLITE_SQL, type StatsRow } from './statements.js';
 
@@ -13,7 +14,14 @@ export interface SqliteStatements {
   conversation: Statement<[string], ConversationRow>;
   participants: Statement<[string], ParticipantRow>;
   participantsOfMany: Statement<[string], ParticipantRow>;
-  insertConversation: Statement<{ id: string; type: string; title: string | null; metadata: string; now: string }>;
+  insertConversation: Statement<{
+    id: string;
+    type: string;
+    title: string | null;
+    channel: string | null;
+    metadata: string;
+    now: string;
+  }>;
   afterAppend: Statement<{
     id: string;
     lastSeq: number;
@@ -27,6 +35,8 @@ export interface SqliteStatements {
     type: string | null;
     setTitle: number;
     title: string | null;
+    setChannel: number;
+    channel: string | null;
     patch: string | null;
     now: string;
   }>;
@@ -65,6 +75,8 @@ export interface SqliteStatements {
   search: Statement<SearchParams, SearchRow>;
   statsOfAll: Statement<[], StatsRow>;
   statsOfOne: Statement<{ id: string }, StatsRow>;
+  channelStatsOfAll: Statement<[], ChannelStatsRow>;
+  channelStatsOfOne: Statement<{ id: string }, ChannelStatsRow>;
   deleteParticipantEverywhere: Statement<[string]>;
   participantEntries: Statement<[string], ParticipantRow>;
   bodiesOfSubject: Statement<{ subjectId: string }, MessageRow>;
@@ -115,6 +127,8 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     search: prepare('search'),
     statsOfAll: prepare('statsOfAll'),
     statsOfOne: prepare('statsOfOne'),
+    channelStatsOfAll: prepare('channelStatsOfAll'),
+    channelStatsOfOne: prepare('channelStatsOfOne'),
     deleteParticipantEverywhere: prepare('deleteParticipantEverywhere'),
     participantEntries: prepare('participantEntries'),
     bodiesOfSubject: prepare('bodiesOfSubject'),

@@ -34,6 +34,7 @@ export interface ConversationRow {
   id: string;
   type: string;
   title: string | null;
+  channel: string | null;
   metadata: string;
   created_at: string;
   updated_at: string;
@@ -95,6 +96,7 @@ export function toConversation(row: ConversationRow, participants: ParticipantRo
     id: row.id,
     type: row.type,
     ...(row.title === null ? {} : { title: row.title }),
+    ...(row.channel === null ? {} : { channel: row.channel }),
     participants: participants.map(toParticipant),
     metadata: JSON.parse(row.metadata),
     createdAt: row.created_at,

@@ -154,6 +154,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     INSERT OR IGNORE INTO search_pending (pk) VALUES (new.pk);
   END;
   `,
+  // 4. The channel a conversation lives on (whatsapp, sms…): listed by it newest first, and counted.
+  `
+  ALTER TABLE conversations ADD COLUMN channel TEXT;
+  -- listConversations({ channel }): keyset on (activity_at, id) within one channel
+  CREATE INDEX conversations_by_channel ON conversations (channel, activity_at DESC, id DESC)
+    WHERE channel IS NOT NULL;
+  `,
 ];
 
 /** FTS5 keeps the first 32,768 bytes of a token (FTS5_MAX_TOKEN_SIZE), so longer words would match on that prefix. */

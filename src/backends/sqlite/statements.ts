@@ -10,8 +10,9 @@ export const SQLITE_SQL = {
   participants: 'SELECT * FROM participants WHERE conversation_id = ? ORDER BY joined_at, participant_id',
   participantsOfMany: `SELECT * FROM participants WHERE conversation_id IN (SELECT value FROM json_each(?))
     ORDER BY conversation_id, joined_at, participant_id`,
-  insertConversation: `INSERT INTO conversations (id, type, title, metadata, created_at, updated_at, activity_at)
-    VALUES (:id, :type, :title, :metadata, :now, :now, :now) ON CONFLICT (id) DO NOTHING`,
+  insertConversation: `INSERT INTO conversations (id, type, title, channel, metadata, created_at, updated_at,
+      activity_at)
+    VALUES (:id, :type, :title, :channel, :metadata, :now, :now, :now) ON CONFLICT (id) DO NOTHING`,
   /**
    * The counters after an append (`updatedAt` now, `deletedAt` NULL: appending to a soft-deleted
    * conversation brings it back) or a restore (`AppendRequest.restore`'s times and deletedAt).
@@ -27,6 +28,7 @@ export const SQLITE_SQL = {
   updateConversation: `UPDATE conversations SET
       type = coalesce(:type, type),
       title = CASE WHEN :setTitle THEN :title ELSE title END,
+      channel = CASE WHEN :setChannel THEN :channel ELSE channel END,
       metadata = CASE WHEN :patch IS NULL THEN metadata ELSE json_patch(metadata, :patch) END,
       updated_at = :now
     WHERE id = :id`,
@@ -100,6 +102,8 @@ export const SQLITE_SQL = {
     LIMIT :limit`,
   statsOfAll: statsSql('', ''),
   statsOfOne: statsSql('WHERE conversation_id = :id', 'AND id = :id'),
+  channelStatsOfAll: channelStatsSql(''),
+  channelStatsOfOne: channelStatsSql('AND c.id = :id'),
 
   deleteParticipantEverywhere: 'DELETE FROM participants WHERE participant_id = ?',
   /** What an erasure erases (see erasure.ts). */
@@ -121,6 +125,7 @@ export const SQLITE_SQL = {
 export interface ConversationListShape {
   participant: boolean;
   type: boolean;
+  channel: boolean;
   after: boolean;
   includeDeleted: boolean;
 }
@@ -134,6 +139,7 @@ export function conversationListSql(shape: ConversationListShape): string {
   if (shape.participant) where.push('p.participant_id = :participantId');
   if (!shape.includeDeleted) where.push('c.deleted_at IS NULL');
   if (shape.type) where.push('c.type = :type');
+  if (shape.channel) where.push('c.channel = :channel');
   if (shape.after) where.push('(c.activity_at, c.id) < (:afterActivityAt, :afterId)');
   // By participant, the scan starts from that participant's entries: cheap for a person, who is in
   // few conversations; a bot present everywhere pays a sort over its conversations instead.
@@ -186,6 +192,18 @@ function statsSql(messagesWhere: string, conversationsAnd: string): string {
     FROM messages ${messagesWhere}`;
 }
 
+/**
+ * Per channel: its conversations not deleted, and the messages not deleted in its conversations.
+ * Walks the conversations that have a channel, each one's messages by `messages_by_seq`.
+ */
+function channelStatsSql(conversationsAnd: string): string {
+  return `SELECT channel, sum(live) AS conversations, sum(messages) AS messages FROM (
+      SELECT c.channel AS channel, CASE WHEN c.deleted_at IS NULL THEN 1 ELSE 0 END AS live,
+        (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.deleted_at IS NULL) AS messages
+      FROM conversations c WHERE c.channel IS NOT NULL ${conversationsAnd}
+    ) GROUP BY channel`;
+}
+
 /** One `stats` row. */
 export interface StatsRow {
   total: number;
@@ -220,6 +238,7 @@ export interface RangeParams {
 export interface ListParams {
   participantId: string | null;
   type: string | null;
+  channel: string | null;
   afterActivityAt: string | null;
   afterId: string | null;
   limit: number;

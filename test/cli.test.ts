@@ -40,6 +40,7 @@ async function buildVariedStore(storeUrl: string): Promise<void> {
     await store.createConversation('group', {
       type: 'group',
       title: 'Team',
+      channel: 'whatsapp',
       metadata: { plan: 'pro' },
       participants: [
         { id: 'ana', kind: 'human', name: 'Ana' },
@@ -180,6 +181,33 @@ describe('chatstore CLI', () => {
     expect(JSON.parse(all.stdout)).toMatchObject({ total: 3, incoming: 2, outgoing: 1, commands: 1, conversations: 2 });
     const one = run(['--url', url, 'stats', '-c', 'tg:42']);
     expect(JSON.parse(one.stdout)).toMatchObject({ total: 1, conversations: 1 });
+  });
+
+  it('lists conversations by channel, a page at a time, and counts them per channel in stats', async () => {
+    const store = await openStore(url);
+    try {
+      await store.append('+15550001', { role: 'user', content: 'hi' }, { conversation: { channel: 'whatsapp' } });
+      await store.append('+15550002', { role: 'user', content: 'yo' }, { conversation: { channel: 'sms' } });
+      await store.append('+15550003', { role: 'user', content: 'hey' }, { conversation: { channel: 'whatsapp' } });
+    } finally {
+      await store.close();
+    }
+    const first = run(['conversations', '--channel', 'whatsapp', '--limit', '1']);
+    expect(first.code).toBe(0);
+    const page = JSON.parse(first.stdout);
+    expect(page.conversations.map((c: { id: string }) => c.id)).toEqual(['+15550003']);
+    const second = JSON.parse(run(['conversations', '--channel', 'whatsapp', '--cursor', page.next]).stdout);
+    expect(second).toMatchObject({ conversations: [{ id: '+15550001', channel: 'whatsapp' }] });
+    expect(second.next).toBeUndefined();
+    expect(JSON.parse(run(['conversations']).stdout).conversations).toHaveLength(3);
+    expect(JSON.parse(run(['stats']).stdout).byChannel).toStrictEqual({
+      sms: { conversations: 1, messages: 1 },
+      whatsapp: { conversations: 2, messages: 2 },
+    });
+    const bad = run(['conversations', '--channel', 'WhatsApp']);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('INVALID_ARGUMENT');
+    expect(bad.stderr).toContain('channel');
   });
 
   it('reports bad input with the line number and exit code 64, storing nothing of that batch', async () => {

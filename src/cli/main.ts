@@ -27,6 +27,19 @@ program
   .action(async (options) => (await import('./stats.js')).stats(context(), options));
 
 program
+  .command('conversations')
+  .description(
+    'print one page of conversations as JSON, newest activity first, filtered by channel, participant or type',
+  )
+  .option('--channel <channel>', 'only conversations on this channel (whatsapp, sms, telegram…)')
+  .option('-p, --participant <id>', 'only conversations with this participant')
+  .option('--type <type>', 'only conversations of this type (private, group…)')
+  .option('--limit <n>', 'at most this many (default 20)')
+  .option('--cursor <cursor>', 'the next page: the `next` of the previous one')
+  .option('--include-deleted', 'include soft-deleted conversations')
+  .action(async (options) => (await import('./conversations.js')).conversations(context(), options));
+
+program
   .command('export')
   .description('write JSON Lines: per conversation, its record, then its messages in seq order')
   .option('-c, --conversation <id>', 'only this conversation')

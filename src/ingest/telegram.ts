@@ -87,6 +87,7 @@ function conversationOf(
   return {
     type,
     ...(title === '' ? {} : { title }),
+    channel: 'telegram',
     participants: [
       {
         id: senderId,

@@ -85,7 +85,8 @@ export function twilioEvents(params: Readonly<Record<string, string>>, receivedA
       ...(mimeType === undefined || mimeType === '' ? {} : { mimeType }),
     });
   }
-  const twilio: JsonObject = { channel: /^([a-z]+):/i.exec(from)?.[1]?.toLowerCase() ?? 'sms' };
+  const channel = /^([a-z]+):/i.exec(from)?.[1]?.toLowerCase() ?? 'sms';
+  const twilio: JsonObject = { channel };
   for (const [name, value] of Object.entries(params)) {
     if (!MAPPED.has(name) && !mediaParams.has(name)) twilio[name] = value;
   }
@@ -107,6 +108,7 @@ export function twilioEvents(params: Readonly<Record<string, string>>, receivedA
       },
       conversation: {
         type: 'private',
+        channel,
         participants: [
           { id: customer, kind: 'human', ...(params.ProfileName ? { name: params.ProfileName } : {}) },
           { id: normalizedPhone(to), kind: 'bot' },

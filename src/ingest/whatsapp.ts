@@ -128,6 +128,7 @@ function messageEvent(
     message,
     conversation: {
       type: 'private',
+      channel: 'whatsapp',
       participants: [
         { id: customer, kind: 'human', ...(name === undefined ? {} : { name }) },
         { id: business, kind: 'bot' },

@@ -99,6 +99,10 @@ const NewParticipant = z
 const NewConversationAttributes = z.strictObject({
   type: z.string().optional().openapi({ example: 'private' }),
   title: z.string().optional(),
+  channel: z.string().optional().openapi({
+    description: 'where it lives: a lowercase token such as whatsapp, sms, telegram, web',
+    example: 'whatsapp',
+  }),
   metadata: JsonObject.optional(),
   participants: z.array(NewParticipant).optional(),
 });
@@ -215,6 +219,7 @@ export const ExportQuery = z.object({
 export const ListConversationsQuery = z.object({
   participantId: z.string().optional().openapi({ description: 'only conversations with this participant' }),
   type: z.string().optional(),
+  channel: z.string().optional().openapi({ description: 'only conversations on this channel', example: 'whatsapp' }),
   limit: PageSize.optional().openapi({ description: 'default 20' }),
   cursor: z.string().optional(),
   includeDeleted: Flag.optional(),
@@ -226,6 +231,7 @@ export const ConversationPatchBody = z
   .strictObject({
     type: z.string().optional(),
     title: z.string().nullable().optional(),
+    channel: z.string().nullable().optional().openapi({ description: '`null` removes it' }),
     metadata: JsonObject.optional().openapi({ description: 'a JSON merge patch (RFC 7396): `null` removes a key' }),
   })
   .openapi('ConversationPatch');
@@ -291,6 +297,7 @@ export const ConversationSchema = z
     id: z.string(),
     type: z.string(),
     title: z.string().optional(),
+    channel: z.string().optional(),
     participants: z.array(Participant),
     metadata: JsonObject,
     createdAt: StoredTime,
@@ -354,6 +361,10 @@ export const StatsSchema = z
     deleted: z.number().int(),
     byRole: z.record(z.enum(ROLES), z.number().int()),
     conversations: z.number().int(),
+    byChannel: z.record(z.string(), z.object({ conversations: z.number().int(), messages: z.number().int() })).openapi({
+      description: 'per channel: its conversations and their messages, deleted ones left out',
+      example: { whatsapp: { conversations: 75, messages: 1840 } },
+    }),
   })
   .openapi('Stats');
 

@@ -95,6 +95,7 @@ describe('messageLogger', () => {
     });
     expect((await store.recent(`+${customer}`, 50)).filter((m) => m.externalId === 'wamid.2')).toHaveLength(1);
     expect(await store.getConversation(`+${customer}`)).toMatchObject({
+      channel: 'whatsapp',
       participants: expect.arrayContaining([expect.objectContaining({ id: `+${customer}`, name: 'Ana' })]),
     });
     expect(errors).toEqual([]);
@@ -113,6 +114,13 @@ describe('messageLogger', () => {
     const answer = await log.sendAndLog(ctx, { flowDynamic: async (text) => sent.push(text) }, 'De 9 a 18 h');
     expect(sent).toEqual(['De 9 a 18 h']);
     expect(answer).toMatchObject({ role: 'assistant', content: 'De 9 a 18 h', replyTo: incoming?.id });
+  });
+
+  test('a conversation the bot starts is created too, on the channel given', async () => {
+    const store = await sqliteStore();
+    const log = messageLogger(store, { bot: '+15550783881', channel: 'sms' });
+    await log.logOutgoing('+15550783881', '34600000009', 'Your order shipped');
+    expect(await store.getConversation('+34600000009')).toMatchObject({ type: 'private', channel: 'sms', lastSeq: 1 });
   });
 
   test('logging never breaks the flow: a failing store and a failing error hook both resolve to undefined', async () => {

@@ -42,6 +42,38 @@ describe('GET /v1/conversations', () => {
     expect(rest.body).toStrictEqual({ conversations: [expect.objectContaining({ id: 'a' })] });
   });
 
+  test('by channel: set at creation or by a patch, filtered, counted in stats and admin stats', async () => {
+    const { call } = testApp();
+    const appended = await call('POST', '/v1/conversations/%2B15550001/messages', {
+      body: { messages: [{ role: 'user', content: 'hola' }], conversation: { channel: 'whatsapp' } },
+    });
+    expect(appended.status).toBe(201);
+    expect((await call('POST', '/v1/conversations', { body: { id: 'tg:7', channel: 'telegram' } })).body).toMatchObject(
+      {
+        id: 'tg:7',
+        channel: 'telegram',
+      },
+    );
+    await call('POST', '/v1/conversations', { body: { id: 'web-1' } });
+    expect((await call('PATCH', '/v1/conversations/web-1', { body: { channel: 'web' } })).body.channel).toBe('web');
+
+    const ids = (res: { body: { conversations: Conversation[] } }) => res.body.conversations.map((c) => c.id);
+    expect(ids(await call('GET', '/v1/conversations?channel=whatsapp'))).toEqual(['+15550001']);
+    expect(ids(await call('GET', '/v1/conversations?channel=web'))).toEqual(['web-1']);
+    expect((await call('GET', '/v1/conversations?channel=Web')).body.error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      path: 'channel',
+    });
+    const byChannel = {
+      telegram: { conversations: 1, messages: 0 },
+      web: { conversations: 1, messages: 0 },
+      whatsapp: { conversations: 1, messages: 1 },
+    };
+    expect((await call('GET', '/v1/stats')).body.byChannel).toStrictEqual(byChannel);
+    expect((await call('GET', '/admin/storage/stats')).body.counts.byChannel).toStrictEqual(byChannel);
+    expect((await call('PATCH', '/v1/conversations/web-1', { body: { channel: null } })).body.channel).toBeUndefined();
+  });
+
   test('a bad cursor or limit is 400', async () => {
     const { call } = testApp();
     expect((await call('GET', '/v1/conversations?cursor=x')).body).toStrictEqual(

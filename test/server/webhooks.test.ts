@@ -212,6 +212,7 @@ describe.each([
     expect(other[1]?.metadata?.whatsapp).toMatchObject({ contacts: [{ name: { formatted_name: 'Ana Ruiz' } }] });
     expect(await store.getConversation(`+${CUSTOMER}`)).toMatchObject({
       type: 'private',
+      channel: 'whatsapp',
       participants: expect.arrayContaining([expect.objectContaining({ id: `+${CUSTOMER}`, name: 'Kerry Fisher' })]),
     });
 
@@ -380,6 +381,8 @@ describe.each([
     expect(await store.recent('+5215512345678', 1)).toMatchObject([
       { content: 'Hola 👋', metadata: { twilio: { channel: 'whatsapp', WaId: '5215512345678' } } },
     ]);
+    expect((await store.getConversation('+5215512345678'))?.channel).toBe('whatsapp');
+    expect((await store.getConversation('+15558675310'))?.channel).toBe('sms');
 
     await store.append('+15558675310', { role: 'assistant', content: 'Got them', externalId: 'SMout1' });
     await store.append('+15558675310', { role: 'assistant', content: 'And this?', externalId: 'SMout2' });
@@ -495,7 +498,11 @@ describe.each([
       chatType: 'private',
       from: { username: 'ivan' },
     });
-    expect(await store.getConversation('111222333')).toMatchObject({ type: 'private', title: 'Iván Petrov' });
+    expect(await store.getConversation('111222333')).toMatchObject({
+      type: 'private',
+      title: 'Iván Petrov',
+      channel: 'telegram',
+    });
     const inGroup = await store.recent(String(group.id), 10);
     expect(inGroup.map((m) => [m.externalId, m.replyTo])).toEqual([
       [`${group.id}:5`, `${group.id}:4`],

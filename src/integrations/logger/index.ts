@@ -41,6 +41,8 @@ export interface OutgoingExtra {
 export interface MessageLoggerOptions {
   /** The bot's own id (its number): the sender of outgoing messages, the recipient of incoming ones. */
   bot?: string;
+  /** The channel the conversations it creates live on (default `whatsapp`, BuilderBot's usual provider). */
+  channel?: string;
   /** Where failures go; logging never throws into the flow. */
   onError?: (error: unknown, failed: { operation: 'incoming' | 'outgoing'; conversationId: string }) => void;
 }
@@ -96,6 +98,7 @@ const NOT_KEPT = new Set([
 
 export function messageLogger(store: ChatStore, options: MessageLoggerOptions = {}): MessageLogger {
   const bot = options.bot === undefined ? undefined : normalizedPhone(options.bot);
+  const channel = options.channel ?? 'whatsapp';
   /**
    * The last incoming message of each recent conversation, as its append in flight: an answer waits
    * for it (so it is stored after the message it answers) and replies to it.
@@ -126,6 +129,7 @@ export function messageLogger(store: ChatStore, options: MessageLoggerOptions = 
         {
           conversation: {
             type: 'private',
+            channel,
             participants: [
               {
                 id: conversationId,
@@ -155,16 +159,21 @@ export function messageLogger(store: ChatStore, options: MessageLoggerOptions = 
       const conversationId = normalizedPhone(String(to ?? ''));
       try {
         const replyTo = extra.replyTo ?? (await lastIncoming.get(conversationId))?.id;
-        const [result] = await store.append(conversationId, {
-          role: 'assistant',
-          content: text,
-          senderId: normalizedPhone(from),
-          recipientId: conversationId,
-          ...(extra.externalId === undefined ? {} : { externalId: extra.externalId }),
-          ...(replyTo === undefined ? {} : { replyTo }),
-          ...(extra.media === undefined ? {} : { media: extra.media }),
-          ...(extra.metadata === undefined ? {} : { metadata: extra.metadata }),
-        });
+        const [result] = await store.append(
+          conversationId,
+          {
+            role: 'assistant',
+            content: text,
+            senderId: normalizedPhone(from),
+            recipientId: conversationId,
+            ...(extra.externalId === undefined ? {} : { externalId: extra.externalId }),
+            ...(replyTo === undefined ? {} : { replyTo }),
+            ...(extra.media === undefined ? {} : { media: extra.media }),
+            ...(extra.metadata === undefined ? {} : { metadata: extra.metadata }),
+          },
+          // A conversation the bot starts (a notification) is created here.
+          { conversation: { type: 'private', channel } },
+        );
         return result?.message;
       } catch (error) {
         return failed('outgoing', conversationId)(error);

@@ -249,6 +249,7 @@ test('verifies the subscription, stores each message once, answers once through 
   expect(await store.getByExternalId('wamid.FORGED')).toBeUndefined();
   expect(await store.getConversation(`+${CUSTOMER}`)).toMatchObject({
     type: 'private',
+    channel: 'whatsapp',
     participants: [
       { id: `+${BUSINESS.display_phone_number}`, kind: 'bot' },
       { id: `+${CUSTOMER}`, kind: 'human', name: 'Ana' },

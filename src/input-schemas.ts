@@ -11,7 +11,7 @@ import { isStorableText, utf8Length } from './text.js';
 import { normalizeTime } from './time.js';
 
 /** A channel: `whatsapp`, `sms`, `telegram`, `web`… Lowercase, so that one channel is counted once. */
-const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+export const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 
 export type InputSchemas = ReturnType<typeof inputSchemas>;
 

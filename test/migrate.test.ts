@@ -289,6 +289,28 @@ describe.each(['sqlite', 'postgres'] as const)('every file layout into %s', (eng
   });
 });
 
+describe('channel', () => {
+  test('the conversations a run creates get the channel given; one there before keeps its own', async () => {
+    const file = path('channel.json');
+    writeJsonFile(file, fixture);
+    const { store } = await targetStore('sqlite');
+    const live = fixture.customers[2]?.phone as string;
+    await store.append(live, { role: 'user', content: 'before' }, { conversation: { channel: 'telegram' } });
+    await expect(migrate(store, { from: file, runsDir: path('runs'), channel: 'WhatsApp' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      path: 'channel',
+    });
+    expect((await store.stats()).total).toBe(1);
+    await migrate(store, { from: file, runsDir: path('runs'), channel: 'whatsapp' });
+    const { byChannel, total } = await store.stats();
+    expect(Object.keys(byChannel)).toEqual(['telegram', 'whatsapp']);
+    expect(byChannel.telegram?.conversations).toBe(1);
+    expect(byChannel.whatsapp?.conversations).toBe(fixture.expected.customers - 1);
+    expect((byChannel.telegram?.messages ?? 0) + (byChannel.whatsapp?.messages ?? 0)).toBe(total);
+    expect((await store.getConversation(live))?.channel).toBe('telegram');
+  });
+});
+
 describe('sorted-index from Redis', () => {
   const prefix = `${TEST_KEY_ROOT}migrate:${process.pid}:`;
   const url = redisTestUrl(10);

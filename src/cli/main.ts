@@ -79,6 +79,7 @@ program
   )
   .option('--since <time>', 'only messages at or after this ISO time')
   .option('--normalize-phone', 'conversation ids as E.164 phone numbers where the keys look like ones')
+  .option('--channel <channel>', 'the channel of the conversations the run creates (whatsapp, sms, telegram…)')
   .option('--runs-dir <dir>', 'where runs keep their checkpoints and reports', './data/migrations')
   .option('--batch <n>', 'messages per append', '500')
   .option('--rollback <runId>', 'remove exactly what that run stored, instead of migrating')

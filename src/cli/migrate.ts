@@ -14,6 +14,7 @@ export interface MigrateFlags {
   deleteSource?: boolean;
   since?: string;
   normalizePhone?: boolean;
+  channel?: string;
   runsDir?: string;
   batch?: string;
   rollback?: string;
@@ -55,6 +56,7 @@ export async function migrateCommand(context: CommandContext, flags: MigrateFlag
       deleteSource: flags.deleteSource === true,
       ...(flags.since === undefined ? {} : { since: flags.since }),
       normalizePhone: flags.normalizePhone === true,
+      ...(flags.channel === undefined ? {} : { channel: flags.channel }),
       ...(flags.runsDir === undefined ? {} : { runsDir: flags.runsDir }),
       ...(batchSize === undefined ? {} : { batchSize }),
       onProgress: progress.update,

@@ -6,6 +6,7 @@
  * says is done and redoes the rest. The report counts what the source held and what the store has.
  */
 import { ChatStoreError, isChatStoreError } from '../errors.js';
+import { CHANNEL } from '../input-schemas.js';
 import type { NewMessage } from '../model.js';
 import type { ChatStore } from '../store.js';
 import { normalizeTime } from '../time.js';
@@ -37,6 +38,8 @@ export interface MigrationOptions {
   since?: string | number | Date;
   /** Conversation ids as E.164 phone numbers where the keys look like ones (`normalizedPhone`). */
   normalizePhone?: boolean;
+  /** The channel (`whatsapp`, `sms`…) of the conversations the run creates; the source's layouts do not record one. */
+  channel?: string;
   /** Where runs keep their folders (default `./data/migrations`). */
   runsDir?: string;
   /** Messages per append (default 500). */
@@ -70,6 +73,11 @@ export async function migrate(store: ChatStore, options: MigrationOptions): Prom
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
     throw new ChatStoreError('INVALID_ARGUMENT', 'batchSize must be an integer from 1 to 1000', { path: 'batchSize' });
+  }
+  if (options.channel !== undefined && !CHANNEL.test(options.channel)) {
+    throw new ChatStoreError('INVALID_ARGUMENT', 'channel must be a lowercase token such as whatsapp or sms', {
+      path: 'channel',
+    });
   }
   const since = options.since === undefined ? undefined : sinceOf(options.since);
   if (options.deleteSource === true && (options.dryRun === true || since !== undefined)) {
@@ -139,7 +147,7 @@ export async function migrate(store: ChatStore, options: MigrationOptions): Prom
     }
     index += 1;
     if (resumed && index <= prior.conversationsDone) continue;
-    const prepared = prepareConversation(source.layout, item.conversation, prepare);
+    const prepared = withChannel(prepareConversation(source.layout, item.conversation, prepare), options.channel);
     for (const error of prepared.errors) noteError(error);
     totals.conversations += 1;
     totals.sourceMessages += prepared.sourceMessages;
@@ -222,6 +230,10 @@ function safeRun(files: RunFiles): { startedAt: string } | undefined {
  * message at a time, so only the bad messages fail (each an error with its source key); an engine
  * that is unreachable stops the run, to be resumed.
  */
+function withChannel(prepared: PreparedConversation, channel: string | undefined): PreparedConversation {
+  return channel === undefined ? prepared : { ...prepared, attributes: { ...prepared.attributes, channel } };
+}
+
 async function writeConversation(
   store: ChatStore,
   files: RunFiles,

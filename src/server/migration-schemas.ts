@@ -25,6 +25,10 @@ export const MigrationRequestSchema = z
     }),
     since: z.string().optional().openapi({ description: 'only messages at or after this ISO time' }),
     normalizePhone: z.boolean().optional().openapi({ description: 'conversation ids as E.164 phone numbers' }),
+    channel: z
+      .string()
+      .optional()
+      .openapi({ description: 'the channel of the conversations the run creates', example: 'whatsapp' }),
     batchSize: z
       .number()
       .int()

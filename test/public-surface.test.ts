@@ -209,6 +209,18 @@ const SURFACE: Record<string, string[]> = {
     'ProviderEvents',
     'SentMessage',
   ],
+  './builderbot': [
+    'builderbotAdapter',
+    'BuilderBotAdapter',
+    'BuilderBotAdapterOptions',
+    'BuilderBotBot',
+    'BuilderBotContext',
+    'builderbotDatabase',
+    'BuilderBotDatabase',
+    'BuilderBotDatabaseOptions',
+    'BuilderBotFlow',
+    'BuilderBotFlowStep',
+  ],
   './server': ['AppOptions', 'createApp', 'DEFAULT_MAX_BODY_BYTES', 'WebhookSecrets'],
   './server/node': ['FetchApp', 'NodeServer', 'NodeServerOptions', 'startNodeServer'],
 };

@@ -146,6 +146,7 @@ describe('builderbotAdapter with a BuilderBot bot', () => {
     expect((await store.stats('+34600000000')).total).toBe(10);
     const conversation = await store.getConversation('+34600000000');
     expect(conversation?.metadata).toEqual({ builderbot: { step: expect.any(String) } });
+    expect(conversation?.channel).toBe('whatsapp');
     expect((await store.listConversations()).conversations.map((c) => c.id)).toEqual(['+34600000000']);
     expect(failures).toEqual([]);
   });
@@ -285,6 +286,10 @@ describe('builderbotDatabase', () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).save(answer(`n${i}`, {}))));
     expect(failures).toEqual([]);
     expect((await store.listConversations()).conversations.map((c) => c.id)).toEqual(['+34600000007']);
+    // Created by the database, on the default channel; another channel when given.
+    expect((await store.getConversation('+34600000007'))?.channel).toBe('whatsapp');
+    await builderbotDatabase(store, { flow, channel: 'telegram' }).save({ ...answer('x', {}), from: '34600000008' });
+    expect((await store.getConversation('+34600000008'))?.channel).toBe('telegram');
     const last = await a.getPrevByNumber('34600000007');
     expect(last?.answer).toMatch(/^n\d+$/);
     expect(last).toEqual(answer(String(last?.answer), {}));

@@ -24,6 +24,8 @@ export interface BuilderBotContext {
 export interface BuilderBotDatabaseOptions {
   /** The flow given to `createBot` (what `createFlow` returned): steps are saved by their position in it. */
   flow: BuilderBotFlow;
+  /** The channel of the conversations it creates (default `whatsapp`, as the logger's). */
+  channel?: string;
   /** Where failures of the store go; the database never throws them into the flow. */
   onError?: (error: unknown, failed: { operation: 'save-step' | 'read-step'; conversationId: string }) => void;
 }
@@ -67,6 +69,7 @@ const RECENT_CONVERSATIONS = 10_000;
  */
 export function builderbotDatabase(store: ChatStore, options: BuilderBotDatabaseOptions): BuilderBotDatabase {
   const positions = flowPositions(options?.flow);
+  const channel = options.channel ?? 'whatsapp';
   /** Steps the store refused, by conversation: the flow goes on from them in this process. */
   const unsaved = new LRUCache<string, BuilderBotContext>({ max: RECENT_CONVERSATIONS });
   /** The number of the latest save of each conversation: an older save's outcome never replaces a newer one's. */
@@ -84,7 +87,7 @@ export function builderbotDatabase(store: ChatStore, options: BuilderBotDatabase
     const save = ++saves;
     latest.set(conversationId, save);
     try {
-      await writeStep(store, conversationId, encodeStep(ctx, positions));
+      await writeStep(store, conversationId, encodeStep(ctx, positions), channel);
       if (latest.get(conversationId) === save) unsaved.delete(conversationId);
     } catch (error) {
       if (latest.get(conversationId) === save) unsaved.set(conversationId, ctx);
@@ -131,7 +134,7 @@ function conversationOf(from: unknown, path: string): string {
  * One engine-side merge patch per save, no read first: concurrent webhooks of one customer each
  * write whole steps and the last to commit is the step, as MemoryDB's last push is.
  */
-async function writeStep(store: ChatStore, conversationId: string, step: StoredStep): Promise<void> {
+async function writeStep(store: ChatStore, conversationId: string, step: StoredStep, channel: string): Promise<void> {
   // The step is JSON text: a merge patch replaces a string whole, where it would merge an object
   // into the previous step and keep what the new one lacks (a `capture: true` outliving its step).
   const metadata: JsonObject = { builderbot: { step: JSON.stringify(step) } };
@@ -143,9 +146,8 @@ async function writeStep(store: ChatStore, conversationId: string, step: StoredS
       if (!isChatStoreError(error, 'NOT_FOUND') || attempt > 1) throw error;
     }
     try {
-      // The first step of a customer the logger has not stored yet. (The conversation's channel,
-      // `whatsapp` or the provider's, is set here and in the logger once conversations have one.)
-      await store.createConversation(conversationId, { type: 'private', metadata });
+      // The first step of a customer the logger has not stored yet.
+      await store.createConversation(conversationId, { type: 'private', channel, metadata });
       return;
     } catch (error) {
       // The logger's append (or another instance) created it meanwhile: update it.

@@ -53,9 +53,15 @@ export interface BuilderBotAdapter {
  */
 export function builderbotAdapter(store: ChatStore, options: BuilderBotAdapterOptions): BuilderBotAdapter {
   const onError = options?.onError;
-  const database = builderbotDatabase(store, { flow: options?.flow, ...(onError === undefined ? {} : { onError }) });
+  const channel = options?.channel;
+  const database = builderbotDatabase(store, {
+    flow: options?.flow,
+    ...(channel === undefined ? {} : { channel }),
+    ...(onError === undefined ? {} : { onError }),
+  });
   const logger = messageLogger(store, {
     ...(options.bot === undefined ? {} : { bot: options.bot }),
+    ...(channel === undefined ? {} : { channel }),
     ...(onError === undefined ? {} : { onError }),
   });
   return {

@@ -385,6 +385,47 @@ describe('persistResponse with streamText and toUIMessageStreamResponse', () => 
     expect((await store.search('horas')).hits.map((hit) => hit.message.externalId)).toEqual(['answer-1']);
   });
 
+  test('without the result, the question is stored with the answer and an answer the client left stays truncated', async () => {
+    const store = await sqliteStore();
+    const { model, push } = controlledModel();
+    const messages = [question];
+    const result = streamText({ model, messages: await convertToModelMessages(messages) });
+    const persisted = persistResponse(store, 'chat-plain', {
+      originalMessages: messages,
+      conversation: { title: 'Envíos' },
+    });
+    const response = result.toUIMessageStreamResponse(persisted.streamOptions);
+    push(
+      { type: 'stream-start', warnings: [] },
+      { type: 'text-start', id: 't' },
+      {
+        type: 'text-delta',
+        id: 't',
+        delta: 'Depende del ',
+      },
+    );
+    await (await readUntil(response, 'Depende del')).cancel();
+    const stored = await persisted.stored;
+    expect(isTruncated(stored)).toBe(true);
+    expect((await store.recent('chat-plain', 10)).map((m) => [m.externalId, m.content])).toEqual([
+      ['q-1', '¿Hay envío a Lima?'],
+      [stored.externalId, 'Depende del '],
+    ]);
+    expect(await store.getConversation('chat-plain')).toMatchObject({ title: 'Envíos', messageCount: 2 });
+  });
+
+  test('a stream that ends before any of the answer stores the question only, and says so', async () => {
+    const store = await sqliteStore();
+    const { model, push } = controlledModel();
+    const result = streamText({ model, messages: await convertToModelMessages([question]) });
+    const persisted = persistResponse(store, 'chat-empty', { originalMessages: [question] });
+    const response = result.toUIMessageStreamResponse(persisted.streamOptions);
+    push({ type: 'stream-start', warnings: [] });
+    await (await readUntil(response, '"type":"start"')).cancel();
+    await expect(persisted.stored).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await store.recent('chat-empty', 10)).map((m) => m.externalId)).toEqual(['q-1']);
+  });
+
   test('an aborted generation is stored once as far as it got, marked truncated', async () => {
     const store = await sqliteStore();
     const abort = new AbortController();

@@ -8,6 +8,7 @@
  * stored as far as it got, marked.
  */
 import type { UIMessage, UIMessageStreamOnFinishCallback, UIMessageStreamOptions } from 'ai';
+import { ChatStoreError } from '../../errors.js';
 import { newMessageId } from '../../ids.js';
 import type { Message, NewConversation } from '../../model.js';
 import type { ChatStore } from '../../store.js';
@@ -39,8 +40,9 @@ export interface PersistedResponse<M extends UIMessage = UIMessage> {
   /** For `toUIMessageStreamResponse(…)` (or `toUIMessageStream`, `pipeUIMessageStreamToResponse`). */
   streamOptions: UIMessageStreamOptions<M>;
   /**
-   * The answer as stored for good: complete, or truncated when the generation itself stopped.
-   * Hand it to `waitUntil` where the platform stops work once the response is sent.
+   * The answer as stored for good: complete, or truncated when the generation itself stopped (or,
+   * without `result`, when the client left). `NOT_FOUND` when the stream ended before anything of
+   * the answer arrived. Hand it to `waitUntil` where the platform stops work once the response is sent.
    */
   stored: Promise<Message>;
 }
@@ -75,7 +77,8 @@ export function persistResponse<M extends UIMessage = UIMessage>(
         if (complete) return;
         const truncated = stoppedEarly(event);
         const answer = event.responseMessage;
-        const keepAnswer = !truncated || answer.parts.length > 0;
+        // A step boundary alone is not an answer: nothing of it arrived.
+        const keepAnswer = !truncated || answer.parts.some((part) => part.type !== 'step-start');
         const pending: Pending[] = [];
         for (const [index, message] of event.messages.entries()) {
           const isAnswer = index === event.messages.length - 1;
@@ -118,7 +121,9 @@ export function persistResponse<M extends UIMessage = UIMessage>(
   const serverDone =
     options.result === undefined ? clientDone.then(() => queue) : readToTheEnd(options.result, shared, record);
   const stored = serverDone.then(() => {
-    if (latest === undefined) throw new Error(`no answer was stored in conversation ${conversationId}`);
+    if (latest === undefined) {
+      throw new ChatStoreError('NOT_FOUND', `no answer arrived to store in conversation ${conversationId}`);
+    }
     return latest;
   });
   // Awaited by whoever wants it; never an unhandled rejection when nobody does.

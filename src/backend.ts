@@ -191,8 +191,8 @@ export interface Backend {
   /**
    * Atomic read-modify-write of one message (row lock or equivalent). `change` is pure and synchronous;
    * it returns the new message, or `undefined` to leave it as it is. Resolves to the message as stored
-   * afterwards, or `undefined` when no message has that id. Only content, metadata, status, statusAt,
-   * error, editedAt and deletedAt may change.
+   * afterwards, or `undefined` when no message has that id. Only content, parts, metadata, status,
+   * statusAt, error, editedAt and deletedAt may change.
    */
   updateMessage(id: string, change: (current: Message) => Message | undefined): Promise<Message | undefined>;
   /** Removes the message from the engine and its search index; decrements `messageCount`. */

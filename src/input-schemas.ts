@@ -92,6 +92,8 @@ function messageSchemas({ id, shortText, content, time, json, jsonObject, seq, e
     failed: time.optional(),
   });
   const command = z.strictObject({ name: shortText(64), admin: z.boolean() });
+  // One schema for the parts of an append, a restore and an edit.
+  const parts = z.array(json);
   const messageFields = {
     id: id.optional(),
     externalId: id.optional(),
@@ -100,7 +102,7 @@ function messageSchemas({ id, shortText, content, time, json, jsonObject, seq, e
     senderId: id.optional(),
     recipientId: id.optional(),
     content: content.optional(),
-    parts: z.array(json).optional(),
+    parts: parts.optional(),
     media: z.array(media).max(100).optional(),
     status: status.optional(),
     statusAt: statusAt.optional(),
@@ -126,7 +128,7 @@ function messageSchemas({ id, shortText, content, time, json, jsonObject, seq, e
     editedAt: time.optional(),
     deletedAt: time.optional(),
   });
-  return { message, storedMessage };
+  return { message, storedMessage, parts };
 }
 
 function conversationSchemas({ id, shortText, time, jsonObject, count }: ValueSchemas, limits: Limits) {

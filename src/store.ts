@@ -205,7 +205,7 @@ export class ChatStore {
   }
 
   /**
-   * Changes a message's content and merges a patch into its metadata; sets `editedAt`.
+   * Changes a message's content and parts and merges a patch into its metadata; sets `editedAt`.
    * @example await store.edit(id, { content: 'corrected text' });
    */
   async edit(id: string, changes: EditOptions): Promise<Message> {

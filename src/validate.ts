@@ -70,11 +70,13 @@ export interface Validator {
   error(value: unknown, path: string): MessageError;
   metadata(value: unknown, path: string): JsonObject;
   content(value: unknown, path: string): string;
+  /** A message's parts, checked as an append checks them (each part, and their size on their own). */
+  parts(value: unknown, path: string): JsonValue[];
 }
 
 export function validator(limits: Limits): Validator {
   const schemas = inputSchemas(limits);
-  const { message, storedMessage, storedConversation, conversation, patch, jsonObject } = schemas;
+  const { message, storedMessage, storedConversation, conversation, patch, jsonObject, parts } = schemas;
   const structuredBytes = (value: unknown): number => utf8Length(JSON.stringify(value) ?? '');
   const checkStructuredSize = (value: unknown, path: string): void => {
     if (structuredBytes(value) > limits.maxStructuredBytes) {
@@ -163,6 +165,11 @@ export function validator(limits: Limits): Validator {
     error: (value, path) => parse(schemas.error, value, path) as MessageError,
     metadata(value, path) {
       const valid = parse(jsonObject, value, path);
+      checkStructuredSize(valid, path);
+      return valid;
+    },
+    parts(value, path) {
+      const valid = parse(parts, value, path);
       checkStructuredSize(valid, path);
       return valid;
     },

@@ -145,7 +145,11 @@ export const AppendHeaders = z.object({
 
 export const EditBody = z
   .strictObject({
-    content: z.string().optional(),
+    content: z.string().optional().openapi({ description: 'the new text; left as it is when absent' }),
+    parts: z.array(z.unknown()).optional().openapi({
+      description:
+        'the new structured AI content, replacing the stored parts whole; `content` is not derived from it: send both when the text changed',
+    }),
     metadata: JsonObject.optional().openapi({ description: 'a JSON merge patch (RFC 7396): `null` removes a key' }),
   })
   .openapi('MessageEdit');

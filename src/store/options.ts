@@ -77,9 +77,17 @@ export interface StatusOptions {
   conversationId?: string;
 }
 
-/** @example await store.edit(id, { content: 'fixed typo', metadata: { edited: true } }); */
+/**
+ * What an edit changes; the fields it leaves out stay as they are. `content` and `parts` are
+ * independent, as in an append: the store never derives one from the other, so a caller whose
+ * parts carry the text (an AI SDK message, LangChain content blocks) passes both, and search and
+ * token budgets see `content`.
+ * @example await store.edit(id, { content: 'fixed typo', metadata: { edited: true } });
+ */
 export interface EditOptions {
   content?: string;
+  /** The message's new parts, replacing the stored ones whole; validated as an append's parts. */
+  parts?: unknown[];
   /** A JSON merge patch applied to the message's metadata. */
   metadata?: Record<string, unknown>;
 }

@@ -108,8 +108,11 @@ export async function editMessage(core: StoreCore, id: string, changes: EditOpti
   const key = validate.id(id, 'id');
   if (typeof changes !== 'object' || changes === null) throw invalid('changes', 'must be an object');
   const content = changes.content === undefined ? undefined : validate.content(changes.content, 'content');
+  const parts = changes.parts === undefined ? undefined : validate.parts(changes.parts, 'parts');
   const patch = changes.metadata === undefined ? undefined : validate.metadata(changes.metadata, 'metadata');
-  if (content === undefined && patch === undefined) throw invalid('changes', 'must change content or metadata');
+  if (content === undefined && parts === undefined && patch === undefined) {
+    throw invalid('changes', 'must change content, parts or metadata');
+  }
   const now = core.timestamp();
   let deleted = false;
   let tooLarge = false;
@@ -120,18 +123,22 @@ export async function editMessage(core: StoreCore, id: string, changes: EditOpti
     }
     const next: Message = { ...current, editedAt: now };
     if (content !== undefined) next.content = content;
+    if (parts !== undefined) next.parts = parts;
     if (patch !== undefined) {
       const metadata = applyMergePatch(current.metadata ?? {}, patch);
       if (Object.keys(metadata).length === 0) delete next.metadata;
       else next.metadata = metadata;
-      tooLarge = structuredBytes(next) > limits.maxStructuredBytes;
-      if (tooLarge) return undefined;
     }
-    return next;
+    tooLarge = (parts !== undefined || patch !== undefined) && structuredBytes(next) > limits.maxStructuredBytes;
+    return tooLarge ? undefined : next;
   });
   if (updated === undefined || deleted) throw notFound(key);
-  if (tooLarge)
-    throw invalid('metadata', `would make metadata, parts and media exceed ${limits.maxStructuredBytes} bytes`);
+  if (tooLarge) {
+    throw invalid(
+      patch === undefined ? 'parts' : 'metadata',
+      `would make metadata, parts and media exceed ${limits.maxStructuredBytes} bytes`,
+    );
+  }
   return canonicalMessage(updated);
 }
 

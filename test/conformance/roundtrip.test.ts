@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { JsonObject, JsonValue, Message, NewMessage } from '../../src/model.js';
 import type { ChatStore } from '../../src/store.js';
 import { backends } from './backends.js';
-import { atT0, expectError, expectSearch, freshStore, T0, tickingClock } from './harness.js';
+import { atT0, expectError, expectNoHits, expectSearch, freshStore, T0, tickingClock } from './harness.js';
 
 const TRICKY_TEXT = [
   'emoji 👋🏽 family 👨‍👩‍👧‍👦 flag 🏳️‍🌈 astral 𝄞 😀',
@@ -263,6 +263,55 @@ describe.each(backends)('round trip on $name', (entry) => {
       'metadata',
     );
     expect(await store.get(original.id)).toStrictEqual(cleared);
+  });
+
+  test('edit replaces parts whole, keeps content unless given, and search sees the new content', async () => {
+    const store = await freshStore(entry, { now: tickingClock() });
+    const [result] = await store.append('c1', {
+      role: 'assistant',
+      externalId: 'ui-1',
+      content: 'Your parcel',
+      parts: [{ type: 'step-start' }, { type: 'text', text: 'Your parcel', state: 'streaming' }],
+      metadata: { source: 'stream', truncated: true },
+    });
+    const original = result?.message as Message;
+    const finalParts: JsonValue[] = [
+      { type: 'step-start' },
+      { type: 'reasoning', text: 'Look it up.', state: 'done' },
+      { type: 'text', text: 'Your refund was approved 👍', state: 'done' },
+    ];
+    const edited = await store.edit(original.id, {
+      content: 'Your refund was approved 👍',
+      parts: finalParts,
+      metadata: { truncated: null },
+    });
+    const afterFinal: Message = {
+      ...original,
+      content: 'Your refund was approved 👍',
+      parts: finalParts,
+      metadata: { source: 'stream' },
+      editedAt: '2026-01-02T03:04:06.678Z',
+    };
+    expect(edited).toStrictEqual(afterFinal);
+    await expectEverywhere(store, afterFinal, 'refund');
+    await expectNoHits(entry, () => store.search('parcel', { conversationId: 'c1' }));
+
+    // Parts alone: the content stays (the store never derives one from the other); an empty list is kept.
+    const partsOnly = await store.edit(original.id, { parts: [] });
+    const afterParts: Message = { ...afterFinal, parts: [], editedAt: '2026-01-02T03:04:07.678Z' };
+    expect(partsOnly).toStrictEqual(afterParts);
+    await expectEverywhere(store, afterParts, 'approved');
+
+    // Parts that fit alone but not beside the stored metadata: refused, nothing changed.
+    await store.edit(original.id, { metadata: { note: 'x'.repeat(200_000) } });
+    const before = await store.get(original.id);
+    await expectError(
+      store.edit(original.id, { content: 'not stored', parts: ['y'.repeat(100_000)] }),
+      'INVALID_ARGUMENT',
+      'parts',
+    );
+    expect(await store.get(original.id)).toStrictEqual(before);
+    await expectError(store.edit('no-such-message', { parts: [] }), 'NOT_FOUND');
   });
 
   test('a closed store fails every call with UNAVAILABLE', async () => {

@@ -281,6 +281,21 @@ const OTHER_CASES: [string, (store: ChatStore) => Promise<unknown>, string][] = 
   ['edit with NUL content', (s) => s.edit('m1', { content: 'a\u0000' }), 'content'],
   ['edit with content over 64 KiB', (s) => s.edit('m1', { content: long(65_537) }), 'content'],
   ['edit with NaN metadata', (s) => s.edit('m1', { metadata: { n: Number.NaN } }), 'metadata.n'],
+  ['edit with parts that are not an array', (s) => s.edit('m1', { parts: { type: 'text' } as never }), 'parts'],
+  ['edit with -Infinity in parts', (s) => s.edit('m1', { parts: [{ v: Number.NEGATIVE_INFINITY }] }), 'parts[0].v'],
+  ['edit with a NUL in a part', (s) => s.edit('m1', { parts: ['a\u0000'] }), 'parts[0]'],
+  ['edit with a Date in a part', (s) => s.edit('m1', { parts: [{ at: new Date(0) }] }), 'parts[0].at'],
+  ['edit with parts over 256 KiB', (s) => s.edit('m1', { parts: [long(262_144)] }), 'parts'],
+  [
+    'edit with new content and one bad part (the content is not stored either)',
+    (s) => s.edit('m1', { content: 'changed', parts: [{ type: 'text', text: 'changed' }, Number.NaN] }),
+    'parts[1]',
+  ],
+  [
+    'edit with parts and metadata each within 256 KiB but not together',
+    (s) => s.edit('m1', { parts: [long(140_000)], metadata: { a: long(140_000) } }),
+    'metadata',
+  ],
   ['createConversation with an id of 256 chars', (s) => s.createConversation(long(256)), 'id'],
   ['updateConversation with an unknown field', (s) => s.updateConversation('existing', { x: 1 } as never), 'patch.x'],
   ['stats of an empty conversationId', (s) => s.stats(''), 'conversationId'],
@@ -300,6 +315,11 @@ const OTHER_CASES: [string, (store: ChatStore) => Promise<unknown>, string][] = 
     'edit with metadata nested 21 levels',
     (s) => s.edit('m1', { metadata: nested(DEPTH + 1) }),
     `metadata${'.d'.repeat(DEPTH + 1)}`,
+  ],
+  [
+    'edit with parts nested 21 levels',
+    (s) => s.edit('m1', { parts: ['ok', nestedArray(DEPTH + 1)] }),
+    `parts[1]${'[0]'.repeat(DEPTH + 1)}`,
   ],
   [
     'createConversation with metadata nested 21 levels',

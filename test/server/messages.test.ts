@@ -1,6 +1,6 @@
 /** Message routes through app.request(): append with idempotency, reads, edits, deletes, status. */
 import { describe, expect, test } from 'vitest';
-import type { Message } from '../../src/model.js';
+import type { JsonValue, Message } from '../../src/model.js';
 import { envelope, T0, testApp } from './helpers.js';
 
 const base = (id: string, seq: number, content: string, extra: Partial<Message> = {}): Message => ({
@@ -411,6 +411,25 @@ describe('changing messages', () => {
     const res = await call('PATCH', '/v1/messages/m1', { body: { content: 'the', metadata: { b: null, c: 3 } } });
     expect(res.status).toBe(200);
     expect(res.body).toStrictEqual(base('m1', 1, 'the', { metadata: { a: 1, c: 3 }, editedAt: T0 }));
+  });
+
+  test('edit replaces parts whole, with the content when given; bad parts change nothing', async () => {
+    const { call } = testApp();
+    await call('POST', '/v1/conversations/c1/messages', {
+      body: { role: 'user', content: 'hola', parts: [{ type: 'text', text: 'hola' }] },
+    });
+    const parts: JsonValue[] = [
+      { type: 'text', text: 'hola, ' },
+      { type: 'file', mediaType: 'image/png', url: 'https://x.test/a.png' },
+    ];
+    const res = await call('PATCH', '/v1/messages/m1', { body: { content: 'hola, ', parts } });
+    expect(res.status).toBe(200);
+    expect(res.body).toStrictEqual(base('m1', 1, 'hola, ', { parts, editedAt: T0 }));
+    const bad = await call('PATCH', '/v1/messages/m1', { body: { content: 'lost', parts: [{ n: 1 }, 'a\u0000'] } });
+    expect([bad.status, bad.body.error.code, bad.body.error.path]).toStrictEqual([400, 'INVALID_ARGUMENT', 'parts[1]']);
+    const notArray = await call('PATCH', '/v1/messages/m1', { body: { parts: { type: 'text' } } });
+    expect([notArray.status, notArray.body.error.path]).toStrictEqual([400, 'parts']);
+    expect((await call('GET', '/v1/messages/m1')).body).toStrictEqual(res.body);
   });
 
   test('edit errors: nothing to change, unknown message, unknown field', async () => {

@@ -187,7 +187,8 @@ function registerChangeRoutes(app: App, deps: RouteDeps): void {
       path: '/v1/messages/{messageId}',
       tags: TAG,
       summary: 'Edit a message',
-      description: 'Replaces `content` and merges `metadata` (JSON merge patch); sets `editedAt`.',
+      description:
+        'Replaces `content` and `parts` (each when given; one is never derived from the other) and merges `metadata` (JSON merge patch); sets `editedAt`. Invalid parts are 400 and change nothing.',
       request: { params: MessageParams, body: jsonBody(EditBody) },
       responses: { 200: json(MessageSchema, 'the edited message'), ...errors(404, 413, 415) },
     }),

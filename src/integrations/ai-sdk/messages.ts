@@ -14,7 +14,7 @@ export interface LoadUIMessagesOptions {
 }
 
 export interface SaveUIMessagesOptions {
-  /** What the conversation is created with by its first message (type, title, participants). */
+  /** What the conversation is created with by its first message (type, title, channel such as `web`, participants). */
   conversation?: NewConversation;
 }
 

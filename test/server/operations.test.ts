@@ -141,6 +141,7 @@ describe('admin', () => {
         deleted: 0,
         byRole: { user: 2, assistant: 1, system: 0, tool: 0 },
         conversations: 1,
+        byChannel: {},
       },
       storage: { bytes: 123_456 },
       tiers: [],

@@ -64,6 +64,7 @@ test('GET /v1/stats counts the whole store or one conversation', async () => {
     deleted: 0,
     byRole: { user: 2, assistant: 1, system: 0, tool: 0 },
     conversations: 2,
+    byChannel: {},
   });
   expect((await call('GET', '/v1/stats?conversationId=c2')).body).toMatchObject({ total: 1, conversations: 1 });
 });

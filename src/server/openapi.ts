@@ -19,7 +19,15 @@ const INFO = {
     '',
     'Errors: every failure is `{ "error": { "code", "message", "path"?, "issues"?, "requestId" } }`; `requestId` matches the `X-Request-Id` response header and the server log. An `Idempotency-Key` reused with another payload is 422 `CONFLICT`; a body the client stopped sending is 400 `REQUEST_ABORTED`.',
   ].join('\n'),
+  license: { name: 'MIT', identifier: 'MIT' },
 };
+
+/**
+ * Relative: the API is wherever the document was fetched from. A self-hosted server does not know
+ * the name it is reached by behind a proxy, and the document may be cached, so it never names a
+ * host; a generated client is given its base URL when created.
+ */
+const SERVERS = [{ url: '/', description: 'the server this document was fetched from' }];
 
 /**
  * Registers the security schemes, `/openapi.json` and `/docs`. The document is built once, on first
@@ -41,7 +49,7 @@ export function registerDocs(app: App): void {
   let page: string | undefined;
   let policy: Promise<string> | undefined;
   const build = (): OpenApiDocument => {
-    document ??= app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO });
+    document ??= app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO, servers: SERVERS });
     return document;
   };
   app.get('/openapi.json', (c) => c.json(build()));

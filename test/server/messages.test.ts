@@ -372,8 +372,8 @@ describe('reading messages', () => {
     });
     const message = base('m1', 1, 'a', { externalId: 'wamid.1' });
     expect((await call('GET', '/v1/messages/m1')).body).toStrictEqual(message);
-    expect((await call('GET', '/v1/messages/by-external-id/wamid.1')).body).toStrictEqual(message);
-    expect((await call('GET', '/v1/messages/by-external-id/wamid.1?conversationId=c2')).body).toStrictEqual({
+    expect((await call('GET', '/v1/messages-by-external-id/wamid.1')).body).toStrictEqual(message);
+    expect((await call('GET', '/v1/messages-by-external-id/wamid.1?conversationId=c2')).body).toStrictEqual({
       ...message,
       id: 'm2',
       conversationId: 'c2',
@@ -381,8 +381,22 @@ describe('reading messages', () => {
     });
     const missing = await call('GET', '/v1/messages/nope');
     expect([missing.status, missing.body]).toStrictEqual([404, envelope('NOT_FOUND', 'message nope not found')]);
-    const missingExternal = await call('GET', '/v1/messages/by-external-id/wamid.1?conversationId=c3');
+    const missingExternal = await call('GET', '/v1/messages-by-external-id/wamid.1?conversationId=c3');
     expect([missingExternal.status, missingExternal.body]).toStrictEqual([
+      404,
+      envelope('NOT_FOUND', 'message with external id wamid.1 not found'),
+    ]);
+  });
+
+  test('the deprecated path /v1/messages/by-external-id/{externalId} answers as before', async () => {
+    const { call } = testApp();
+    await call('POST', '/v1/conversations/c1/messages', {
+      body: { role: 'user', content: 'a', externalId: 'wamid.1' },
+    });
+    const found = await call('GET', '/v1/messages/by-external-id/wamid.1?conversationId=c1');
+    expect([found.status, found.body]).toStrictEqual([200, base('m1', 1, 'a', { externalId: 'wamid.1' })]);
+    const missing = await call('GET', '/v1/messages/by-external-id/wamid.1?conversationId=c2');
+    expect([missing.status, missing.body]).toStrictEqual([
       404,
       envelope('NOT_FOUND', 'message with external id wamid.1 not found'),
     ]);
@@ -397,7 +411,7 @@ describe('reading messages', () => {
     expect(res.body.message.conversationId).toBe(conversation);
     const recent = await call('GET', `/v1/conversations/${encodeURIComponent(conversation)}/messages/recent`);
     expect(recent.body.messages).toHaveLength(1);
-    const byExternal = await call('GET', `/v1/messages/by-external-id/${encodeURIComponent('chat:42')}`);
+    const byExternal = await call('GET', `/v1/messages-by-external-id/${encodeURIComponent('chat:42')}`);
     expect(byExternal.body.conversationId).toBe(conversation);
   });
 });

@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'vitest';
 import { testApp } from './helpers.js';
 
-const UNDOCUMENTED = new Set(['/openapi.json', '/docs']);
+/** The documents themselves, and a deprecated path kept for old clients (docs/http-api.md). */
+const UNDOCUMENTED = new Set(['/openapi.json', '/docs', '/v1/messages/by-external-id/:externalId']);
 
 const documentedRoutes = (app: ReturnType<typeof testApp>['app']) =>
   app.routes
@@ -43,6 +44,84 @@ describe('/openapi.json', () => {
       'POST /admin/storage/retention': ['admin'],
     });
     expect(Object.keys(document.components.securitySchemes).sort()).toStrictEqual(['apiKeyHeader', 'bearerAuth']);
+  });
+
+  test('names every operation, once: the ChatStore method it is, else a verb phrase', async () => {
+    const { call } = testApp();
+    const document = (await call('GET', '/openapi.json')).body;
+    const operationIds: Record<string, unknown> = {};
+    for (const [path, item] of Object.entries<Record<string, { operationId?: unknown }>>(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        operationIds[`${method.toUpperCase()} ${path}`] = operation.operationId;
+      }
+    }
+    expect(operationIds).toStrictEqual({
+      'GET /healthz': 'health',
+      'GET /readyz': 'ready',
+      'GET /metrics': 'metrics',
+      'GET /v1/conversations': 'listConversations',
+      'POST /v1/conversations': 'createConversation',
+      'GET /v1/conversations/{conversationId}': 'getConversation',
+      'PATCH /v1/conversations/{conversationId}': 'updateConversation',
+      'DELETE /v1/conversations/{conversationId}': 'deleteConversation',
+      'GET /v1/conversations/{conversationId}/participants': 'listParticipants',
+      'POST /v1/conversations/{conversationId}/participants': 'addParticipants',
+      'DELETE /v1/conversations/{conversationId}/participants/{participantId}': 'removeParticipant',
+      'POST /v1/conversations/{conversationId}/messages': 'append',
+      'GET /v1/conversations/{conversationId}/messages': 'list',
+      'GET /v1/conversations/{conversationId}/messages/recent': 'recent',
+      'GET /v1/conversations/{conversationId}/messages/around': 'around',
+      'GET /v1/conversations/{conversationId}/context': 'context',
+      'GET /v1/messages-by-external-id/{externalId}': 'getByExternalId',
+      'GET /v1/messages/{messageId}': 'get',
+      'PATCH /v1/messages/{messageId}': 'edit',
+      'DELETE /v1/messages/{messageId}': 'delete',
+      'POST /v1/messages/{messageId}/status': 'updateStatus',
+      'GET /v1/search': 'search',
+      'GET /v1/stats': 'stats',
+      'GET /v1/export': 'export',
+      'POST /v1/erasures': 'eraseSubject',
+      'GET /admin/storage/stats': 'storageStats',
+      'GET /admin/storage/archive': 'listArchived',
+      'POST /admin/storage/archive': 'archive',
+      'POST /admin/storage/archive/{conversationId}/restore': 'restoreArchived',
+      'POST /admin/storage/retention': 'applyRetention',
+      'GET /admin/storage/conversations/{conversationId}': 'conversationRecord',
+      'POST /admin/storage/migrate': 'startMigration',
+      'GET /admin/storage/migrate': 'listMigrations',
+      'GET /admin/storage/migrate/{runId}': 'getMigration',
+      'GET /webhooks/whatsapp': 'verifyWhatsappWebhook',
+      'POST /webhooks/whatsapp': 'whatsappWebhook',
+      'POST /webhooks/twilio': 'twilioWebhook',
+      'POST /webhooks/telegram': 'telegramWebhook',
+    });
+    const names = Object.values(operationIds);
+    expect(names.filter((name) => typeof name !== 'string' || !/^[a-z][a-zA-Z]*$/.test(name))).toStrictEqual([]);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test('says where the API is and what each operation needs: public ones an empty security', async () => {
+    const { call } = testApp();
+    const document = (await call('GET', '/openapi.json')).body;
+    expect(document.servers).toStrictEqual([{ url: '/', description: 'the server this document was fetched from' }]);
+    const publicOperations: string[] = [];
+    const undeclared: string[] = [];
+    for (const [path, item] of Object.entries<Record<string, { security?: unknown[] }>>(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        if (operation.security === undefined) undeclared.push(name);
+        else if (operation.security.length === 0) publicOperations.push(name);
+      }
+    }
+    expect(undeclared).toStrictEqual([]);
+    expect(publicOperations.sort()).toStrictEqual([
+      'GET /healthz',
+      'GET /readyz',
+      'GET /webhooks/whatsapp',
+      'POST /webhooks/telegram',
+      'POST /webhooks/twilio',
+      'POST /webhooks/whatsapp',
+    ]);
   });
 
   test('comes from the schemas that validate: unknown fields are refused in both', async () => {

@@ -40,6 +40,7 @@ describe.each(BROKEN)('a path id %s (%s)', (raw) => {
       ['PATCH', `/v1/messages/${raw}`, 'messageId', { content: 'x' }],
       ['DELETE', `/v1/messages/${raw}`, 'messageId'],
       ['POST', `/v1/messages/${raw}/status`, 'messageId', { status: 'read' }],
+      ['GET', `/v1/messages-by-external-id/${raw}`, 'externalId'],
       ['GET', `/v1/messages/by-external-id/${raw}`, 'externalId'],
     ];
     for (const [method, path, name, body] of requests) {

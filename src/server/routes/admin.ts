@@ -2,7 +2,6 @@
  * The admin endpoints of the old system, kept at their paths: storage statistics, the archive
  * (list, run, restore), retention and the full record of one customer's conversation.
  */
-import { createRoute } from '@hono/zod-openapi';
 import { ChatStoreError, redact } from '../../errors.js';
 import {
   AdminConversationQuery,
@@ -17,7 +16,7 @@ import {
   StorageStatsSchema,
 } from '../admin-schemas.js';
 import { ConversationParams } from '../schemas.js';
-import { type App, access, errors, json, jsonBody, type RouteDeps } from './route-kit.js';
+import { type App, access, errors, json, jsonBody, type RouteDeps, route } from './route-kit.js';
 
 /** Facts only the runtime edge knows. */
 export interface AdminOptions {
@@ -35,10 +34,11 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
   const startedAt = Date.now();
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'get',
       path: '/admin/storage/stats',
+      operationId: 'storageStats',
       tags: ['admin'],
       summary: 'Storage statistics',
       description:
@@ -69,10 +69,11 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'get',
       path: '/admin/storage/archive',
+      operationId: 'listArchived',
       tags: ['admin'],
       summary: 'The archive',
       description:
@@ -89,10 +90,11 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'post',
       path: '/admin/storage/archive',
+      operationId: 'archive',
       tags: ['admin'],
       summary: 'Run archiving',
       description:
@@ -108,10 +110,11 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'post',
       path: '/admin/storage/archive/{conversationId}/restore',
+      operationId: 'restoreArchived',
       tags: ['admin'],
       summary: 'Restore an archived conversation',
       description:
@@ -127,10 +130,11 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'post',
       path: '/admin/storage/retention',
+      operationId: 'applyRetention',
       tags: ['admin'],
       summary: 'Run retention',
       description:
@@ -146,10 +150,11 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'get',
       path: '/admin/storage/conversations/{conversationId}',
+      operationId: 'conversationRecord',
       tags: ['admin'],
       summary: 'The full record of one conversation',
       description:

@@ -2,7 +2,6 @@
  * Appending messages over HTTP: one message or a batch, with `Idempotency-Key` (see below and
  * `idempotency.ts`).
  */
-import { createRoute } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
 import type { AppendResult, NewConversation, NewMessage } from '../../model.js';
 import { validationError } from '../errors.js';
@@ -16,7 +15,7 @@ import {
   ConversationParams,
   NewMessageSchema,
 } from '../schemas.js';
-import { type App, access, errors, json, jsonBody, type RouteDeps } from './route-kit.js';
+import { type App, access, errors, json, jsonBody, type RouteDeps, route } from './route-kit.js';
 
 const TAG = ['messages'];
 
@@ -71,10 +70,11 @@ export function registerAppendRoute(app: App, deps: RouteDeps): void {
   };
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'post',
       path: '/v1/conversations/{conversationId}/messages',
+      operationId: 'append',
       tags: TAG,
       summary: 'Append a message or a batch',
       description:

@@ -2,7 +2,6 @@
  * Conversations: list by activity or participant, create, get, update (metadata merged in the
  * engine), participants, soft or hard delete.
  */
-import { createRoute } from '@hono/zod-openapi';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, ConversationPatch, NewConversation, NewParticipant } from '../../model.js';
 import {
@@ -18,7 +17,7 @@ import {
   ParticipantParams,
   ParticipantsSchema,
 } from '../schemas.js';
-import { type App, access, demandScope, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
+import { type App, access, demandScope, errors, flag, json, jsonBody, type RouteDeps, route } from './route-kit.js';
 
 const TAG = ['conversations'];
 
@@ -36,10 +35,11 @@ function registerConversationCrud(app: App, deps: RouteDeps): void {
   const mustExist = (conversationId: string) => existingConversation(deps, conversationId);
 
   app.openapi(
-    createRoute({
+    route({
       ...read,
       method: 'get',
       path: '/v1/conversations',
+      operationId: 'listConversations',
       tags: TAG,
       summary: 'List conversations',
       description:
@@ -58,10 +58,11 @@ function registerConversationCrud(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'post',
       path: '/v1/conversations',
+      operationId: 'createConversation',
       tags: TAG,
       summary: 'Create a conversation',
       description:
@@ -80,10 +81,11 @@ function registerConversationCrud(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...read,
       method: 'get',
       path: '/v1/conversations/{conversationId}',
+      operationId: 'getConversation',
       tags: TAG,
       summary: 'Get a conversation',
       request: { params: ConversationParams },
@@ -93,10 +95,11 @@ function registerConversationCrud(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'patch',
       path: '/v1/conversations/{conversationId}',
+      operationId: 'updateConversation',
       tags: TAG,
       summary: 'Update a conversation',
       description:
@@ -115,10 +118,11 @@ function registerConversationCrud(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'delete',
       path: '/v1/conversations/{conversationId}',
+      operationId: 'deleteConversation',
       tags: TAG,
       summary: 'Delete a conversation',
       description:
@@ -149,10 +153,11 @@ function registerParticipantRoutes(app: App, deps: RouteDeps): void {
   const mustExist = (conversationId: string) => existingConversation(deps, conversationId);
 
   app.openapi(
-    createRoute({
+    route({
       ...read,
       method: 'get',
       path: '/v1/conversations/{conversationId}/participants',
+      operationId: 'listParticipants',
       tags: TAG,
       summary: 'List participants',
       request: { params: ConversationParams },
@@ -165,10 +170,11 @@ function registerParticipantRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'post',
       path: '/v1/conversations/{conversationId}/participants',
+      operationId: 'addParticipants',
       tags: TAG,
       summary: 'Add participants',
       description: 'Adds those not yet present; existing entries stay as they are.',
@@ -186,10 +192,11 @@ function registerParticipantRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'delete',
       path: '/v1/conversations/{conversationId}/participants/{participantId}',
+      operationId: 'removeParticipant',
       tags: TAG,
       summary: 'Remove a participant',
       request: { params: ParticipantParams },

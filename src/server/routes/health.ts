@@ -1,7 +1,7 @@
 /** Liveness, readiness (which asks the engine) and Prometheus metrics. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { isChatStoreError, redact } from '../../errors.js';
-import { type App, access, json, type RouteDeps } from './route-kit.js';
+import { type App, access, errorResponse, errors, json, publicAccess, type RouteDeps, route } from './route-kit.js';
 
 export interface HealthOptions {
   /** True once the server is shutting down: `/readyz` then answers 503 so balancers move on. */
@@ -27,26 +27,31 @@ export function registerHealthRoutes(app: App, deps: RouteDeps, options: HealthO
   const timeoutMs = options.readinessTimeoutMs ?? 2000;
 
   app.openapi(
-    createRoute({
+    route({
+      ...publicAccess(),
       method: 'get',
       path: '/healthz',
+      operationId: 'health',
       tags: ['operations'],
       summary: 'Liveness',
       description: 'The process answers. No key needed.',
-      responses: { 200: json(Health, 'alive') },
+      // 403: a keyless server answers loopback clients only, probes included.
+      responses: { 200: json(Health, 'alive'), 403: errorResponse(403) },
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
   );
 
   app.openapi(
-    createRoute({
+    route({
+      ...publicAccess(),
       method: 'get',
       path: '/readyz',
+      operationId: 'ready',
       tags: ['operations'],
       summary: 'Readiness',
       description:
         'The engine answers a point read within the timeout and the server is not shutting down. No key needed.',
-      responses: { 200: json(Readiness, 'ready'), 503: json(Readiness, 'not ready') },
+      responses: { 200: json(Readiness, 'ready'), 403: errorResponse(403), 503: json(Readiness, 'not ready') },
     }),
     async (c) => {
       const backend = store.backendName;
@@ -73,16 +78,18 @@ export function registerHealthRoutes(app: App, deps: RouteDeps, options: HealthO
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...access(keyring, 'read'),
       method: 'get',
       path: '/metrics',
+      operationId: 'metrics',
       tags: ['operations'],
       summary: 'Prometheus metrics',
       description:
         'Request latency per route, appends, reads, errors by code, store latency (and process metrics when served by the CLI). Needs a key with `read` when keys are configured.',
       responses: {
         200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+        ...errors(),
       },
     }),
     async (c) => c.text(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),

@@ -2,7 +2,6 @@
  * Messages: append (in `append.ts`), list with a cursor both ways, recent, around, the AI context
  * window, get by id or external id, edit, delete, status updates.
  */
-import { createRoute } from '@hono/zod-openapi';
 import { ChatStoreError } from '../../errors.js';
 import type { EditOptions } from '../../store.js';
 import { invalid } from '../../validate.js';
@@ -25,7 +24,7 @@ import {
   StatusBody,
 } from '../schemas.js';
 import { registerAppendRoute } from './append.js';
-import { type App, access, demandScope, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
+import { type App, access, demandScope, errors, flag, json, jsonBody, type RouteDeps, route } from './route-kit.js';
 
 const TAG = ['messages'];
 
@@ -46,10 +45,11 @@ function registerReadRoutes(app: App, deps: RouteDeps): void {
   };
 
   app.openapi(
-    createRoute({
+    route({
       ...read,
       method: 'get',
       path: '/v1/conversations/{conversationId}/messages',
+      operationId: 'list',
       tags: TAG,
       summary: 'List messages with a cursor',
       description:
@@ -68,10 +68,11 @@ function registerReadRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...read,
       method: 'get',
       path: '/v1/conversations/{conversationId}/messages/recent',
+      operationId: 'recent',
       tags: TAG,
       summary: 'The last n messages',
       description: 'The newest `n` (default 20) messages that are not deleted, oldest first.',
@@ -87,10 +88,11 @@ function registerReadRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...read,
       method: 'get',
       path: '/v1/conversations/{conversationId}/messages/around',
+      operationId: 'around',
       tags: TAG,
       summary: 'The messages around one',
       description:
@@ -112,10 +114,11 @@ function registerReadRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...read,
       method: 'get',
       path: '/v1/conversations/{conversationId}/context',
+      operationId: 'context',
       tags: TAG,
       summary: 'The AI context window',
       description:
@@ -131,35 +134,43 @@ function registerReadRoutes(app: App, deps: RouteDeps): void {
     },
   );
 
-  app.openapi(
-    createRoute({
-      ...read,
-      method: 'get',
-      path: '/v1/messages/by-external-id/{externalId}',
-      tags: TAG,
-      summary: 'Get a message by the provider’s id',
-      description: 'Without `conversationId`, the first match across conversations.',
-      request: {
-        params: ExternalIdParams,
-        query: ExternalIdQuery,
+  // The first path, `/v1/messages/by-external-id/{externalId}`, has the shape of
+  // `/v1/messages/{messageId}/status`: OpenAPI tools cannot tell the two apart. It still answers,
+  // out of the document (docs/http-api.md lists it as deprecated).
+  for (const { path, hide } of [
+    { path: '/v1/messages-by-external-id/{externalId}', hide: false },
+    { path: '/v1/messages/by-external-id/{externalId}', hide: true },
+  ] as const) {
+    app.openapi(
+      route({
+        ...read,
+        hide,
+        method: 'get',
+        path,
+        operationId: 'getByExternalId',
+        tags: TAG,
+        summary: 'Get a message by the provider’s id',
+        description: 'Without `conversationId`, the first match across conversations.',
+        request: { params: ExternalIdParams, query: ExternalIdQuery },
+        responses: { 200: json(MessageSchema, 'the message'), ...errors(404) },
+      }),
+      async (c) => {
+        const { externalId } = c.req.valid('param');
+        const { conversationId } = c.req.valid('query');
+        const message = await reading('get', () => store.getByExternalId(externalId, conversationId));
+        if (message === undefined)
+          throw new ChatStoreError('NOT_FOUND', `message with external id ${externalId} not found`);
+        return c.json(message, 200);
       },
-      responses: { 200: json(MessageSchema, 'the message'), ...errors(404) },
-    }),
-    async (c) => {
-      const { externalId } = c.req.valid('param');
-      const { conversationId } = c.req.valid('query');
-      const message = await reading('get', () => store.getByExternalId(externalId, conversationId));
-      if (message === undefined)
-        throw new ChatStoreError('NOT_FOUND', `message with external id ${externalId} not found`);
-      return c.json(message, 200);
-    },
-  );
+    );
+  }
 
   app.openapi(
-    createRoute({
+    route({
       ...read,
       method: 'get',
       path: '/v1/messages/{messageId}',
+      operationId: 'get',
       tags: TAG,
       summary: 'Get a message',
       description: 'Soft-deleted messages are returned too, with `deletedAt`.',
@@ -181,10 +192,11 @@ function registerChangeRoutes(app: App, deps: RouteDeps): void {
   const write = access(keyring, 'write');
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'patch',
       path: '/v1/messages/{messageId}',
+      operationId: 'edit',
       tags: TAG,
       summary: 'Edit a message',
       description:
@@ -201,10 +213,11 @@ function registerChangeRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'delete',
       path: '/v1/messages/{messageId}',
+      operationId: 'delete',
       tags: TAG,
       summary: 'Delete a message',
       description:
@@ -225,10 +238,11 @@ function registerChangeRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...write,
       method: 'post',
       path: '/v1/messages/{messageId}/status',
+      operationId: 'updateStatus',
       tags: TAG,
       summary: 'Report a delivery status',
       description:

@@ -5,11 +5,10 @@
  * The runtime edge provides the runs (`AppOptions.migrations`: `chatstore serve` does); without
  * them the endpoints answer 501.
  */
-import { createRoute } from '@hono/zod-openapi';
 import { ChatStoreError } from '../../errors.js';
 import type { MigrationJob, MigrationRequest } from '../../migrate/jobs.js';
 import { MigrationJobListSchema, MigrationJobSchema, MigrationRequestSchema, RunParams } from '../migration-schemas.js';
-import { type App, access, errors, json, jsonBody, type RouteDeps } from './route-kit.js';
+import { type App, access, errors, json, jsonBody, type RouteDeps, route } from './route-kit.js';
 
 /** Runs started over HTTP (`MigrationJobs` of `chatstore/migrate` on Node). */
 export interface Migrations {
@@ -28,10 +27,11 @@ export function registerMigrationRoutes(app: App, deps: RouteDeps, migrations: M
   };
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'post',
       path: '/admin/storage/migrate',
+      operationId: 'startMigration',
       tags: ['admin'],
       summary: 'Start a migration',
       description:
@@ -46,10 +46,11 @@ export function registerMigrationRoutes(app: App, deps: RouteDeps, migrations: M
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'get',
       path: '/admin/storage/migrate',
+      operationId: 'listMigrations',
       tags: ['admin'],
       summary: 'Migrations of this process',
       description: 'The runs started over HTTP since this server started, newest first.',
@@ -59,10 +60,11 @@ export function registerMigrationRoutes(app: App, deps: RouteDeps, migrations: M
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...admin,
       method: 'get',
       path: '/admin/storage/migrate/{runId}',
+      operationId: 'getMigration',
       tags: ['admin'],
       summary: 'One migration',
       description: 'Its state and progress, and once it has ended its report (or why it failed).',

@@ -2,7 +2,7 @@
  * What every route file gets, and the small helpers that keep route definitions short: the scope a
  * route needs (enforced and documented from one declaration), JSON bodies, error responses.
  */
-import type { OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, type RouteConfig, type z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { ChatStoreError } from '../../errors.js';
 import type { ChatStore } from '../../store.js';
@@ -24,6 +24,31 @@ export interface RouteDeps {
 /** The app every route file registers on. */
 export type App = OpenAPIHono<ServerEnv>;
 
+/** One way to be let in: a security scheme and the scopes it needs. */
+type SecurityRequirement = Record<string, string[]>;
+
+/**
+ * What the document needs of every operation beyond the library's `RouteConfig`:
+ * - `operationId`, the name a generated client gives the call: the `ChatStore` method the route is
+ *   (`append`, `recent`, `updateStatus`…), else a lowerCamel verb phrase (`health`, `startMigration`);
+ * - `security`: `access(keyring, scope)` for a route that needs a key, `[]` for a public one.
+ */
+export type DocumentedRoute = Omit<RouteConfig, 'path'> & {
+  path: string;
+  operationId: string;
+  security: SecurityRequirement[];
+};
+
+/**
+ * `createRoute` that will not build a route without its `operationId` and `security`, so no
+ * operation reaches `/openapi.json` unnamed or with its access left unsaid.
+ */
+export function route<P extends string, R extends DocumentedRoute & { path: P }>(
+  config: R,
+): ReturnType<typeof createRoute<P, R>> {
+  return createRoute(config);
+}
+
 /**
  * The access part of a route definition: the scope check runs before the request is validated (so
  * a caller without a key learns nothing from a 400), and the document lists the scope. After it,
@@ -32,11 +57,19 @@ export type App = OpenAPIHono<ServerEnv>;
 export function access(
   keyring: Keyring,
   scope: Scope,
-): { security: Record<string, string[]>[]; middleware: MiddlewareHandler<ServerEnv>[] } {
+): { security: SecurityRequirement[]; middleware: MiddlewareHandler<ServerEnv>[] } {
   return {
     security: [{ bearerAuth: [scope] }, { apiKeyHeader: [scope] }],
     middleware: [requireScope(keyring, scope), strictPathParams, readBody],
   };
+}
+
+/**
+ * The access part of a public route (the probes; the webhooks, whose signature is their
+ * authentication): no key, and the document says so with an empty `security`.
+ */
+export function publicAccess(): { security: SecurityRequirement[] } {
+  return { security: [] };
 }
 
 /**
@@ -135,9 +168,15 @@ type ErrorResponse = ReturnType<typeof json<typeof ErrorSchema>>;
 /** The error responses of a route: 400, 401, 403 and 503 always, plus the ones given. */
 export function errors<S extends ErrorStatus>(...extra: S[]): Record<S | 400 | 401 | 403 | 503, ErrorResponse> {
   const statuses = [...new Set<ErrorStatus>([400, 401, 403, ...extra, 503])].sort((a, b) => a - b);
-  return Object.fromEntries(
-    statuses.map((status) => [status, json(ErrorSchema, ERROR_DESCRIPTIONS[status])]),
-  ) as Record<S | 400 | 401 | 403 | 503, ErrorResponse>;
+  return Object.fromEntries(statuses.map((status) => [status, errorResponse(status)])) as Record<
+    S | 400 | 401 | 403 | 503,
+    ErrorResponse
+  >;
+}
+
+/** One error response, for a route that can fail in fewer ways than `errors` lists (a probe). */
+export function errorResponse(status: ErrorStatus): ErrorResponse {
+  return json(ErrorSchema, ERROR_DESCRIPTIONS[status]);
 }
 
 /** `'true'` → true; anything else → false. */

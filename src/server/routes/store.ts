@@ -1,5 +1,5 @@
 /** Store-wide routes: full-text search, counts, the JSONL export stream, GDPR erasure. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { redact } from '../../errors.js';
 import type { ExportRecord } from '../../store.js';
 import {
@@ -12,7 +12,7 @@ import {
   StatsQuery,
   StatsSchema,
 } from '../schemas.js';
-import { type App, access, errors, flag, json, jsonBody, type RouteDeps } from './route-kit.js';
+import { type App, access, errors, flag, json, jsonBody, type RouteDeps, route } from './route-kit.js';
 
 const LINES_PER_CHUNK = 200;
 
@@ -20,10 +20,11 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
   const { store, metrics, keyring, logger } = deps;
 
   app.openapi(
-    createRoute({
+    route({
       ...access(keyring, 'read'),
       method: 'get',
       path: '/v1/search',
+      operationId: 'search',
       tags: ['search'],
       summary: 'Full-text search',
       description:
@@ -40,10 +41,11 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...access(keyring, 'read'),
       method: 'get',
       path: '/v1/stats',
+      operationId: 'stats',
       tags: ['stats'],
       summary: 'Message counts',
       description: 'For the whole store, or one conversation with `conversationId`.',
@@ -58,10 +60,11 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...access(keyring, 'read'),
       method: 'get',
       path: '/v1/export',
+      operationId: 'export',
       tags: ['export'],
       summary: 'Export conversations and messages as JSON Lines',
       description:
@@ -122,10 +125,11 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
   );
 
   app.openapi(
-    createRoute({
+    route({
       ...access(keyring, 'admin'),
       method: 'post',
       path: '/v1/erasures',
+      operationId: 'eraseSubject',
       tags: ['erasure'],
       summary: 'Erase a person (GDPR)',
       description:

@@ -10,7 +10,7 @@
  * of an unknown shape is 400 with the path that failed (logged, without content); 200 comes only
  * once the store has acknowledged every write, so a provider retries anything not stored.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ChatStoreError, isChatStoreError } from '../../errors.js';
 import { applyEvents, type IngestResult } from '../../ingest/apply.js';
@@ -21,7 +21,7 @@ import { formParams, twilioEvents } from '../../ingest/twilio.js';
 import { whatsappEvents } from '../../ingest/whatsapp.js';
 import type { ServerEnv } from '../env.js';
 import { permissionDenied, unauthenticated } from '../errors.js';
-import { type App, errors, json, type RouteDeps } from './route-kit.js';
+import { type App, errors, json, publicAccess, type RouteDeps, route } from './route-kit.js';
 
 /** The providers' secrets; a provider without its secret is off (501). */
 export interface WebhookSecrets {
@@ -66,9 +66,11 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps, secrets: Webhoo
   };
 
   app.openapi(
-    createRoute({
+    route({
+      ...publicAccess(),
       method: 'get',
       path: '/webhooks/whatsapp',
+      operationId: 'verifyWhatsappWebhook',
       tags: ['webhooks'],
       summary: 'WhatsApp subscription check',
       description:
@@ -97,9 +99,11 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps, secrets: Webhoo
   );
 
   app.openapi(
-    createRoute({
+    route({
+      ...publicAccess(),
       method: 'post',
       path: '/webhooks/whatsapp',
+      operationId: 'whatsappWebhook',
       tags: ['webhooks'],
       summary: 'WhatsApp Cloud API events',
       description:
@@ -117,9 +121,11 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps, secrets: Webhoo
   );
 
   app.openapi(
-    createRoute({
+    route({
+      ...publicAccess(),
       method: 'post',
       path: '/webhooks/twilio',
+      operationId: 'twilioWebhook',
       tags: ['webhooks'],
       summary: 'Twilio messages and status callbacks',
       description:
@@ -150,9 +156,11 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps, secrets: Webhoo
   );
 
   app.openapi(
-    createRoute({
+    route({
+      ...publicAccess(),
       method: 'post',
       path: '/webhooks/telegram',
+      operationId: 'telegramWebhook',
       tags: ['webhooks'],
       summary: 'Telegram updates',
       description:

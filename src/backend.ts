@@ -219,7 +219,8 @@ export interface Backend {
   stats(conversationId?: string): Promise<Stats>;
   /**
    * Hard-deletes every message sent or received by `subjectId`, removes it from every participant
-   * list and hard-deletes conversations whose id is `subjectId`.
+   * list and hard-deletes conversations whose id is `subjectId`: the rule of `src/subject.ts`, by
+   * which `ChatStore.exportSubject` returns what this removes (the conformance suite compares them).
    */
   eraseSubject(subjectId: string, now: string, options?: RemovalOptions): Promise<ErasureCounts>;
   /** Conversation ids in ascending order, strictly after `after`: a stable scan for export. */

@@ -51,9 +51,11 @@ import type {
   RetentionReport,
   SearchOptions,
   StatusOptions,
+  SubjectExportRecord,
 } from './store/options.js';
 import * as reads from './store/reads.js';
 import { applyRetention } from './store/retention.js';
+import { subjectScan } from './store/subject.js';
 import * as writes from './store/writes.js';
 import { approximateTokens } from './tokens.js';
 import { validator } from './validate.js';
@@ -284,6 +286,21 @@ export class ChatStore {
    */
   async eraseSubject(participantId: string, options: EraseOptions = {}): Promise<ErasureReceipt> {
     return eraseSubject(this.#open(), participantId, options);
+  }
+
+  /**
+   * GDPR access (Art. 15): everything stored about one person, the mirror of `eraseSubject`: what
+   * an erasure would remove is what this returns. First `{ subject: { id, exportedAt } }`; then, in
+   * conversation id order, each conversation holding anything of theirs as `{ conversation }`
+   * followed by its messages concerning them in seq order, soft-deleted ones included, archived
+   * conversations too. The conversation whose id is theirs comes whole with all its messages; any
+   * other as a `SubjectConversation` (their own participant entry only) with the messages they sent
+   * or received. Reads every conversation page by page, so it holds one page in memory whatever
+   * the store's size, and takes as long as `export` does.
+   * @example for await (const record of store.exportSubject('+15550001')) write(`${JSON.stringify(record)}\n`);
+   */
+  async *exportSubject(participantId: string): AsyncIterable<SubjectExportRecord> {
+    yield* subjectScan(this.#open(), participantId);
   }
 
   /**

@@ -312,6 +312,70 @@ describe('chatstore erase and compact', () => {
   });
 });
 
+describe('chatstore subject export', () => {
+  it('writes what erase would remove as JSON Lines (stdout or -o file), the counts on stderr', async () => {
+    expect(run(['import'], { input: jsonl })).toMatchObject({ code: 0 });
+    const store = await openStore(url);
+    try {
+      await store.append('g', [
+        { id: 'g1', role: 'user', content: 'ana in a group', senderId: '+15550001' },
+        { id: 'g2', role: 'user', content: 'bob in a group', senderId: '+15550002' },
+      ]);
+    } finally {
+      await store.close();
+    }
+    const exported = run(['subject', 'export', '+15550001']);
+    expect(exported).toMatchObject({
+      code: 0,
+      stderr: 'exported 3 messages, 2 conversation records about +15550001\n',
+    });
+    const records = exported.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(records[0]).toStrictEqual({
+      subject: { id: '+15550001', exportedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) },
+    });
+    expect(records.slice(1).map((r) => r.conversation?.id ?? r.content)).toStrictEqual([
+      '+15550001',
+      'Hola 👋',
+      '¿En qué puedo ayudar?',
+      'g',
+      'ana in a group',
+    ]);
+    expect(records[4].conversation.participants.map((p: { id: string }) => p.id)).toStrictEqual(['+15550001']);
+
+    const file = join(dir, 'ana.jsonl');
+    expect(run(['subject', 'export', '+15550001', '-o', file])).toMatchObject({ code: 0, stdout: '' });
+    const written = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(written.slice(1)).toStrictEqual(records.slice(1));
+
+    const erased = JSON.parse(run(['erase', '+15550001']).stdout);
+    expect(erased).toMatchObject({
+      messagesDeleted: 3,
+      conversationsDeleted: ['+15550001'],
+      participantEntriesRemoved: 2,
+    });
+    expect(run(['subject', 'export', '+15550001']).stderr).toBe(
+      'exported 0 messages, 0 conversation records about +15550001\n',
+    );
+  });
+
+  it('a missing id fails; a bad one is a usage error (64) and writes no file', () => {
+    const missing = run(['subject', 'export']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("missing required argument 'subjectId'");
+    const file = join(dir, 'bad.jsonl');
+    const bad = run(['subject', 'export', 'x'.repeat(256), '-o', file]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('chatstore: INVALID_ARGUMENT');
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
 describe('chatstore archive', () => {
   it('moves idle conversations (a dry run first), lists them, restores one; stats show the archive', () => {
     // The lines' times: wamid.1 and its reply now, tg:42 on 2026-01-01.

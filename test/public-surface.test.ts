@@ -114,6 +114,8 @@ const SURFACE: Record<string, string[]> = {
     'StatusOptions',
     'StatusTimes',
     'StoredMatches',
+    'SubjectConversation',
+    'SubjectExportRecord',
     'TierStats',
     'TokenCounter',
     'writesNothing',

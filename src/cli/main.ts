@@ -97,6 +97,19 @@ program
   )
   .action(async (subjectId, options) => (await import('./erase.js')).erase(context(), subjectId, options));
 
+const subject = program
+  .command('subject')
+  .description('GDPR requests about one person (erasure itself is `chatstore erase`)');
+
+subject
+  .command('export')
+  .description(
+    'write everything stored about one person as JSON Lines (GDPR access): exactly what `chatstore erase` would remove',
+  )
+  .argument('<subjectId>', 'the person: a participant id such as a phone number')
+  .option('-o, --out <file>', 'write to this file instead of stdout')
+  .action(async (subjectId, options) => (await import('./subject.js')).exportSubject(context(), subjectId, options));
+
 program
   .command('archive')
   .description(

@@ -247,6 +247,11 @@ export const ParticipantParams = z.object({
   participantId: pathId('participantId', 'a participant id', '+15550002'),
 });
 
+/** `{subjectId}` */
+export const SubjectParams = z.object({
+  subjectId: pathId('subjectId', 'the person: a participant id such as a phone number', '+15550001'),
+});
+
 export const ErasureBody = z.strictObject({ subjectId: z.string().openapi({ example: '+15550001' }) });
 
 export const ErasureQuery = z.object({

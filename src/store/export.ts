@@ -4,7 +4,7 @@ import { canonicalConversation, canonicalMessage } from './canonical.js';
 import { type StoreCore, timeRange } from './core.js';
 import type { ExportFilter, ExportRecord } from './options.js';
 
-const EXPORT_PAGE = 500;
+export const EXPORT_PAGE = 500;
 
 export async function* exportScan(
   core: StoreCore,
@@ -42,7 +42,8 @@ export async function* exportScan(
   }
 }
 
-async function* allConversationIds(core: StoreCore): AsyncIterable<string> {
+/** Every conversation id in the store, ascending (UTF-8 bytes), a page at a time. */
+export async function* allConversationIds(core: StoreCore): AsyncIterable<string> {
   let after: string | undefined;
   for (;;) {
     const ids = await core.backend.conversationIds(after, EXPORT_PAGE);

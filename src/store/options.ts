@@ -1,7 +1,7 @@
 import type { ArchivedConversationSummary } from '../backend.js';
 import type { CommandOptions } from '../commands.js';
 import type { Limits } from '../limits.js';
-import type { Conversation, Message, NewConversation } from '../model.js';
+import type { Conversation, Message, NewConversation, Participant } from '../model.js';
 import type { TokenCounter } from '../tokens.js';
 
 /** @example new ChatStore(backend, { commands: { admin: ['ban'] }, limits: { maxBatchSize: 100 } }) */
@@ -140,6 +140,35 @@ export interface ExportFilter {
  * @example for await (const record of store.exportRecords()) if (!('conversation' in record)) use(record);
  */
 export type ExportRecord = { conversation: Conversation } | Message;
+
+/**
+ * A conversation in a subject access export (`exportSubject`) that is not the subject's own: only
+ * what erasure would take from it and where it is. `participants` holds the subject's own entry, or
+ * nothing when they sent or received messages there without one; other people's entries, the
+ * metadata and the counters are not about the subject and stay out.
+ */
+export interface SubjectConversation {
+  id: string;
+  type: string;
+  title?: string;
+  channel?: string;
+  participants: Participant[];
+  createdAt: string;
+  deletedAt?: string;
+}
+
+/**
+ * What `exportSubject` yields, one JSON line each in `chatstore subject export`: first
+ * `{ subject: { id, exportedAt } }`, then per conversation that holds anything of the subject's,
+ * `{ conversation }` and its messages concerning the subject in seq order. The conversation whose
+ * id is the subject's comes whole (`Conversation`, all its messages); any other as a
+ * `SubjectConversation`, with the messages the subject sent or received.
+ * @example for await (const record of store.exportSubject('+15550001')) write(JSON.stringify(record));
+ */
+export type SubjectExportRecord =
+  | { subject: { id: string; exportedAt: string } }
+  | { conversation: Conversation | SubjectConversation }
+  | Message;
 
 /** @example await store.restore('c', messages, { conversation, more: true }); */
 export interface RestoreOptions {

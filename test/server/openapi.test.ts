@@ -81,6 +81,7 @@ describe('/openapi.json', () => {
       'GET /v1/stats': 'stats',
       'GET /v1/export': 'export',
       'POST /v1/erasures': 'eraseSubject',
+      'GET /v1/subjects/{subjectId}/export': 'exportSubject',
       'GET /admin/storage/stats': 'storageStats',
       'GET /admin/storage/archive': 'listArchived',
       'POST /admin/storage/archive': 'archive',

@@ -1,10 +1,11 @@
-/** Store-wide routes through app.request(): search, stats, the JSONL export stream, erasure. */
+/** Store-wide routes through app.request(): search, stats, the JSONL export streams, erasure. */
 import { describe, expect, test } from 'vitest';
 import type { Backend } from '../../src/backend.js';
 import { memoryBackend } from '../../src/backends/memory/index.js';
+import { ChatStoreError } from '../../src/errors.js';
 import type { Message } from '../../src/model.js';
 import type { ExportRecord } from '../../src/store.js';
-import { ADMIN_KEY, API_KEYS, envelope, READ_WRITE_KEY, T0, testApp, WRITE_KEY } from './helpers.js';
+import { ADMIN_KEY, API_KEYS, envelope, READ_KEY, READ_WRITE_KEY, T0, testApp, WRITE_KEY } from './helpers.js';
 
 describe('GET /v1/search', () => {
   test('finds messages with every word, with snippets, filters and a cursor', async () => {
@@ -99,6 +100,82 @@ describe('GET /v1/export', () => {
     expect([empty.status, empty.text]).toStrictEqual([200, '']);
     const bad = await call('GET', '/v1/export?from=soon');
     expect([bad.status, bad.body.error.path]).toStrictEqual([400, 'from']);
+  });
+});
+
+describe('GET /v1/subjects/{subjectId}/export', () => {
+  test('streams what erasing the person would remove, as JSON Lines: what exportSubject yields; needs the admin scope', async () => {
+    const { call, store } = testApp({ apiKeys: API_KEYS });
+    await store.append('+1555', [
+      { role: 'user', content: 'mine', senderId: '+1555' },
+      { role: 'assistant', content: 'to me', recipientId: '+1555' },
+    ]);
+    await store.append('g', [
+      { role: 'user', content: 'in a group', senderId: '+1555' },
+      { role: 'user', content: 'someone else', senderId: '+1666' },
+    ]);
+    await store.delete('m3');
+    for (const key of [READ_KEY, READ_WRITE_KEY, WRITE_KEY]) {
+      const denied = await call('GET', '/v1/subjects/%2B1555/export', { key });
+      expect([denied.status, denied.body.error.code]).toStrictEqual([403, 'PERMISSION_DENIED']);
+    }
+
+    const res = await call('GET', '/v1/subjects/%2B1555/export', { key: ADMIN_KEY });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+    const own = await store.getConversation('+1555');
+    const group = await store.getConversation('g');
+    const entry = group?.participants.find((p) => p.id === '+1555');
+    expect(
+      res.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toStrictEqual([
+      { subject: { id: '+1555', exportedAt: T0 } },
+      { conversation: own },
+      await store.get('m1'),
+      await store.get('m2'),
+      { conversation: { id: 'g', type: 'private', participants: [entry], createdAt: T0 } },
+      { ...(await store.get('m3')), deletedAt: T0 },
+    ]);
+    const lib: string[] = [];
+    for await (const record of store.exportSubject('+1555')) lib.push(`${JSON.stringify(record)}\n`);
+    expect(res.text).toBe(lib.join(''));
+
+    const erased = await call('POST', '/v1/erasures', { body: { subjectId: '+1555' }, key: ADMIN_KEY });
+    expect(erased.body).toMatchObject({
+      messagesDeleted: 3,
+      conversationsDeleted: ['+1555'],
+      participantEntriesRemoved: 2,
+    });
+    const after = await call('GET', '/v1/subjects/%2B1555/export', { key: ADMIN_KEY });
+    expect(after.text).toBe(`${JSON.stringify({ subject: { id: '+1555', exportedAt: T0 } })}\n`);
+  });
+
+  test('a bad id is a 400 and an unreachable engine a 503, never an empty export', async () => {
+    const { call } = testApp();
+    const long = await call('GET', `/v1/subjects/${'x'.repeat(256)}/export`);
+    expect([long.status, long.body.error.code, long.body.error.path]).toStrictEqual([
+      400,
+      'INVALID_ARGUMENT',
+      'participantId',
+    ]);
+    const broken = await call('GET', '/v1/subjects/x%zz/export');
+    expect([broken.status, broken.body.error.path]).toStrictEqual([400, 'subjectId']);
+
+    const failing = {
+      ...memoryBackend(),
+      conversationIds: async () => {
+        throw new ChatStoreError('UNAVAILABLE', 'cannot reach postgres://app:hunter2@db:5432/chat');
+      },
+    };
+    const down = testApp({}, { backend: failing });
+    const res = await down.call('GET', '/v1/subjects/%2B1555/export');
+    expect([res.status, res.body]).toStrictEqual([
+      503,
+      envelope('UNAVAILABLE', 'cannot reach postgres://app:***@db:5432/chat'),
+    ]);
   });
 });
 

@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import type { ArchiveRecovery, ArchiveRunReport, ArchiveRunRequest, Backend, ErasureCounts } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
 import type { Conversation, Message } from '../../model.js';
+import { concernsSubject, isSubjectsConversation, subjectEntry } from '../../subject.js';
 import { compareUtf8 } from '../../text.js';
 import { atVersion } from '../conversation-version.js';
 import { countChannel, countMessage, emptyStats } from '../stats.js';
@@ -262,15 +263,15 @@ export class Archive {
         const entry = await this.directory.readEntry(listed.conversationId);
         if (entry === undefined) return;
         const content = await this.content(entry);
-        const member = content.conversation.participants.some((p) => p.id === subjectId);
-        if (entry.conversationId === subjectId) {
+        const member = subjectEntry(content.conversation.participants, subjectId) !== undefined;
+        if (isSubjectsConversation(entry.conversationId, subjectId)) {
           await this.directory.removeEntry(entry);
           counts.messagesDeleted += content.messages.length;
           counts.participantEntriesRemoved += member ? 1 : 0;
           counts.conversationsDeleted.push(subjectId);
           return;
         }
-        const messages = content.messages.filter((m) => m.senderId !== subjectId && m.recipientId !== subjectId);
+        const messages = content.messages.filter((m) => !concernsSubject(m, subjectId));
         const erased = content.messages.length - messages.length;
         const conversation: Conversation = {
           ...content.conversation,

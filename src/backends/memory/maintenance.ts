@@ -1,6 +1,7 @@
 /** The memory engine's store-wide calls: stats, erasure of a person, the export scan's conversation ids, close. */
 import type { Backend, ErasureCounts } from '../../backend.js';
 import type { Stats } from '../../model.js';
+import { concernsSubject } from '../../subject.js';
 import { compareUtf8 } from '../../text.js';
 import { countChannel, countMessage, emptyStats } from '../stats.js';
 import { ensureOpen, type MemoryState, removeConversation, removeStoredMessage } from './state.js';
@@ -38,7 +39,7 @@ export function maintenanceOperations(
       }
       for (const stored of conversations.values()) {
         for (const message of [...stored.messages.values()]) {
-          if (message.senderId === subjectId || message.recipientId === subjectId) {
+          if (concernsSubject(message, subjectId)) {
             removeStoredMessage(state, message);
             counts.messagesDeleted += 1;
           }

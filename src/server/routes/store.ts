@@ -1,7 +1,9 @@
-/** Store-wide routes: full-text search, counts, the JSONL export stream, GDPR erasure. */
+/** Store-wide routes: full-text search, counts, the JSONL export streams (the store's, one person's), GDPR erasure. */
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { redact } from '../../errors.js';
-import type { ExportRecord } from '../../store.js';
+import type { ServerEnv } from '../env.js';
+import type { RequestLogger } from '../logger.js';
 import {
   ErasureBody,
   ErasureQuery,
@@ -11,6 +13,7 @@ import {
   SearchQuery,
   StatsQuery,
   StatsSchema,
+  SubjectParams,
 } from '../schemas.js';
 import { type App, access, errors, flag, json, jsonBody, type RouteDeps, route } from './route-kit.js';
 
@@ -87,40 +90,40 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
     async (c) => {
       const { includeDeleted, ...filter } = c.req.valid('query');
       metrics.reads.inc({ operation: 'export' });
-      const records = store.exportRecords({ ...filter, includeDeleted: flag(includeDeleted) })[Symbol.asyncIterator]();
-      // The first read validates the filter, so a bad one is still a 400 rather than a broken stream.
-      let pending: IteratorResult<ExportRecord> | undefined = await records.next();
-      const requestId = c.get('requestId');
-      const encoder = new TextEncoder();
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          try {
-            let chunk = '';
-            for (let lines = 0; lines < LINES_PER_CHUNK; lines++) {
-              const next = pending ?? (await records.next());
-              pending = undefined;
-              if (next.done === true) {
-                if (chunk !== '') controller.enqueue(encoder.encode(chunk));
-                controller.close();
-                return;
-              }
-              chunk += `${JSON.stringify(next.value)}\n`;
-            }
-            controller.enqueue(encoder.encode(chunk));
-          } catch (error) {
-            logger.error(
-              { requestId, err: { message: redact(error instanceof Error ? error.message : String(error)) } },
-              'export stream failed',
-            );
-            controller.error(error);
-          }
+      return ndjson(c, logger, store.exportRecords({ ...filter, includeDeleted: flag(includeDeleted) }));
+    },
+  );
+
+  app.openapi(
+    route({
+      ...access(keyring, 'admin'),
+      operationId: 'exportSubject',
+      method: 'get',
+      path: '/v1/subjects/{subjectId}/export',
+      tags: ['erasure'],
+      summary: 'Export everything stored about a person (GDPR access)',
+      description:
+        'The mirror of `POST /v1/erasures`: what erasing this subject would remove, streamed as JSON Lines (`application/x-ndjson`) in constant memory. First `{"subject": {"id", "exportedAt"}}`; then, in conversation id order, each conversation holding anything of theirs as `{"conversation": {…}}` followed by its messages concerning them in seq order, soft-deleted and archived ones included. The conversation whose id is theirs comes whole (as `GET /v1/conversations/{id}` returns it) with all its messages; any other as `{ id, type, title?, channel?, participants, createdAt, deletedAt? }` with only their own participant entry, and only the messages they sent or received. Admin scope, as erasure: it gathers one person\'s data from every conversation.',
+      request: { params: SubjectParams },
+      responses: {
+        200: {
+          description: 'one JSON object per line: the subject, then per conversation its record and their messages',
+          content: {
+            'application/x-ndjson': {
+              schema: z.string().openapi({
+                example:
+                  '{"subject":{"id":"+15550001","exportedAt":"…"}}\n{"conversation":{"id":"+15550001",…}}\n{"id":"…","seq":1,…}\n',
+              }),
+            },
+          },
         },
-        async cancel() {
-          await records.return?.();
-        },
-      });
-      // The typed-response helpers know JSON and text only; NDJSON is a plain body.
-      return c.body(body, 200, { 'Content-Type': 'application/x-ndjson; charset=utf-8' }) as never;
+        ...errors(),
+      },
+    }),
+    async (c) => {
+      const { subjectId } = c.req.valid('param');
+      metrics.reads.inc({ operation: 'exportSubject' });
+      return ndjson(c, logger, store.exportSubject(subjectId));
     },
   );
 
@@ -144,4 +147,45 @@ export function registerStoreRoutes(app: App, deps: RouteDeps): void {
       return c.json(receipt, 200);
     },
   );
+}
+
+/**
+ * Streams records as JSON Lines, a chunk of lines at a time, pulled as the client reads. The first
+ * record is read before the response starts, so bad input or an unreachable engine is still a
+ * proper error response (400, 503) rather than a broken stream.
+ */
+async function ndjson(c: Context<ServerEnv>, logger: RequestLogger, source: AsyncIterable<unknown>): Promise<never> {
+  const records = source[Symbol.asyncIterator]();
+  let pending: IteratorResult<unknown> | undefined = await records.next();
+  const requestId = c.get('requestId');
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        let chunk = '';
+        for (let lines = 0; lines < LINES_PER_CHUNK; lines++) {
+          const next = pending ?? (await records.next());
+          pending = undefined;
+          if (next.done === true) {
+            if (chunk !== '') controller.enqueue(encoder.encode(chunk));
+            controller.close();
+            return;
+          }
+          chunk += `${JSON.stringify(next.value)}\n`;
+        }
+        controller.enqueue(encoder.encode(chunk));
+      } catch (error) {
+        logger.error(
+          { requestId, err: { message: redact(error instanceof Error ? error.message : String(error)) } },
+          'export stream failed',
+        );
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await records.return?.();
+    },
+  });
+  // The typed-response helpers know JSON and text only; NDJSON is a plain body.
+  return c.body(body, 200, { 'Content-Type': 'application/x-ndjson; charset=utf-8' }) as never;
 }

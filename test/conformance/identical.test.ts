@@ -164,10 +164,11 @@ describe.each(backends)('identical JSON on $name', (entry) => {
     const withBob = { ...merged, participants: [phone, ana, bob, bot] };
     expectSameJson(await store.addParticipants('c1', [{ name: 'Bob', kind: 'bot', id: 'bob' }]), withBob);
     expectSameJson(await store.removeParticipant('c1', 'bob'), merged);
-    expectSameJson(await store.createConversation('c2', { metadata: { b: 1, a: 2 }, title: 'Two' }), {
+    expectSameJson(await store.createConversation('c2', { channel: 'web', metadata: { b: 1, a: 2 }, title: 'Two' }), {
       id: 'c2',
       type: 'private',
       title: 'Two',
+      channel: 'web',
       participants: [],
       metadata: { b: 1, a: 2 },
       createdAt: T0,
@@ -181,6 +182,7 @@ describe.each(backends)('identical JSON on $name', (entry) => {
         id: 'c2',
         type: 'private',
         title: 'Two',
+        channel: 'web',
         participants: [],
         metadata: { b: 1, a: 2 },
         createdAt: T0,
@@ -202,6 +204,7 @@ describe.each(backends)('identical JSON on $name', (entry) => {
       deleted: 1,
       byRole: { user: 1, assistant: 0, system: 0, tool: 0 },
       conversations: 1,
+      byChannel: {},
     });
     expectSameJson(await store.eraseSubject('+1555'), {
       subjectId: '+1555',

@@ -41,6 +41,8 @@ describe('/openapi.json', () => {
       'POST /admin/storage/archive': ['admin'],
       'POST /admin/storage/archive/{conversationId}/restore': ['admin'],
       'POST /admin/storage/retention': ['admin'],
+      'POST /admin/storage/compact': ['admin'],
+      'POST /v1/conversations/{conversationId}/restore': ['admin'],
     });
     expect(Object.keys(document.components.securitySchemes).sort()).toStrictEqual(['apiKeyHeader', 'bearerAuth']);
   });

@@ -87,11 +87,15 @@ module.exports = {
     {
       name: 'client-knows-the-contract-only',
       comment:
-        'chatstore/client imports the API contract, the model, the errors and the id rule; never the store, an engine, the server, the CLI or a package (a browser bundle stays small).',
+        'chatstore/client imports the API contract, the model, the errors, the id rule and the JSON rule; never the store, an engine, the server, the CLI or a package (a browser bundle stays small).',
       severity: 'error',
       from: { path: '^src/client/' },
       to: {
-        pathNot: ['^src/client/', '^src/(api|model|errors|ids|backend)\\.ts$', '^src/store/options\\.ts$'],
+        pathNot: [
+          '^src/client/',
+          '^src/(api|model|errors|ids|backend|json-value|text)\\.ts$',
+          '^src/store/options\\.ts$',
+        ],
       },
     },
     {

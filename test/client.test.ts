@@ -51,7 +51,7 @@ describe('chatStoreClient', () => {
     const { fetch } = served();
     const client = chatStoreClient({ url: 'http://localhost', fetch, retryDelayMs: 1 });
     const badField = await failure(client.append('c1', { role: 'user', content: 7 } as unknown as NewMessage));
-    expect(codeAndPath(badField)).toStrictEqual({ code: 'INVALID_ARGUMENT', path: 'content' });
+    expect(codeAndPath(badField)).toStrictEqual({ code: 'INVALID_ARGUMENT', path: 'message.content' });
     const inBatch = await failure(client.append('c1', [{ role: 'user' }, { role: 'robot' } as unknown as NewMessage]));
     expect(codeAndPath(inBatch)).toStrictEqual({ code: 'INVALID_ARGUMENT', path: 'messages[1].role' });
     expect(codeAndPath(await failure(client.edit('nope', { content: 'x' })))).toStrictEqual({

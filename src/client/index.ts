@@ -19,7 +19,19 @@ import type {
   SearchPage,
   Stats,
 } from '../model.js';
-import type { ArchivedPage, ExportFilter, ExportRecord, RetentionReport } from '../store/options.js';
+import type { ArchivedPage, DeleteOptions, ExportFilter, ExportRecord, RetentionReport } from '../store/options.js';
+import {
+  flagParam,
+  jsonBody,
+  numberParam,
+  type PathMap,
+  prefixed,
+  renamed,
+  segment,
+  textParam,
+  timeParam,
+  under,
+} from './arguments.js';
 import { createTransport, type FetchFunction, type HttpRequest } from './transport.js';
 
 export type { FetchFunction } from './transport.js';
@@ -68,22 +80,32 @@ export function chatStoreClient(options: ChatStoreClientOptions): ChatStoreApi {
   const open = (): void => {
     if (closed) throw new ChatStoreError('UNAVAILABLE', 'the store is closed');
   };
-  const call = async <T>(request: HttpRequest): Promise<T> => {
-    open();
-    return transport.json<T>(request);
+  /**
+   * One call: its body made JSON, sent, and its errors' paths named as the call's arguments name
+   * them (`paths`), so a caller sees what `ChatStore` would have said.
+   */
+  const call = async <T>(request: () => HttpRequest, paths?: PathMap): Promise<T> => {
+    try {
+      open();
+      const built = request();
+      const body = built.body === undefined ? undefined : jsonBody(built.body);
+      return await transport.json<T>({ ...built, body });
+    } catch (error) {
+      throw paths === undefined ? error : renamePath(error, paths);
+    }
   };
   /** A read whose 404 NOT_FOUND means "there is none". */
-  const lookup = async <T>(request: HttpRequest): Promise<T | undefined> => {
+  const lookup = async <T>(request: () => HttpRequest, paths?: PathMap): Promise<T | undefined> => {
     try {
-      return await call<T>(request);
+      return await call<T>(request, paths);
     } catch (error) {
       if (error instanceof ChatStoreError && error.code === 'NOT_FOUND') return undefined;
       throw error;
     }
   };
   /** A delete whose 404 NOT_FOUND means "there was none": false. */
-  const removal = async (request: HttpRequest): Promise<boolean> =>
-    (await lookup<{ deleted: true }>({ ...request, retry: false })) !== undefined;
+  const removal = async (request: () => HttpRequest): Promise<boolean> =>
+    (await lookup<{ deleted: true }>(() => ({ ...request(), retry: false }))) !== undefined;
 
   async function* records(filter: ExportFilter): AsyncGenerator<ExportRecord> {
     open();
@@ -92,10 +114,10 @@ export function chatStoreClient(options: ChatStoreClientOptions): ChatStoreApi {
         method: 'GET',
         path: '/v1/export',
         query: {
-          conversationId: filter.conversationId,
+          conversationId: textParam(filter.conversationId, 'conversationId'),
           from: timeParam(filter.from),
           to: timeParam(filter.to),
-          includeDeleted: flagParam(filter.includeDeleted),
+          includeDeleted: flagParam(filter.includeDeleted, 'includeDeleted'),
         },
       },
       { stream: true },
@@ -103,88 +125,105 @@ export function chatStoreClient(options: ChatStoreClientOptions): ChatStoreApi {
     yield* ndjson<ExportRecord>(response);
   }
 
-  const conversationPath = (id: string) => `/v1/conversations/${segment(id, 'id')}`;
+  const conversationPath = (id: string, name = 'conversationId') => `/v1/conversations/${segment(id, name)}`;
+  const deleteQuery = (deleteOptions: DeleteOptions) => ({
+    hard: flagParam(deleteOptions.hard, 'hard'),
+    compact: flagParam(deleteOptions.compact, 'compact'),
+  });
 
   return {
     async append(conversationId, input, appendOptions = {}) {
-      const messages = Array.isArray(input) ? input.map(named) : named(input);
-      // One key for every attempt of this call; the messages carry their ids, so a retry is a duplicate.
-      const headers = { 'idempotency-key': newMessageId() };
-      const path = `${conversationPath(conversationId)}/messages`;
-      if (!Array.isArray(messages) && appendOptions.conversation === undefined) {
-        const result = await call<AppendResult>({
+      // Always the batch form, so the conversation option goes too; one message's paths then read
+      // `message.…`, as the store names them.
+      const single = !Array.isArray(input);
+      const { results } = await call<{ results: AppendResult[] }>(
+        () => ({
           method: 'POST',
-          path,
-          headers,
-          query: { expectedLastSeq: appendOptions.expectedLastSeq },
-          body: messages,
-        });
-        return [result];
-      }
-      const { results } = await call<{ results: AppendResult[] }>({
-        method: 'POST',
-        path,
-        headers,
-        body: {
-          messages: Array.isArray(messages) ? messages : [messages],
-          ...(appendOptions.expectedLastSeq === undefined ? {} : { expectedLastSeq: appendOptions.expectedLastSeq }),
-          ...(appendOptions.conversation === undefined ? {} : { conversation: appendOptions.conversation }),
-        },
-      });
+          path: `${conversationPath(conversationId)}/messages`,
+          // One key for every attempt of this call; the messages carry their ids, so a retry is a duplicate.
+          headers: { 'idempotency-key': newMessageId() },
+          body: {
+            messages: Array.isArray(input) ? input.map(named) : [named(input)],
+            expectedLastSeq: numberParam(appendOptions.expectedLastSeq, 'expectedLastSeq'),
+            conversation: appendOptions.conversation,
+          },
+        }),
+        single ? prefixed('messages[0]', 'message') : undefined,
+      );
       return results;
     },
 
     async restore(conversationId, messages, restoreOptions = {}) {
-      const { results } = await call<{ results: AppendResult[] }>({
+      const { results } = await call<{ results: AppendResult[] }>(() => ({
         method: 'POST',
         path: `${conversationPath(conversationId)}/restore`,
         body: { messages, ...restoreOptions },
-      });
+      }));
       return results;
     },
 
-    get: (id) => lookup<Message>({ method: 'GET', path: `/v1/messages/${segment(id, 'id')}` }),
-
-    getByExternalId: (externalId, conversationId) =>
-      lookup<Message>({
-        method: 'GET',
-        path: `/v1/messages/by-external-id/${segment(externalId, 'externalId')}`,
-        query: { conversationId },
-      }),
-
-    async recent(conversationId, n) {
-      const path = `${conversationPath(conversationId)}/messages/recent`;
-      return (await call<{ messages: Message[] }>({ method: 'GET', path, query: { n } })).messages;
+    async get(id) {
+      return lookup<Message>(() => ({ method: 'GET', path: `/v1/messages/${segment(id, 'id')}` }));
     },
 
-    list: (conversationId, listOptions = {}) =>
-      call<Page>({
+    async getByExternalId(externalId, conversationId) {
+      return lookup<Message>(() => ({
+        method: 'GET',
+        path: `/v1/messages/by-external-id/${segment(externalId, 'externalId')}`,
+        query: { conversationId: textParam(conversationId, 'conversationId') },
+      }));
+    },
+
+    async recent(conversationId, n) {
+      const { messages } = await call<{ messages: Message[] }>(() => ({
+        method: 'GET',
+        path: `${conversationPath(conversationId)}/messages/recent`,
+        query: { n: numberParam(n, 'n') },
+      }));
+      return messages;
+    },
+
+    async list(conversationId, listOptions = {}) {
+      return call<Page>(() => ({
         method: 'GET',
         path: `${conversationPath(conversationId)}/messages`,
         query: {
-          ...listOptions,
+          before: numberParam(listOptions.before, 'before'),
+          after: numberParam(listOptions.after, 'after'),
+          cursor: textParam(listOptions.cursor, 'cursor'),
+          limit: numberParam(listOptions.limit, 'limit'),
+          order: textParam(listOptions.order, 'order'),
           from: timeParam(listOptions.from),
           to: timeParam(listOptions.to),
-          includeDeleted: flagParam(listOptions.includeDeleted),
+          includeDeleted: flagParam(listOptions.includeDeleted, 'includeDeleted'),
         },
-      }),
+      }));
+    },
 
     async around(conversationId, seqOrId, aroundOptions = {}) {
-      const anchor = typeof seqOrId === 'number' ? { seq: seqOrId } : { messageId: seqOrId };
-      const { messages } = await call<{ messages: Message[] }>({
-        method: 'GET',
-        path: `${conversationPath(conversationId)}/messages/around`,
-        query: { ...aroundOptions, ...anchor, includeDeleted: flagParam(aroundOptions.includeDeleted) },
-      });
+      const { messages } = await call<{ messages: Message[] }>(
+        () => ({
+          method: 'GET',
+          path: `${conversationPath(conversationId)}/messages/around`,
+          query: {
+            ...(typeof seqOrId === 'number' ? { seq: seqOrId } : { messageId: seqOrId }),
+            before: numberParam(aroundOptions.before, 'before'),
+            after: numberParam(aroundOptions.after, 'after'),
+            includeDeleted: flagParam(aroundOptions.includeDeleted, 'includeDeleted'),
+          },
+        }),
+        renamed({ seq: 'seqOrId', messageId: 'seqOrId' }),
+      );
       return messages;
     },
 
     async context(conversationId, contextOptions = {}) {
-      const { countTokens, maxTokens, maxMessages } = contextOptions;
-      const path = `${conversationPath(conversationId)}/context`;
+      const { countTokens, maxTokens } = contextOptions;
+      const maxMessages = numberParam(contextOptions.maxMessages, 'maxMessages');
+      const path = () => `${conversationPath(conversationId)}/context`;
       if (countTokens === undefined) {
-        return (await call<{ messages: ContextMessage[] }>({ method: 'GET', path, query: { maxMessages, maxTokens } }))
-          .messages;
+        const query = { maxMessages, maxTokens: numberParam(maxTokens, 'maxTokens') };
+        return (await call<{ messages: ContextMessage[] }>(() => ({ method: 'GET', path: path(), query }))).messages;
       }
       // A function cannot cross HTTP: the server picks the newest messages within maxMessages, and
       // the budget is counted here, newest first, stopping at the first that does not fit, as the
@@ -193,7 +232,11 @@ export function chatStoreClient(options: ChatStoreClientOptions): ChatStoreApi {
       if (typeof budget !== 'number' || Number.isNaN(budget) || budget < 0) {
         throw new ChatStoreError('INVALID_ARGUMENT', 'maxTokens must be a non-negative number', { path: 'maxTokens' });
       }
-      const { messages } = await call<{ messages: ContextMessage[] }>({ method: 'GET', path, query: { maxMessages } });
+      const { messages } = await call<{ messages: ContextMessage[] }>(() => ({
+        method: 'GET',
+        path: path(),
+        query: { maxMessages },
+      }));
       let tokens = 0;
       let first = messages.length;
       while (first > 0) {
@@ -205,76 +248,122 @@ export function chatStoreClient(options: ChatStoreClientOptions): ChatStoreApi {
       return messages.slice(first);
     },
 
-    search: (query, searchOptions = {}) =>
-      call<SearchPage>({
-        method: 'GET',
-        path: '/v1/search',
-        query: { ...searchOptions, q: query, from: timeParam(searchOptions.from), to: timeParam(searchOptions.to) },
-      }),
+    async search(query, searchOptions = {}) {
+      return call<SearchPage>(
+        () => ({
+          method: 'GET',
+          path: '/v1/search',
+          query: {
+            q: query,
+            conversationId: textParam(searchOptions.conversationId, 'conversationId'),
+            senderId: textParam(searchOptions.senderId, 'senderId'),
+            from: timeParam(searchOptions.from),
+            to: timeParam(searchOptions.to),
+            limit: numberParam(searchOptions.limit, 'limit'),
+            cursor: textParam(searchOptions.cursor, 'cursor'),
+          },
+        }),
+        renamed({ q: 'query' }),
+      );
+    },
 
-    updateStatus: (idOrExternalId, status, statusOptions = {}) =>
-      call<Message>({
+    async updateStatus(idOrExternalId, status, statusOptions = {}) {
+      return call<Message>(() => ({
         method: 'POST',
         path: `/v1/messages/${segment(idOrExternalId, 'idOrExternalId')}/status`,
-        body: {
-          status,
-          ...statusOptions,
-          ...(statusOptions.at instanceof Date ? { at: dateText(statusOptions.at) } : {}),
-        },
-      }),
+        body: { status, ...statusOptions },
+      }));
+    },
 
-    edit: (id, changes) => call<Message>({ method: 'PATCH', path: `/v1/messages/${segment(id, 'id')}`, body: changes }),
+    async edit(id, changes) {
+      return call<Message>(() => ({ method: 'PATCH', path: `/v1/messages/${segment(id, 'id')}`, body: changes }));
+    },
 
-    delete: (id, deleteOptions = {}) =>
-      removal({
+    async delete(id, deleteOptions = {}) {
+      return removal(() => ({
         method: 'DELETE',
         path: `/v1/messages/${segment(id, 'id')}`,
-        query: { hard: flagParam(deleteOptions.hard), compact: flagParam(deleteOptions.compact) },
-      }),
+        query: deleteQuery(deleteOptions),
+      }));
+    },
 
-    getConversation: (id) => lookup<Conversation>({ method: 'GET', path: conversationPath(id) }),
+    async getConversation(id) {
+      return lookup<Conversation>(() => ({ method: 'GET', path: conversationPath(id, 'id') }));
+    },
 
-    listConversations: (listOptions = {}) =>
-      call<ConversationPage>({
+    async listConversations(listOptions = {}) {
+      return call<ConversationPage>(() => ({
         method: 'GET',
         path: '/v1/conversations',
-        query: { ...listOptions, includeDeleted: flagParam(listOptions.includeDeleted) },
-      }),
+        query: {
+          participantId: textParam(listOptions.participantId, 'participantId'),
+          type: textParam(listOptions.type, 'type'),
+          channel: textParam(listOptions.channel, 'channel'),
+          limit: numberParam(listOptions.limit, 'limit'),
+          cursor: textParam(listOptions.cursor, 'cursor'),
+          includeDeleted: flagParam(listOptions.includeDeleted, 'includeDeleted'),
+        },
+      }));
+    },
 
-    createConversation: (id, init = {}) =>
-      call<Conversation>({ method: 'POST', path: '/v1/conversations', body: { ...init, id }, retry: false }),
+    async createConversation(id, init = {}) {
+      return call<Conversation>(
+        () => ({ method: 'POST', path: '/v1/conversations', body: { ...init, id }, retry: false }),
+        under('conversation', ['id']),
+      );
+    },
 
-    updateConversation: (id, patch) => call<Conversation>({ method: 'PATCH', path: conversationPath(id), body: patch }),
+    async updateConversation(id, patch) {
+      return call<Conversation>(
+        () => ({ method: 'PATCH', path: conversationPath(id, 'id'), body: patch }),
+        under('patch'),
+      );
+    },
 
-    addParticipants: (id, participants) =>
-      call<Conversation>({ method: 'POST', path: `${conversationPath(id)}/participants`, body: { participants } }),
-
-    removeParticipant: (id, participantId) =>
-      call<Conversation>({
-        method: 'DELETE',
-        path: `${conversationPath(id)}/participants/${segment(participantId, 'participantId')}`,
-        retry: false,
-      }),
-
-    deleteConversation: (id, deleteOptions = {}) =>
-      removal({
-        method: 'DELETE',
-        path: conversationPath(id),
-        query: { hard: flagParam(deleteOptions.hard), compact: flagParam(deleteOptions.compact) },
-      }),
-
-    stats: (conversationId) => call<Stats>({ method: 'GET', path: '/v1/stats', query: { conversationId } }),
-
-    eraseSubject: (participantId, eraseOptions = {}) =>
-      call<ErasureReceipt>({
+    async addParticipants(id, participants) {
+      return call<Conversation>(() => ({
         method: 'POST',
-        path: '/v1/erasures',
-        query: { compact: flagParam(eraseOptions.compact) },
-        body: { subjectId: participantId },
-        retry: false,
-      }),
+        path: `${conversationPath(id, 'id')}/participants`,
+        body: { participants },
+      }));
+    },
 
-    compact: () => call<CompactionReport>({ method: 'POST', path: '/admin/storage/compact', body: {}, retry: false }),
+    async removeParticipant(id, participantId) {
+      return call<Conversation>(() => ({
+        method: 'DELETE',
+        path: `${conversationPath(id, 'id')}/participants/${segment(participantId, 'participantId')}`,
+        retry: false,
+      }));
+    },
+
+    async deleteConversation(id, deleteOptions = {}) {
+      return removal(() => ({ method: 'DELETE', path: conversationPath(id, 'id'), query: deleteQuery(deleteOptions) }));
+    },
+
+    async stats(conversationId) {
+      return call<Stats>(() => ({
+        method: 'GET',
+        path: '/v1/stats',
+        query: { conversationId: textParam(conversationId, 'conversationId') },
+      }));
+    },
+
+    async eraseSubject(participantId, eraseOptions = {}) {
+      return call<ErasureReceipt>(
+        () => ({
+          method: 'POST',
+          path: '/v1/erasures',
+          query: { compact: flagParam(eraseOptions.compact, 'compact') },
+          body: { subjectId: participantId },
+          retry: false,
+        }),
+        renamed({ subjectId: 'participantId' }),
+      );
+    },
+
+    async compact() {
+      return call<CompactionReport>(() => ({ method: 'POST', path: '/admin/storage/compact', retry: false }));
+    },
 
     async *export(filter = {}) {
       for await (const record of records(filter)) if (!('conversation' in record)) yield record;
@@ -282,45 +371,45 @@ export function chatStoreClient(options: ChatStoreClientOptions): ChatStoreApi {
 
     exportRecords: (filter = {}) => records(filter),
 
-    archive: (archiveOptions = {}) =>
-      call<ArchiveRunReport>({
+    async archive(archiveOptions = {}) {
+      return call<ArchiveRunReport>(() => ({
         method: 'POST',
         path: '/admin/storage/archive',
-        body: {
-          ...archiveOptions,
-          ...(archiveOptions.before instanceof Date ? { before: dateText(archiveOptions.before) } : {}),
-        },
+        body: archiveOptions,
         retry: false,
-      }),
+      }));
+    },
 
     async listArchived(listOptions = {}) {
-      const { conversations, next } = await call<ArchivedPage>({
+      const { conversations, next } = await call<ArchivedPage>(() => ({
         method: 'GET',
         path: '/admin/storage/archive',
-        query: { ...listOptions },
-      });
+        query: { after: textParam(listOptions.after, 'after'), limit: numberParam(listOptions.limit, 'limit') },
+      }));
       return next === undefined ? { conversations } : { conversations, next };
     },
 
     async restoreArchived(conversationId) {
-      const path = `/admin/storage/archive/${segment(conversationId, 'conversationId')}/restore`;
-      return (await call<{ restored: boolean }>({ method: 'POST', path, retry: false })).restored;
+      const { restored } = await call<{ restored: boolean }>(() => ({
+        method: 'POST',
+        path: `/admin/storage/archive/${segment(conversationId, 'conversationId')}/restore`,
+        retry: false,
+      }));
+      return restored;
     },
 
     async archiveStats() {
-      return (await call<{ archive?: ArchiveStats }>({ method: 'GET', path: '/admin/storage/stats' })).archive;
+      return (await call<{ archive?: ArchiveStats }>(() => ({ method: 'GET', path: '/admin/storage/stats' }))).archive;
     },
 
-    applyRetention: (retentionOptions) =>
-      call<RetentionReport>({
+    async applyRetention(retentionOptions) {
+      return call<RetentionReport>(() => ({
         method: 'POST',
         path: '/admin/storage/retention',
-        body: {
-          ...retentionOptions,
-          ...(retentionOptions.before instanceof Date ? { before: dateText(retentionOptions.before) } : {}),
-        },
+        body: retentionOptions,
         retry: false,
-      }),
+      }));
+    },
 
     async close() {
       closed = true;
@@ -336,30 +425,12 @@ export function chatStoreClient(options: ChatStoreClientOptions): ChatStoreApi {
   }
 }
 
-/**
- * A path segment. An empty one cannot be sent (the path would name another route), so it is
- * refused here as the store refuses an empty id.
- */
-function segment(value: string, name: string): string {
-  if (typeof value !== 'string' || value === '') {
-    throw new ChatStoreError('INVALID_ARGUMENT', `${name} must be a non-empty string`, { path: name });
-  }
-  return encodeURIComponent(value);
-}
-
-/** A time as the query takes it: ISO text. What is not a time is sent as written, for the store to refuse by name. */
-function timeParam(value: string | Date | number | undefined): string | undefined {
-  if (value === undefined || typeof value === 'string') return value;
-  if (value instanceof Date) return dateText(value);
-  return Number.isFinite(value) ? dateText(new Date(value)) : String(value);
-}
-
-function dateText(date: Date): string {
-  return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();
-}
-
-function flagParam(value: boolean | undefined): 'true' | undefined {
-  return value === true ? 'true' : undefined;
+/** The error with its path as the call names it. */
+function renamePath(error: unknown, paths: PathMap): unknown {
+  if (!(error instanceof ChatStoreError) || error.path === undefined) return error;
+  const path = paths(error.path);
+  if (path === error.path) return error;
+  return new ChatStoreError(error.code, error.message, { path, cause: error.cause });
 }
 
 /** The lines of an NDJSON body as they arrive, never the whole body at once. */

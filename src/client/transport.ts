@@ -46,6 +46,16 @@ const HTTP_ONLY_CODES: Readonly<Record<string, ErrorCode>> = {
   UNSUPPORTED_MEDIA_TYPE: 'INVALID_ARGUMENT',
 };
 
+/** What a status says when no envelope came (a proxy, or Node refusing a request head over its limit). */
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'PAYLOAD_TOO_LARGE',
+  431: 'PAYLOAD_TOO_LARGE',
+  501: 'UNSUPPORTED',
+};
+
 /** Statuses a retry may cure; 501 (a feature the store lacks) and other 4xx never change by retrying. */
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
@@ -74,6 +84,12 @@ export function createTransport(options: TransportOptions): Transport {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
+    let payload: string | undefined;
+    try {
+      payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+    } catch (cause) {
+      throw new ChatStoreError('INVALID_ARGUMENT', 'the arguments cannot be sent as JSON', { cause });
+    }
     const abort = new AbortController();
     const timer = setTimeout(
       () => abort.abort(new Error(`no answer within ${options.timeoutMs} ms`)),
@@ -84,7 +100,7 @@ export function createTransport(options: TransportOptions): Transport {
       response = await options.fetch(url.href, {
         method: request.method,
         headers,
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+        ...(payload === undefined ? {} : { body: payload }),
         signal: abort.signal,
       });
       if (response.ok && stream) {
@@ -157,7 +173,7 @@ async function errorOf(response: Response): Promise<ChatStoreError> {
       ? 'UNAVAILABLE'
       : sent !== undefined && (ERROR_CODES as readonly string[]).includes(sent)
         ? (sent as ErrorCode)
-        : (HTTP_ONLY_CODES[sent ?? ''] ?? (response.status >= 500 ? 'UNAVAILABLE' : 'INVALID_ARGUMENT'));
+        : (HTTP_ONLY_CODES[sent ?? ''] ?? STATUS_CODES[response.status] ?? 'INVALID_ARGUMENT');
   return new ChatStoreError(code, message, {
     ...(typeof error?.path === 'string' ? { path: error.path } : {}),
     cause: { status: response.status, ...(error === undefined ? {} : { error }) },

@@ -77,6 +77,28 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'client-is-web-standard',
+      comment:
+        'chatstore/client uses Web APIs only (fetch, AbortController, URL, TextDecoder), so it runs in Node, browsers and Workers.',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'client-knows-the-contract-only',
+      comment:
+        'chatstore/client imports the API contract, the model, the errors, the id rule and the JSON rule; never the store, an engine, the server, the CLI or a package (a browser bundle stays small).',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: {
+        pathNot: [
+          '^src/client/',
+          '^src/(api|model|errors|ids|backend|json-value|text)\\.ts$',
+          '^src/store/options\\.ts$',
+        ],
+      },
+    },
+    {
       name: 'product-imports-no-test-or-bench',
       severity: 'error',
       from: { path: '^src/' },

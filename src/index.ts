@@ -3,6 +3,7 @@
  * backend; pick one with `openStore(url)` from `chatstore/open` or import it from its own subpath.
  */
 
+export type { ChatStoreApi } from './api.js';
 export type * from './backend.js';
 export type { CommandOptions } from './commands.js';
 export type { ChatStoreErrorOptions, ErrorCode } from './errors.js';

@@ -5,6 +5,7 @@
  * store is open and hands each call to its part. Every message and conversation an engine returns
  * leaves through `store/canonical.ts`, so its JSON is the same text on every engine (invariant 6).
  */
+import type { ChatStoreApi } from './api.js';
 import type { ArchiveRunReport, ArchiveStats, Backend, CompactionReport, TierStats } from './backend.js';
 import { commandDetector } from './commands.js';
 import { ChatStoreError } from './errors.js';
@@ -70,7 +71,7 @@ export type * from './store/options.js';
  * await store.append('+15550001', { role: 'user', content: 'Hi!', externalId: 'wamid.A' });
  * const last = await store.recent('+15550001', 20);
  */
-export class ChatStore {
+export class ChatStore implements ChatStoreApi {
   readonly #core: StoreCore;
   #closed = false;
 

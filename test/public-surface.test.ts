@@ -42,6 +42,7 @@ const SURFACE: Record<string, string[]> = {
     'ChangeListener',
     'ChannelStats',
     'ChatStore',
+    'ChatStoreApi',
     'ChatStoreError',
     'ChatStoreErrorOptions',
     'ChatStoreOptions',
@@ -241,6 +242,7 @@ const SURFACE: Record<string, string[]> = {
   ],
   './server': ['AppOptions', 'createApp', 'DEFAULT_MAX_BODY_BYTES', 'WebhookSecrets'],
   './server/node': ['FetchApp', 'NodeServer', 'NodeServerOptions', 'startNodeServer'],
+  './client': ['chatStoreClient', 'ChatStoreClientOptions', 'FetchFunction'],
 };
 
 /** Every name a module exports, types included, sorted the same way as the lists above. */

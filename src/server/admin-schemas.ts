@@ -140,6 +140,14 @@ export const ArchiveRestoreSchema = z
   .object({ conversationId: z.string(), restored: z.boolean() })
   .openapi('ArchiveRestore');
 
+export const CompactionReportSchema = z
+  .object({
+    rewritten: z.array(z.string()).openapi({ description: 'tables, partitions or files rewritten' }),
+    skipped: z.array(z.string()).openapi({ description: 'what was not rewritten, each with why' }),
+    ms: z.number(),
+  })
+  .openapi('CompactionReport');
+
 export const RetentionRequestSchema = z
   .object(
     runCutoff(

@@ -163,6 +163,17 @@ export const StatusBody = z
   })
   .openapi('StatusUpdate');
 
+/** Records as `GET /v1/export` writes them; the store checks each field and names it in a 400. */
+export const RestoreBody = z
+  .strictObject({
+    messages: z
+      .array(JsonObject)
+      .openapi({ description: 'messages as the export wrote them (`Message`), seqs increasing' }),
+    conversation: JsonObject.optional().openapi({ description: 'the export’s conversation record (`Conversation`)' }),
+    more: z.boolean().optional().openapi({ description: 'more messages of this conversation follow in later calls' }),
+  })
+  .openapi('RestoreRequest');
+
 // ---------------------------------------------------------------- reads
 
 export const ListQuery = z.object({
@@ -357,6 +368,8 @@ export const SearchPageSchema = z
     next: z.string().optional(),
   })
   .openapi('SearchPage');
+
+export const RestoreResponse = z.object({ results: z.array(AppendResultSchema) });
 
 export const StatsSchema = z
   .object({

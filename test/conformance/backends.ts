@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { ChatStoreApi } from '../../src/api.js';
 import { type TailCacheOptions, tailCache } from '../../src/backends/tiers/tail-cache.js';
 import { ChatStore, type ChatStoreOptions } from '../../src/store.js';
 import { MYSQL_BACKENDS } from '../fixtures/mysql-conformance.js';
@@ -14,7 +15,8 @@ import { REDIS_BACKENDS } from '../fixtures/redis-conformance.js';
 
 /** A store on fresh, empty storage, and how to dispose of both. */
 export interface OpenedStore {
-  store: ChatStore;
+  /** The store under test: a `ChatStore`, or anything else that keeps its contract (the HTTP client). */
+  store: ChatStoreApi;
   cleanup(): Promise<void>;
 }
 
@@ -39,6 +41,22 @@ export interface BackendEntry {
   processes?: BackendProcesses;
   /** False when the engine has no full-text index: `search` must then answer UNSUPPORTED (the suite checks that). */
   search?: boolean;
+  /**
+   * `not-needed` when the engine keeps no bytes of removed data in its files (memory, SQLite), so
+   * compaction has nothing to rewrite; `done` (the default) when it rewrites them.
+   */
+  compaction?: 'done' | 'not-needed';
+  /**
+   * The longest query text (URL-encoded) a call can carry; absent: no limit. Over HTTP a search
+   * query travels in the URL, and the Node server takes at most 16 KiB of request head.
+   */
+  maxQueryBytes?: number;
+  /**
+   * True when messages appended without an id are named before they reach the store (the HTTP
+   * client names them so that a retried append is a duplicate): their ids are then checked like
+   * the caller's, against `maxIdLength`.
+   */
+  namesIds?: boolean;
 }
 
 async function temporaryDirectory(): Promise<{ dir: string; remove(): Promise<void> }> {
@@ -82,6 +100,7 @@ async function sqliteStore(path: string, options?: ChatStoreOptions, tiers: Sqli
 function sqliteEntry(name: string, tiers?: SqliteTiers): BackendEntry {
   return {
     name,
+    compaction: 'not-needed',
     async open(options) {
       const { dir, remove } = await temporaryDirectory();
       try {
@@ -101,16 +120,68 @@ function sqliteEntry(name: string, tiers?: SqliteTiers): BackendEntry {
   };
 }
 
+/**
+ * The HTTP client (`chatstore/client`) against the real Node server on loopback, port 0, serving a
+ * ChatStore on a SQLite file of its own with the test's options; the client names message ids with
+ * the same `newId`, as the store would. No `processes`: a child process cannot reach this server.
+ */
+function clientEntry(name: string): BackendEntry {
+  return {
+    name,
+    compaction: 'not-needed',
+    // 16 KiB of request head (Node's default) less the request line's path, the headers and a margin.
+    maxQueryBytes: 15_000,
+    namesIds: true,
+    async open(options) {
+      const { dir, remove } = await temporaryDirectory();
+      const served: ChatStore[] = [];
+      try {
+        const store = await sqliteStore(join(dir, 'chat.db'), options);
+        served.push(store);
+        const { createApp } = await import('../../src/server/app.js');
+        const { startNodeServer } = await import('../../src/server/node.js');
+        const { chatStoreClient } = await import('../../src/client/index.js');
+        const server = await startNodeServer(createApp(store), { port: 0, host: '127.0.0.1' });
+        const client = chatStoreClient({
+          url: server.url,
+          ...(options?.newId === undefined ? {} : { newId: options.newId }),
+        });
+        return {
+          store: client,
+          async cleanup() {
+            try {
+              await client.close();
+              // Every call of the test has finished: its idle keep-alive connections can go now.
+              server.forceClose();
+              await server.shutdown();
+              await store.close();
+            } finally {
+              await remove();
+            }
+          },
+        };
+      } catch (error) {
+        await Promise.all(served.map((store) => store.close()));
+        await remove();
+        throw error;
+      }
+    },
+  };
+}
+
 /** Every backend the suite knows, whatever `CHATSTORE_BACKENDS` says (child processes look names up here). */
 export const ALL_BACKENDS: readonly BackendEntry[] = [
   {
     name: 'memory',
+    compaction: 'not-needed',
     async open(options) {
       const { memoryBackend } = await import('../../src/backends/memory/index.js');
       return opened(new ChatStore(memoryBackend(), options));
     },
   },
   sqliteEntry('sqlite'),
+  // chatstore/client over HTTP to the Node server, which serves a store on a SQLite file
+  clientEntry('client→node/sqlite'),
   // the in-process tier over sqlite (small: reads hit and miss, tails are evicted)
   sqliteEntry('sqlite+l1', { tail: { maxActiveConversations: 3, maxMessagesPerConversation: 5 } }),
   // the archive tier over sqlite, the in-process tier in front of it (archiving itself: archive.test.ts)

@@ -1,11 +1,11 @@
 /** Bot command detection on incoming messages (docs/api.md, bot commands). */
 import { describe, expect, test } from 'vitest';
+import type { ChatStoreApi } from '../../src/api.js';
 import type { Command, NewMessage } from '../../src/model.js';
-import type { ChatStore } from '../../src/store.js';
 import { backends } from './backends.js';
 import { atT0, freshStore, T0 } from './harness.js';
 
-async function commandOf(store: ChatStore, message: NewMessage): Promise<Command | undefined> {
+async function commandOf(store: ChatStoreApi, message: NewMessage): Promise<Command | undefined> {
   const [result] = await store.append('c1', message);
   const stored = await store.get(result?.message.id as string);
   expect(stored).toStrictEqual(result?.message);

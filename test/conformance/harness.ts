@@ -1,8 +1,9 @@
 /** Shared helpers of the conformance suite: a fresh store per test, error assertions, paging. */
 import { expect, onTestFinished } from 'vitest';
+import type { ChatStoreApi } from '../../src/api.js';
 import { ChatStoreError, type ErrorCode } from '../../src/errors.js';
 import type { Message, SearchPage } from '../../src/model.js';
-import type { ChatStore, ChatStoreOptions, ListOptions } from '../../src/store.js';
+import type { ChatStoreOptions, ListOptions } from '../../src/store.js';
 import type { BackendEntry } from './backends.js';
 
 /** The instant of the fixed clock most tests use, as the store returns it. */
@@ -22,7 +23,7 @@ export function tickingClock(): () => Date {
 }
 
 /** A store on fresh storage, closed and removed when the current test finishes. */
-export async function freshStore(entry: BackendEntry, options?: ChatStoreOptions): Promise<ChatStore> {
+export async function freshStore(entry: BackendEntry, options?: ChatStoreOptions): Promise<ChatStoreApi> {
   const { store, cleanup } = await entry.open(options);
   onTestFinished(cleanup);
   return store;
@@ -65,6 +66,24 @@ export async function expectSearch(
   else await expectError(search, 'UNSUPPORTED');
 }
 
+/**
+ * Checks the answer to a call that sends `query`; when the entry carries queries of at most
+ * `maxQueryBytes` (URL-encoded) and this one is longer, the call must fail with PAYLOAD_TOO_LARGE
+ * instead, so the assertion never silently passes.
+ */
+export async function expectWithinQueryLimit<T>(
+  entry: BackendEntry,
+  query: string,
+  call: () => Promise<T>,
+  check: (answer: T) => void,
+): Promise<void> {
+  if (entry.maxQueryBytes === undefined || encodeURIComponent(query).length <= entry.maxQueryBytes) {
+    check(await call());
+  } else {
+    await expectError(call, 'PAYLOAD_TOO_LARGE');
+  }
+}
+
 /** `expectSearch` for a search that must find nothing. */
 export function expectNoHits(entry: BackendEntry, search: () => Promise<SearchPage>): Promise<void> {
   return expectSearch(entry, search, (page) => expect(page).toStrictEqual({ hits: [] }));
@@ -72,7 +91,7 @@ export function expectNoHits(entry: BackendEntry, search: () => Promise<SearchPa
 
 /** Every message of a conversation, read page by page with cursors. */
 export async function listAll(
-  store: ChatStore,
+  store: ChatStoreApi,
   conversationId: string,
   options: Omit<ListOptions, 'cursor'> = {},
 ): Promise<Message[]> {

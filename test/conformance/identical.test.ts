@@ -4,8 +4,8 @@
  * src/model.ts), -0 is 0, and strings are ordered by their UTF-8 bytes on every engine.
  */
 import { describe, expect, test } from 'vitest';
+import type { ChatStoreApi } from '../../src/api.js';
 import type { Conversation, Message, NewMessage } from '../../src/model.js';
-import type { ChatStore } from '../../src/store.js';
 import { backends } from './backends.js';
 import { atT0, expectSearch, freshStore, T0 } from './harness.js';
 
@@ -25,7 +25,7 @@ function negativeZeros(value: unknown, path = '$'): string[] {
   return [];
 }
 
-async function exportAll(store: ChatStore, conversationId?: string): Promise<Message[]> {
+async function exportAll(store: ChatStoreApi, conversationId?: string): Promise<Message[]> {
   const all: Message[] = [];
   for await (const message of store.export(conversationId === undefined ? {} : { conversationId })) {
     all.push(message);

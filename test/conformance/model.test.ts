@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import type { ChatStoreApi } from '../../src/api.js';
 import { ChatStoreError } from '../../src/errors.js';
 import type { AppendResult, Message, MessageError, MessageStatus, NewMessage, Role } from '../../src/model.js';
-import type { ChatStore } from '../../src/store.js';
 import { ALL_BACKENDS, type BackendEntry, backends } from './backends.js';
 import { atT0, hasSearch, T0, tickingClock } from './harness.js';
 
@@ -401,7 +401,7 @@ async function outcome(run: () => unknown): Promise<Outcome> {
   }
 }
 
-async function step(store: ChatStore, model: Model, op: Op): Promise<void> {
+async function step(store: ChatStoreApi, model: Model, op: Op): Promise<void> {
   const label = JSON.stringify(op);
   switch (op.kind) {
     case 'append': {
@@ -533,7 +533,7 @@ describe.each(backends)('reference model on $name', (entry) => {
 });
 
 /** A scripted workload over most of the API; every answer is recorded, scores as their order only. */
-async function scriptedWorkload(store: ChatStore): Promise<unknown[]> {
+async function scriptedWorkload(store: ChatStoreApi): Promise<unknown[]> {
   const log: unknown[] = [];
   const record = async (what: string, run: () => Promise<unknown>) => {
     log.push([what, await outcome(run)]);

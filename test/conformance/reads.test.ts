@@ -1,12 +1,12 @@
 /** Reads: list with cursors, recent, around and context (docs/api.md; invariant 5 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
+import type { ChatStoreApi } from '../../src/api.js';
 import type { ContextMessage, Message, NewMessage } from '../../src/model.js';
-import type { ChatStore } from '../../src/store.js';
 import { backends } from './backends.js';
 import { atT0, expectError, freshStore, listAll, range, seqs } from './harness.js';
 
 /** Appends `n` messages one call each; returns them as stored. */
-async function fill(store: ChatStore, conversationId: string, n: number, from = 1): Promise<Message[]> {
+async function fill(store: ChatStoreApi, conversationId: string, n: number, from = 1): Promise<Message[]> {
   const stored: Message[] = [];
   for (let i = from; i < from + n; i++) {
     const [result] = await store.append(conversationId, {
@@ -154,7 +154,7 @@ describe.each(backends)('reads on $name', (entry) => {
     const c = await fill(store, 'c', 2);
     const a = await fill(store, 'a', 3);
     await store.delete(a[1]?.id as string);
-    const exported = async (filter: Parameters<ChatStore['export']>[0]) => {
+    const exported = async (filter: Parameters<ChatStoreApi['export']>[0]) => {
       const all: Message[] = [];
       for await (const message of store.export(filter)) all.push(message);
       return all;
@@ -238,7 +238,7 @@ describe.each(backends)('reads on $name', (entry) => {
     } as const satisfies Record<string, ContextMessage>;
     const length = (m: ContextMessage) => m.content.length;
 
-    async function filled(countTokens?: (m: ContextMessage) => number): Promise<ChatStore> {
+    async function filled(countTokens?: (m: ContextMessage) => number): Promise<ChatStoreApi> {
       const store = await freshStore(entry, { ...atT0, ...(countTokens === undefined ? {} : { countTokens }) });
       await store.append('c1', messages);
       await store.delete('to-delete');

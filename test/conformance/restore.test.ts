@@ -5,8 +5,9 @@
  * again stores nothing. On every engine, and from the memory engine into each (engines agree).
  */
 import { describe, expect, test } from 'vitest';
+import type { ChatStoreApi } from '../../src/api.js';
 import type { AppendResult, Conversation, Message } from '../../src/model.js';
-import type { ChatStore, ChatStoreOptions, ExportRecord } from '../../src/store.js';
+import type { ChatStoreOptions, ExportRecord } from '../../src/store.js';
 import { ALL_BACKENDS, backends } from './backends.js';
 import { expectError, expectSearch, freshStore, hasSearch, tickingClock } from './harness.js';
 
@@ -23,7 +24,7 @@ function deterministic(): ChatStoreOptions {
 const SHA = 'cd'.repeat(32);
 
 /** A store with a bit of everything export and restore must carry. */
-async function buildVariedStore(store: ChatStore): Promise<void> {
+async function buildVariedStore(store: ChatStoreApi): Promise<void> {
   await store.createConversation('group-1', {
     type: 'group',
     title: 'Ops',
@@ -116,14 +117,14 @@ async function buildVariedStore(store: ChatStore): Promise<void> {
 }
 
 /** Every record of a full export (soft-deleted included), as JSON lines. */
-async function exportLines(store: ChatStore): Promise<string[]> {
+async function exportLines(store: ChatStoreApi): Promise<string[]> {
   const lines: string[] = [];
   for await (const record of store.exportRecords({ includeDeleted: true })) lines.push(JSON.stringify(record));
   return lines;
 }
 
 /** Restores export lines as `chatstore import` does: per conversation, in batches. */
-async function restoreLines(store: ChatStore, lines: string[], batch: number): Promise<AppendResult[]> {
+async function restoreLines(store: ChatStoreApi, lines: string[], batch: number): Promise<AppendResult[]> {
   const groups: { id: string; conversation?: Conversation; messages: Message[] }[] = [];
   for (const line of lines) {
     const record = JSON.parse(line) as ExportRecord;
@@ -148,7 +149,7 @@ async function restoreLines(store: ChatStore, lines: string[], batch: number): P
   return results;
 }
 
-async function everyConversation(store: ChatStore): Promise<Conversation[]> {
+async function everyConversation(store: ChatStoreApi): Promise<Conversation[]> {
   return (await store.listConversations({ includeDeleted: true, limit: 100 })).conversations;
 }
 

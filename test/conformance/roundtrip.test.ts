@@ -1,7 +1,7 @@
 /** Every field comes back exactly as given, through every read path; edits; a closed store (docs/api.md; invariants 6–7 in docs/ARCHITECTURE.md). */
 import { describe, expect, test } from 'vitest';
+import type { ChatStoreApi } from '../../src/api.js';
 import type { JsonObject, JsonValue, Message, NewMessage } from '../../src/model.js';
-import type { ChatStore } from '../../src/store.js';
 import { backends } from './backends.js';
 import { atT0, expectError, expectNoHits, expectSearch, freshStore, T0, tickingClock } from './harness.js';
 
@@ -50,7 +50,7 @@ const SHA = 'ab'.repeat(32);
 
 describe.each(backends)('round trip on $name', (entry) => {
   /** Every read path returns `expected` for the message with this id. */
-  async function expectEverywhere(store: ChatStore, expected: Message, searchWord?: string): Promise<void> {
+  async function expectEverywhere(store: ChatStoreApi, expected: Message, searchWord?: string): Promise<void> {
     expect(await store.get(expected.id)).toStrictEqual(expected);
     expect((await store.list(expected.conversationId, { after: expected.seq - 1, limit: 1 })).messages).toStrictEqual([
       expected,

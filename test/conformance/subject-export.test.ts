@@ -3,8 +3,9 @@
  * engine, what it returns is exactly what `eraseSubject` then removes (docs/api.md).
  */
 import { describe, expect, test } from 'vitest';
+import type { ChatStoreApi } from '../../src/api.js';
 import type { Conversation, Message } from '../../src/model.js';
-import type { ChatStore, SubjectConversation, SubjectExportRecord } from '../../src/store.js';
+import type { SubjectConversation, SubjectExportRecord } from '../../src/store.js';
 import { backends } from './backends.js';
 import { atT0, expectError, freshStore, listAll, T0 } from './harness.js';
 
@@ -12,13 +13,13 @@ const ana = '+15550001';
 const bob = '+15550002';
 const FAR_FUTURE = '2999-01-01T00:00:00.000Z';
 
-async function subjectRecords(store: ChatStore, subjectId: string): Promise<SubjectExportRecord[]> {
+async function subjectRecords(store: ChatStoreApi, subjectId: string): Promise<SubjectExportRecord[]> {
   const records: SubjectExportRecord[] = [];
   for await (const record of store.exportSubject(subjectId)) records.push(record);
   return records;
 }
 
-async function everything(store: ChatStore): Promise<Message[]> {
+async function everything(store: ChatStoreApi): Promise<Message[]> {
   const all: Message[] = [];
   for await (const message of store.export({ includeDeleted: true })) all.push(message);
   return all;
@@ -48,9 +49,9 @@ describe.each(backends)('subject access export on $name', (entry) => {
    * soft-deleted; a soft-deleted group she is only a member of; a group she left after writing;
    * Bob's private conversation. Returns the ids of Ana's messages in export order.
    */
-  async function anaEverywhere(store: ChatStore): Promise<string[]> {
+  async function anaEverywhere(store: ChatStoreApi): Promise<string[]> {
     const ids: string[] = [];
-    const add = async (conversationId: string, message: Parameters<ChatStore['append']>[1], hers: boolean) => {
+    const add = async (conversationId: string, message: Parameters<ChatStoreApi['append']>[1], hers: boolean) => {
       const [result] = await store.append(conversationId, message, { conversation: { channel: 'whatsapp' } });
       const stored = result?.message as Message;
       if (hers) ids.push(stored.id);
@@ -85,7 +86,7 @@ describe.each(backends)('subject access export on $name', (entry) => {
   }
 
   /** With an archive, moves every conversation there first; without one, says so. Either way the export is the same. */
-  async function archiveAllIfPossible(store: ChatStore): Promise<boolean> {
+  async function archiveAllIfPossible(store: ChatStoreApi): Promise<boolean> {
     if ((await store.archiveStats()) === undefined) {
       await expectError(store.archive({ before: FAR_FUTURE }), 'UNSUPPORTED');
       return false;

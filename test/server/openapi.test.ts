@@ -42,6 +42,8 @@ describe('/openapi.json', () => {
       'POST /admin/storage/archive': ['admin'],
       'POST /admin/storage/archive/{conversationId}/restore': ['admin'],
       'POST /admin/storage/retention': ['admin'],
+      'POST /admin/storage/compact': ['admin'],
+      'POST /v1/conversations/{conversationId}/restore': ['admin'],
     });
     expect(Object.keys(document.components.securitySchemes).sort()).toStrictEqual(['apiKeyHeader', 'bearerAuth']);
   });
@@ -81,6 +83,8 @@ describe('/openapi.json', () => {
       'GET /v1/stats': 'stats',
       'GET /v1/export': 'export',
       'POST /v1/erasures': 'eraseSubject',
+      'POST /v1/conversations/{conversationId}/restore': 'restore',
+      'POST /admin/storage/compact': 'compact',
       'GET /v1/subjects/{subjectId}/export': 'exportSubject',
       'GET /admin/storage/stats': 'storageStats',
       'GET /admin/storage/archive': 'listArchived',

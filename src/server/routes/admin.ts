@@ -10,6 +10,7 @@ import {
   ArchiveRestoreSchema,
   ArchiveRunReportSchema,
   ArchiveRunRequestSchema,
+  CompactionReportSchema,
   ConversationRecordSchema,
   RetentionReportSchema,
   RetentionRequestSchema,
@@ -147,6 +148,21 @@ export function registerAdminRoutes(app: App, deps: RouteDeps, options: AdminOpt
       const report = await metrics.timeStore('applyRetention', () => store.applyRetention(request));
       return c.json(report, 200);
     },
+  );
+
+  app.openapi(
+    route({
+      ...admin,
+      method: 'post',
+      path: '/admin/storage/compact',
+      operationId: 'compact',
+      tags: ['admin'],
+      summary: 'Compact the storage',
+      description:
+        'Rewrites all of the engine’s storage so that the bytes of data removed earlier (hard deletes, erasures without `compact`) leave its files now, as `chatstore compact` does; engines that keep no removed bytes (memory, SQLite) answer an empty report. Costly: PostgreSQL and MySQL rewrite whole tables under a lock (docs/backends.md, "Erasure on disk").',
+      responses: { 200: json(CompactionReportSchema, 'what was rewritten'), ...errors() },
+    }),
+    async (c) => c.json(await metrics.timeStore('compact', () => store.compact()), 200),
   );
 
   app.openapi(

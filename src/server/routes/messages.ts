@@ -24,6 +24,7 @@ import {
   StatusBody,
 } from '../schemas.js';
 import { registerAppendRoute } from './append.js';
+import { registerRestoreRoute } from './restore.js';
 import { type App, access, demandScope, errors, flag, json, jsonBody, type RouteDeps, route } from './route-kit.js';
 
 const TAG = ['messages'];
@@ -31,6 +32,7 @@ const TAG = ['messages'];
 /** Registers the message routes, in the order the OpenAPI document lists them. */
 export function registerMessageRoutes(app: App, deps: RouteDeps): void {
   registerAppendRoute(app, deps);
+  registerRestoreRoute(app, deps);
   registerReadRoutes(app, deps);
   registerChangeRoutes(app, deps);
 }

@@ -24,6 +24,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { deleteMigratedSource } from '../src/migrate/delete-source.js';
 import { migrate, rollbackMigration } from '../src/migrate/index.js';
+import { utcTimeText } from '../src/migrate/layouts/pg-cursor.js';
 import { legacyMessage, migratedId, timeOf } from '../src/migrate/legacy-message.js';
 import { detectLayout, openSource } from '../src/migrate/open-source.js';
 import type { Message } from '../src/model.js';
@@ -101,6 +102,27 @@ async function everything(store: ChatStore): Promise<Message[]> {
 }
 
 describe('legacy shapes', () => {
+  test("a timestamptz read as text is the time pg's own parser gives, to the millisecond, and timeOf reads it back", async () => {
+    const { default: pg } = await import('pg');
+    const parse = pg.types.getTypeParser(1184, 'text') as (text: string) => unknown;
+    const texts = [
+      '2026-01-05 10:22:33.029+00', // 1000 × 0.029 is 28.999…: pg's millisecond is 28, and so is this one
+      '2030-09-19 09:44:56.0256+00',
+      '2026-01-05 10:22:33.999999+00',
+      '2026-01-05 10:22:33+00',
+      '0050-03-01 01:02:03.5+00',
+      '2026-01-05 12:22:33.5+02', // not UTC: through pg's parser
+    ];
+    for (const text of texts) {
+      const expected = (parse(text) as Date).toISOString();
+      expect(utcTimeText(text, parse), text).toBe(expected);
+      expect(timeOf(expected)).toBe(Date.parse(expected));
+    }
+    expect(utcTimeText('infinity', parse)).toBe(Number.POSITIVE_INFINITY);
+    expect(timeOf('2026-02-30T00:00:00.000Z')).toBeUndefined();
+    expect(timeOf('0000-01-01T00:00:00.000Z')).toBeUndefined();
+  });
+
   test('role/content, isUser/message and text, with times in ms, seconds, numeric strings and ISO', () => {
     const convert = (value: unknown, fallback?: number) =>
       legacyMessage('json-file', { key: 'k#0', value }, '+1555', fallback, 'run-1');

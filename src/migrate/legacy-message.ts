@@ -230,12 +230,21 @@ export function migratedId(layout: LayoutName, key: string, at: number): string 
 
 /** Epoch milliseconds of a legacy time: a number of ms or seconds, a numeric string, or ISO 8601. */
 export function timeOf(value: unknown): number | undefined {
+  // The stored spelling (every PostgreSQL source's times, most JSON ones): one parse, checked by
+  // spelling it back, instead of the general parse below (the same answer, three times the work).
+  if (typeof value === 'string' && CANONICAL_TIME.test(value) && !value.startsWith('0000')) {
+    const ms = Date.parse(value);
+    if (Number.isFinite(ms) && new Date(ms).toISOString() === value) return ms;
+  }
   if (typeof value === 'number')
     return Number.isFinite(value) ? (value < SECONDS_BELOW ? value * 1000 : value) : undefined;
   if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim())) return timeOf(Number(value));
   const iso = normalizeTime(value);
   return iso === undefined ? undefined : Date.parse(iso);
 }
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ`, the one spelling `normalizeTime` gives. */
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const MEDIA_URL_FIELDS = ['mediaUrl', 'media_url', 'imageUrl', 'fileUrl'] as const;
 const MEDIA_TYPE_FIELDS = ['mediaType', 'media_type'] as const;

@@ -37,9 +37,33 @@ export function pgSource(source: string, defaultTable: string): PgSource {
 
 export async function pgClient(source: PgSource): Promise<PgClient> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: source.connectionString }) as unknown as PgClient;
+  const client = new pg.Client({ connectionString: source.connectionString });
+  const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, 'text') as (text: string) => unknown;
+  client.setTypeParser(TIMESTAMPTZ, 'text', (text: string) => utcTimeText(text, parseTimestamptz));
   await client.connect();
-  return client;
+  return client as unknown as PgClient;
+}
+
+/** The oid of `timestamptz`. */
+const TIMESTAMPTZ = 1184;
+/** A `timestamptz` as PostgreSQL writes it in a UTC session (`pages` sets one): `2026-01-05 10:22:33.123456+00`. */
+const UTC_TEXT = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?\+00$/;
+
+/**
+ * A `timestamptz` read as the store's time text (`YYYY-MM-DDTHH:mm:ss.sssZ`) by string operations,
+ * where pg would build a `Date` that the run then spells out and parses again. The milliseconds are
+ * pg's, to the bit (`1000 × parseFloat(fraction)`, truncated as `Date.UTC` truncates), so the times,
+ * and the ids made from them, are those a run reading Dates gave. Any other text (another zone,
+ * `infinity`, a BC date) goes through pg's parser, a Date spelled out.
+ */
+export function utcTimeText(text: string, parse: (text: string) => unknown): unknown {
+  const match = UTC_TEXT.exec(text);
+  if (match === null) {
+    const parsed = parse(text);
+    return parsed instanceof Date && Number.isFinite(parsed.getTime()) ? parsed.toISOString() : parsed;
+  }
+  const ms = match[3] === undefined ? 0 : Math.trunc(1000 * Number.parseFloat(match[3]));
+  return `${match[1]}T${match[2]}.${String(ms).padStart(3, '0')}Z`;
 }
 
 export function pgTableSource(
@@ -56,6 +80,8 @@ async function* pages(source: PgSource, layout: TableLayout, progress: RowProgre
   let pending: Promise<{ rows: Row[] }> | undefined;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // timestamptz text in UTC: `utcTimeText` reads it without building a Date.
+    await client.query("SET LOCAL TIME ZONE 'UTC'");
     progress.total = Number((await client.query(`SELECT count(*) AS n FROM ${source.names.messages}`)).rows[0]?.n ?? 0);
     await client.query(`DECLARE chatstore_migration NO SCROLL CURSOR FOR ${layout.query(source.names)}`);
     const fetch = () => client.query(`FETCH ${FETCH} FROM chatstore_migration`);

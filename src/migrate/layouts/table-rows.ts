@@ -81,11 +81,17 @@ function conversation(group: {
   };
 }
 
-/** A row as JSON values: times as ISO strings, the rest as the driver read it. */
+/** A row as JSON values: times as ISO strings, the rest as the driver read it (the row itself when it holds no Date). */
 function plain(row: Row): Row {
-  const out: Row = {};
-  for (const [name, value] of Object.entries(row)) out[name] = value instanceof Date ? value.toISOString() : value;
-  return out;
+  let out: Row | undefined;
+  for (const name in row) {
+    const value = row[name];
+    if (value instanceof Date) {
+      out ??= { ...row };
+      out[name] = value.toISOString();
+    }
+  }
+  return out ?? row;
 }
 
 /** An SQL identifier, quoted (PostgreSQL and SQLite alike). */

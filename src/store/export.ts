@@ -26,19 +26,24 @@ export async function* exportScan(
         yield { conversation: canonicalConversation(conversation) };
       }
     }
-    let afterSeq = 0;
-    for (;;) {
-      const rows = await backend.range(conversationId, {
-        order: 'asc',
-        afterSeq,
-        limit: EXPORT_PAGE,
-        includeDeleted,
-        ...range,
-      });
-      for (const row of rows) yield canonicalMessage(row);
-      if (rows.length < EXPORT_PAGE) break;
-      afterSeq = (rows[rows.length - 1] as Message).seq;
+    for await (const row of conversationRows(core, conversationId, { includeDeleted, ...range })) {
+      yield canonicalMessage(row);
     }
+  }
+}
+
+/** One conversation's messages as the engine stores them, in seq order, a page at a time. */
+export async function* conversationRows(
+  core: StoreCore,
+  conversationId: string,
+  filter: { includeDeleted: boolean; from?: string; to?: string },
+): AsyncIterable<Message> {
+  let afterSeq = 0;
+  for (;;) {
+    const rows = await core.backend.range(conversationId, { order: 'asc', afterSeq, limit: EXPORT_PAGE, ...filter });
+    yield* rows;
+    if (rows.length < EXPORT_PAGE) return;
+    afterSeq = (rows[rows.length - 1] as Message).seq;
   }
 }
 

@@ -7,7 +7,7 @@ import type { Conversation, Message } from '../model.js';
 import { concernsSubject, isSubjectsConversation, subjectEntry } from '../subject.js';
 import { canonicalConversation, canonicalMessage, canonicalParticipant } from './canonical.js';
 import type { StoreCore } from './core.js';
-import { allConversationIds, EXPORT_PAGE } from './export.js';
+import { allConversationIds, conversationRows } from './export.js';
 import type { SubjectConversation, SubjectExportRecord } from './options.js';
 
 /**
@@ -42,24 +42,13 @@ async function* conversationOfSubject(
     yield { conversation: whole ? canonicalConversation(conversation) : narrowed(conversation, subjectId) };
     announced = true;
   }
-  let afterSeq = 0;
-  for (;;) {
-    const rows = await backend.range(conversationId, {
-      order: 'asc',
-      afterSeq,
-      limit: EXPORT_PAGE,
-      includeDeleted: true,
-    });
-    for (const row of rows) {
-      if (!whole && !concernsSubject(row, subjectId)) continue;
-      if (!announced && conversation !== undefined) {
-        yield { conversation: narrowed(conversation, subjectId) };
-        announced = true;
-      }
-      yield canonicalMessage(row);
+  for await (const row of conversationRows(core, conversationId, { includeDeleted: true })) {
+    if (!whole && !concernsSubject(row, subjectId)) continue;
+    if (!announced && conversation !== undefined) {
+      yield { conversation: narrowed(conversation, subjectId) };
+      announced = true;
     }
-    if (rows.length < EXPORT_PAGE) return;
-    afterSeq = (rows[rows.length - 1] as Message).seq;
+    yield canonicalMessage(row);
   }
 }
 

@@ -39,6 +39,7 @@ import {
   timeParam,
   under,
 } from './arguments.js';
+import { ndjson } from './ndjson.js';
 import { createTransport, type FetchFunction, type HttpRequest } from './transport.js';
 
 export type { FetchFunction } from './transport.js';
@@ -446,32 +447,4 @@ function renamePath(error: unknown, paths: PathMap): unknown {
   const path = paths(error.path);
   if (path === error.path) return error;
   return new ChatStoreError(error.code, error.message, { path, cause: error.cause });
-}
-
-/** The lines of an NDJSON body as they arrive, never the whole body at once. */
-async function* ndjson<T>(response: Response): AsyncGenerator<T> {
-  const body = response.body;
-  if (body === null) return;
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
-  try {
-    for (;;) {
-      let read: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        read = await reader.read();
-      } catch (cause) {
-        throw new ChatStoreError('UNAVAILABLE', 'the export stream broke off', { cause });
-      }
-      if (read.done) break;
-      buffered += decoder.decode(read.value, { stream: true });
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) if (line !== '') yield JSON.parse(line) as T;
-    }
-    buffered += decoder.decode();
-    if (buffered.trim() !== '') yield JSON.parse(buffered) as T;
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
 }

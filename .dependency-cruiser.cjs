@@ -2,7 +2,7 @@
  * The layering rules of docs/ARCHITECTURE.md, checked on every `npm run lint` (and so by `npm test`).
  * Type-only imports count: a type import is still a dependency a reader has to follow.
  */
-const ENGINES = '(memory|sqlite|postgres|mysql|redis)';
+const ENGINES = '(memory|sqlite|postgres|mysql|redis|cloudflare)';
 const DRIVERS = 'node_modules/(pg|pg-[^/]+|mysql2|ioredis|better-sqlite3)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -74,6 +74,14 @@ module.exports = {
       comment: 'chatstore/ingest uses Web APIs only (Web Crypto, TextEncoder), so it runs in Workers too.',
       severity: 'error',
       from: { path: '^src/ingest/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'cloudflare-is-web-standard',
+      comment:
+        "The Cloudflare engine runs in workerd: Web APIs and the runtime's own objects only (FTS5's token rule in backends/fts5.ts uses node:crypto, which the Worker's nodejs_compat provides).",
+      severity: 'error',
+      from: { path: '^src/backends/cloudflare/' },
       to: { dependencyTypes: ['core'] },
     },
     {

@@ -155,6 +155,16 @@ const SURFACE: Record<string, string[]> = {
     'MysqlResult',
     'mysqlUrlOptions',
   ],
+  './cloudflare': [
+    'ChatStoreBindings',
+    'chatstoreWorker',
+    'ChatStoreWorkerEnv',
+    'ChatStoreWorkerHandler',
+    'ChatStoreWorkerOptions',
+    'cloudflareBackend',
+    'ConversationObject',
+    'DirectoryObject',
+  ],
   './tiers': [
     'DEFAULT_MAX_ACTIVE_CONVERSATIONS',
     'DEFAULT_MAX_MESSAGES_PER_CONVERSATION',

@@ -3,7 +3,7 @@
  * an erasure of the same person would remove, by the same rule (`../subject.ts`), soft-deleted
  * messages and archived conversations included: they are stored.
  */
-import type { Conversation, Message } from '../model.js';
+import type { Conversation } from '../model.js';
 import { concernsSubject, isSubjectsConversation, subjectEntry } from '../subject.js';
 import { canonicalConversation, canonicalMessage, canonicalParticipant } from './canonical.js';
 import type { StoreCore } from './core.js';

@@ -43,9 +43,10 @@ export interface BackendEntry {
   search?: boolean;
   /**
    * `not-needed` when the engine keeps no bytes of removed data in its files (memory, SQLite), so
-   * compaction has nothing to rewrite; `done` (the default) when it rewrites them.
+   * compaction has nothing to rewrite; `done` (the default) when it rewrites them; `unsupported`
+   * when the platform lets nobody rewrite them (Durable Objects): asking is `UNSUPPORTED`.
    */
-  compaction?: 'done' | 'not-needed';
+  compaction?: 'done' | 'not-needed' | 'unsupported';
   /**
    * The longest query text (URL-encoded) a call can carry; absent: no limit. Over HTTP a search
    * query travels in the URL, and the Node server takes at most 16 KiB of request head.
@@ -169,6 +170,39 @@ function clientEntry(name: string): BackendEntry {
   };
 }
 
+/**
+ * The HTTP client against chatstore's Worker in workerd (Miniflare): the API served by the Worker
+ * entry over the Durable Objects, fresh storage per store, the test's store options sent along
+ * as data (`described` functions). No `processes`: a child process cannot reach this Worker.
+ */
+function workerEntry(name: string): BackendEntry {
+  return {
+    name,
+    compaction: 'unsupported',
+    namesIds: true,
+    async open(options) {
+      const { startWorker, WORKER_API_KEY } = await import('../fixtures/cloudflare/miniflare.js');
+      const { chatStoreClient } = await import('../../src/client/index.js');
+      const worker = await startWorker(options);
+      const client = chatStoreClient({
+        url: worker.url,
+        apiKey: WORKER_API_KEY,
+        ...(options?.newId === undefined ? {} : { newId: options.newId }),
+      });
+      return {
+        store: client,
+        async cleanup() {
+          try {
+            await client.close();
+          } finally {
+            await worker.dispose();
+          }
+        },
+      };
+    },
+  };
+}
+
 /** Every backend the suite knows, whatever `CHATSTORE_BACKENDS` says (child processes look names up here). */
 export const ALL_BACKENDS: readonly BackendEntry[] = [
   {
@@ -182,6 +216,8 @@ export const ALL_BACKENDS: readonly BackendEntry[] = [
   sqliteEntry('sqlite'),
   // chatstore/client over HTTP to the Node server, which serves a store on a SQLite file
   clientEntry('client→node/sqlite'),
+  // chatstore/client over HTTP to the Worker in workerd: Durable Objects, a conversation each plus the directory
+  workerEntry('client→worker/durable-objects'),
   // the in-process tier over sqlite (small: reads hit and miss, tails are evicted)
   sqliteEntry('sqlite+l1', { tail: { maxActiveConversations: 3, maxMessagesPerConversation: 5 } }),
   // the archive tier over sqlite, the in-process tier in front of it (archiving itself: archive.test.ts)

@@ -14,7 +14,7 @@ async function commandOf(store: ChatStoreApi, message: NewMessage): Promise<Comm
 
 describe.each(backends)('commands on $name', (entry) => {
   test('incoming commands are detected with their admin flag', async () => {
-    const store = await freshStore(entry, { now: () => new Date(T0), commands: { admin: ['ban'] } });
+    const store = await freshStore(entry, { ...atT0, commands: { admin: ['ban'] } });
     const [help] = await store.append('c1', { role: 'user', content: '/help', externalId: 'e1' });
     expect(help?.message).toStrictEqual({
       id: expect.any(String),

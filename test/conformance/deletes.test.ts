@@ -258,6 +258,17 @@ describe.each(backends)('deletes on $name', (entry) => {
     await expectError(store.deleteConversation('c1', { compact: true }), 'INVALID_ARGUMENT', 'compact');
     expect(await store.get(alpha.id)).toStrictEqual(alpha);
 
+    if (compaction === 'unsupported') {
+      // The platform lets nobody rewrite the storage: asking is refused, and nothing is removed.
+      await expectError(store.delete(alpha.id, { hard: true, compact: true }), 'UNSUPPORTED');
+      await expectError(store.eraseSubject('+15550001', { compact: true }), 'UNSUPPORTED');
+      await expectError(store.deleteConversation('c1', { hard: true, compact: true }), 'UNSUPPORTED');
+      await expectError(store.compact(), 'UNSUPPORTED');
+      expect(await store.get(alpha.id)).toStrictEqual(alpha);
+      expect(await store.stats()).toMatchObject({ total: 6, conversations: 4 });
+      return;
+    }
+
     expect(await store.delete(alpha.id, { hard: true, compact: true })).toBe(true);
     expect(await store.get(alpha.id)).toBeUndefined();
     expect(await store.recent('c1')).toStrictEqual([beta, gamma]);

@@ -9,17 +9,45 @@ import type { BackendEntry } from './backends.js';
 /** The instant of the fixed clock most tests use, as the store returns it. */
 export const T0 = '2026-01-02T03:04:05.678Z';
 
+/**
+ * What a function option of the store does, said as data, for entries whose store runs where a
+ * function cannot be handed over (the Worker in workerd rebuilds it from this; see
+ * test/fixtures/cloudflare/worker.ts). A function without one cannot go there.
+ */
+export type FunctionDescription = { clock: { startMs: number; stepMs: number } } | { constant: number };
+
+const DESCRIPTIONS = new WeakMap<object, FunctionDescription>();
+
+/** `fn`, remembered with what it does. */
+export function described<F extends (...args: never[]) => unknown>(fn: F, description: FunctionDescription): F {
+  DESCRIPTIONS.set(fn, description);
+  return fn;
+}
+
+/** What `fn` does, when it was made by `described`. */
+export function descriptionOf(fn: unknown): FunctionDescription | undefined {
+  return typeof fn === 'function' ? DESCRIPTIONS.get(fn) : undefined;
+}
+
+/** A clock that starts at T0 and moves `stepMs` forward on every reading. */
+function clockFromT0(stepMs: number): () => Date {
+  let ms = Date.parse(T0);
+  return described(
+    () => {
+      const now = new Date(ms);
+      ms += stepMs;
+      return now;
+    },
+    { clock: { startMs: Date.parse(T0), stepMs } },
+  );
+}
+
 /** Options for a store whose clock is stopped at T0. */
-export const atT0: ChatStoreOptions = { now: () => new Date(T0) };
+export const atT0: ChatStoreOptions = { now: clockFromT0(0) };
 
 /** A clock that moves one second forward on every reading, starting at T0. */
 export function tickingClock(): () => Date {
-  let ms = Date.parse(T0);
-  return () => {
-    const now = new Date(ms);
-    ms += 1000;
-    return now;
-  };
+  return clockFromT0(1000);
 }
 
 /** A store on fresh storage, closed and removed when the current test finishes. */

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { ChatStoreApi } from '../../src/api.js';
 import type { ContextMessage, Message, NewMessage } from '../../src/model.js';
 import { backends } from './backends.js';
-import { atT0, expectError, freshStore, listAll, range, seqs } from './harness.js';
+import { atT0, described, expectError, freshStore, listAll, range, seqs } from './harness.js';
 
 /** Appends `n` messages one call each; returns them as stored. */
 async function fill(store: ChatStoreApi, conversationId: string, n: number, from = 1): Promise<Message[]> {
@@ -269,7 +269,7 @@ describe.each(backends)('reads on $name', (entry) => {
       // Default: ceil(chars / 4) + 4 per message → e 6, c 6, b 9, a 7, x 5.
       expect(await store.context('c1', { maxTokens: 20 })).toStrictEqual(ctx('c', 'e'));
       expect(await store.context('c1', { maxTokens: 21 })).toStrictEqual(ctx('b', 'c', 'e'));
-      const flat = await filled(() => 1);
+      const flat = await filled(described(() => 1, { constant: 1 }));
       expect(await flat.context('c1', { maxTokens: 3 })).toStrictEqual(ctx('b', 'c', 'e'));
       expect(await flat.context('c1', { maxTokens: 3, countTokens: () => 2 })).toStrictEqual(ctx('e'));
       await expectError(store.context('c1', { maxMessages: 0 }), 'INVALID_ARGUMENT', 'maxMessages');

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Stats } from '../../src/model.js';
 import { backends } from './backends.js';
-import { freshStore, T0 } from './harness.js';
+import { atT0, freshStore } from './harness.js';
 
 const EMPTY: Stats = {
   total: 0,
@@ -20,7 +20,7 @@ const EMPTY: Stats = {
 
 describe.each(backends)('stats on $name', (entry) => {
   test('counts by direction, media, commands, failures, deletions and role', async () => {
-    const store = await freshStore(entry, { now: () => new Date(T0), commands: { admin: ['ban'] } });
+    const store = await freshStore(entry, { ...atT0, commands: { admin: ['ban'] } });
     expect(await store.stats()).toStrictEqual(EMPTY);
 
     const photo = { url: 'https://cdn.example/p.jpg', type: 'image' };

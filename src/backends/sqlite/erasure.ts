@@ -16,10 +16,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { ChatStoreError } from '../../errors.js';
+import { ftsMatch } from '../fts5.js';
 import type { SqliteContext } from './context.js';
 import { toChatStoreError } from './errors.js';
 import { ErasedText, hasResidue } from './residue.js';
-import { ftsToken } from './schema.js';
 
 /** The longest pause between two checkpoint attempts while another connection holds a snapshot. */
 const MAX_RETRY_PAUSE_MS = 50;
@@ -109,8 +109,7 @@ async function scrub(ctx: SqliteContext, erasures: ErasedText[]): Promise<void> 
   if (db.memory) return;
   await emptyWal(ctx);
   // A term other messages still have is in the live data anyway: no need to look for it.
-  const isLive = (term: string): boolean =>
-    ctx.read(() => ctx.sql.termIsIndexed.get(`"${ftsToken(term).replaceAll('"', '""')}"`) !== undefined);
+  const isLive = (term: string): boolean => ctx.read(() => ctx.sql.termIsIndexed.get(ftsMatch([term])) !== undefined);
   const patterns = erasures.flatMap((erased) => erased.patterns(isLive));
   if (patterns.length === 0) return;
   const residue = patterns.length > MAX_PATTERNS || (await hasResidue(db.name, patterns));

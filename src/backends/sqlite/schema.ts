@@ -4,10 +4,9 @@
  * transaction, so a later release upgrades an existing file in place and two processes opening a
  * fresh file at once create the schema once. Append migrations; never edit a released one.
  */
-import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ChatStoreError } from '../../errors.js';
-import { searchTerms } from '../../text.js';
+import { ftsTerms } from '../fts5.js';
 
 /** Migration `i` takes a file from schema version `i` to `i + 1`. */
 export const SQLITE_MIGRATIONS: readonly string[] = [
@@ -163,24 +162,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** FTS5 keeps the first 32,768 bytes of a token (FTS5_MAX_TOKEN_SIZE), so longer words would match on that prefix. */
-const MAX_TOKEN_BYTES = 32_768;
-
-/**
- * The token a search term is indexed and looked for as: the term itself, or, when FTS5 would cut
- * it, `§` and the hex SHA-256 of its UTF-8 (`§` is in no term, and the 'ascii' tokenizer keeps
- * non-ASCII bytes in a token, so this is one token that never equals a word).
- */
-export function ftsToken(term: string): string {
-  return Buffer.byteLength(term) <= MAX_TOKEN_BYTES ? term : `§${createHash('sha256').update(term).digest('hex')}`;
-}
-
 /** Brings the file's schema up to date; `UNSUPPORTED` when a newer release wrote it. */
 export function migrateSqlite(db: Database.Database): void {
   // Used by SQLITE_SQL.indexPending; registered on every connection the backend opens.
-  db.function('chatstore_search_terms', { deterministic: true }, (content: unknown) =>
-    searchTerms(String(content)).map(ftsToken).join(' '),
-  );
+  db.function('chatstore_search_terms', { deterministic: true }, (content: unknown) => ftsTerms(String(content)));
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS chatstore_schema (version INTEGER NOT NULL)');
     const row = db.prepare<[], { version: number }>('SELECT version FROM chatstore_schema').get();

@@ -6,10 +6,10 @@
  * whatever is still pending before it runs.
  */
 import type { Backend, BackendSearchHit, SearchQuery } from '../../backend.js';
+import { ftsMatch } from '../fts5.js';
 import type { SearchIndexer, SqliteContext, SqliteLifecycle, SqliteTransactions } from './context.js';
 import type { SqliteStatements } from './prepared.js';
 import { toMessage } from './rows.js';
-import { ftsToken } from './schema.js';
 
 /**
  * When the background indexer runs: once writes have paused this long, or at the latest this long
@@ -114,7 +114,7 @@ export function searchOperations({ sql, read, write, indexer }: SqliteContext): 
         sql.search
           .all({
             // Quoted, every term is a plain word to FTS5 (never an operator); space-separated terms must all match.
-            match: query.terms.map((term) => `"${ftsToken(term).replaceAll('"', '""')}"`).join(' '),
+            match: ftsMatch(query.terms),
             conversationId: query.conversationId ?? null,
             senderId: query.senderId ?? null,
             from: query.from ?? null,

@@ -1,0 +1,404 @@
+/**
+ * `DirectoryObject`: the one Durable Object that answers what no single conversation can: who owns
+ * a message id, a message by id or external id alone, conversations by activity, participant,
+ * type or channel, store-wide search (BM25 over every message, as the score's definition asks),
+ * stats, the subjects of an erasure, the export's id scan. It is a copy kept by the conversation
+ * objects: each sends the changes it committed, numbered, and the directory applies each number
+ * once, in order (`applied`), so a change sent twice or late never undoes a newer one. Its only
+ * state of its own is the id claims: an append claims its ids here before it plans, which keeps
+ * message ids unique across conversations.
+ */
+import type { BackendSearchHit, ConversationQuery, SearchQuery } from '../../backend.js';
+import type { Conversation, Message, Stats } from '../../model.js';
+import { ftsMatch, ftsTerms } from '../fts5.js';
+import { countChannel, emptyStats } from '../stats.js';
+import { answerCall, type CallHandlers } from './calls.js';
+import type { DirectoryChange, IdClaim, NumberedChange } from './changes.js';
+import type { DurableObjectState, DurableObjectStorage, SqlStorage, SqlValue } from './platform.js';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    activity_at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    channel TEXT,
+    deleted INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS conversations_by_activity ON conversations (activity_at DESC, id DESC);
+  CREATE TABLE IF NOT EXISTS conversation_participants (
+    participant_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    PRIMARY KEY (participant_id, conversation_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS applied (conversation_id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS message_ids (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS messages (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    external_id TEXT,
+    sender_id TEXT,
+    recipient_id TEXT,
+    created_at TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    direction TEXT NOT NULL,
+    role TEXT NOT NULL,
+    has_media INTEGER NOT NULL,
+    command INTEGER NOT NULL,
+    admin_command INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation_id, seq);
+  CREATE INDEX IF NOT EXISTS messages_by_external_id ON messages (external_id, conversation_id, seq)
+    WHERE external_id IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS messages_by_sender ON messages (sender_id) WHERE sender_id IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (recipient_id) WHERE recipient_id IS NOT NULL;
+  -- every message's words (soft-deleted ones too: they count in the score), rowid = messages.pk
+  CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(terms, tokenize = 'ascii');
+`;
+
+/** One group of messages with the same counted traits, as `stats` reads them. */
+interface CountRow {
+  deleted: number;
+  direction: Message['direction'];
+  role: Message['role'];
+  has_media: number;
+  command: number;
+  admin_command: number;
+  failed: number;
+  n: number;
+}
+
+export class DirectoryObject {
+  readonly #storage: DurableObjectStorage;
+  readonly #sql: SqlStorage;
+  readonly #calls: CallHandlers;
+
+  constructor(state: DurableObjectState) {
+    this.#storage = state.storage;
+    this.#sql = state.storage.sql;
+    this.#sql.exec(SCHEMA);
+    // FTS5 overwrites a removed row's words in its pages, as the sqlite engine's index does.
+    this.#sql.exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)`);
+    this.#calls = {
+      claim: (conversationId: string, ids: string[]) => this.claim(conversationId, ids),
+      release: (conversationId: string, ids: string[]) => this.release(conversationId, ids),
+      apply: (conversationId: string, changes: NumberedChange[]) => this.apply(conversationId, changes),
+      getMessage: (id: string) => this.#body<Message>('SELECT body FROM messages WHERE id = ?', id),
+      firstByExternalId: (externalId: string) =>
+        this.#body<Message>(
+          'SELECT body FROM messages WHERE external_id = ? ORDER BY conversation_id, seq LIMIT 1',
+          externalId,
+        ),
+      ownerOf: (id: string) =>
+        this.#sql
+          .exec<{ conversation_id: string }>('SELECT conversation_id FROM messages WHERE id = ?', id)
+          .toArray()[0]?.conversation_id,
+      listConversations: (query: ConversationQuery) => this.listConversations(query),
+      search: (query: SearchQuery) => this.search(query),
+      stats: (conversationId?: string) => this.stats(conversationId),
+      conversationIds: (after: string | null, limit: number) =>
+        this.#sql
+          .exec<{ id: string }>(
+            'SELECT id FROM conversations WHERE ? IS NULL OR id > ? ORDER BY id LIMIT ?',
+            after,
+            after,
+            limit,
+          )
+          .toArray()
+          .map((row) => row.id),
+      subjectConversations: (subjectId: string) => this.subjectConversations(subjectId),
+    };
+  }
+
+  fetch(request: Request): Promise<Response> {
+    return answerCall(request, this.#calls);
+  }
+
+  /** Records `conversationId` as the owner of each id nobody owns; tells which ids others own. */
+  claim(conversationId: string, ids: string[]): IdClaim {
+    return this.#storage.transactionSync(() => {
+      const claim: IdClaim = { foreign: {}, claimed: [] };
+      for (const id of new Set(ids)) {
+        const owner = this.#sql
+          .exec<{ conversation_id: string }>('SELECT conversation_id FROM message_ids WHERE id = ?', id)
+          .toArray()[0]?.conversation_id;
+        if (owner === undefined) {
+          this.#sql.exec('INSERT INTO message_ids (id, conversation_id) VALUES (?, ?)', id, conversationId);
+          claim.claimed.push(id);
+        } else if (owner !== conversationId) claim.foreign[id] = owner;
+      }
+      return claim;
+    });
+  }
+
+  /** Gives up claims an append did not use (no message of that id arrived). */
+  release(conversationId: string, ids: string[]): void {
+    this.#storage.transactionSync(() => {
+      for (const id of ids) {
+        this.#sql.exec(
+          `DELETE FROM message_ids WHERE id = ? AND conversation_id = ?
+            AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)`,
+          id,
+          conversationId,
+          id,
+        );
+      }
+    });
+  }
+
+  /** Applies the changes numbered above the last one applied, in order; answers the last number applied. */
+  apply(conversationId: string, changes: NumberedChange[]): number {
+    return this.#storage.transactionSync(() => {
+      let through =
+        this.#sql.exec<{ n: number }>('SELECT n FROM applied WHERE conversation_id = ?', conversationId).toArray()[0]
+          ?.n ?? 0;
+      for (const { n, change } of changes) {
+        if (n <= through) continue;
+        this.#applyChange(conversationId, change);
+        through = n;
+      }
+      this.#sql.exec(
+        'INSERT INTO applied (conversation_id, n) VALUES (?, ?) ON CONFLICT (conversation_id) DO UPDATE SET n = excluded.n',
+        conversationId,
+        through,
+      );
+      return through;
+    });
+  }
+
+  listConversations(query: ConversationQuery): Conversation[] {
+    const bindings: SqlValue[] = [];
+    const conditions: string[] = [];
+    if (!query.includeDeleted) conditions.push('deleted = 0');
+    if (query.type !== undefined) {
+      conditions.push('type = ?');
+      bindings.push(query.type);
+    }
+    if (query.channel !== undefined) {
+      conditions.push('channel = ?');
+      bindings.push(query.channel);
+    }
+    if (query.participantId !== undefined) {
+      conditions.push('id IN (SELECT conversation_id FROM conversation_participants WHERE participant_id = ?)');
+      bindings.push(query.participantId);
+    }
+    if (query.after !== undefined) {
+      conditions.push('(activity_at < ? OR (activity_at = ? AND id < ?))');
+      bindings.push(query.after.activityAt, query.after.activityAt, query.after.id);
+    }
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    return this.#sql
+      .exec<{ body: string }>(
+        `SELECT body FROM conversations ${where} ORDER BY activity_at DESC, id DESC LIMIT ?`,
+        ...bindings,
+        query.limit,
+      )
+      .toArray()
+      .map((row) => JSON.parse(row.body) as Conversation);
+  }
+
+  /** BM25 over every indexed message, as FTS5 computes it; ties by id; keyset after (score, id). */
+  search(query: SearchQuery): BackendSearchHit[] {
+    return this.#sql
+      .exec<{ body: string; score: number }>(
+        `SELECT body, score FROM (
+            SELECT m.body, m.id, -bm25(messages_fts) AS score
+            FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid
+            WHERE messages_fts MATCH ?
+              AND m.deleted = 0
+              AND (? IS NULL OR m.conversation_id = ?)
+              AND (? IS NULL OR m.sender_id = ?)
+              AND (? IS NULL OR m.created_at >= ?)
+              AND (? IS NULL OR m.created_at < ?)
+          )
+          WHERE ? IS NULL OR score < ? OR (score = ? AND id > ?)
+          ORDER BY score DESC, id ASC
+          LIMIT ?`,
+        ftsMatch(query.terms),
+        ...twice(query.conversationId),
+        ...twice(query.senderId),
+        ...twice(query.from),
+        ...twice(query.to),
+        ...twice(query.after?.score),
+        query.after?.score ?? null,
+        query.after?.id ?? null,
+        query.limit,
+      )
+      .toArray()
+      .map((row) => ({ message: JSON.parse(row.body) as Message, score: row.score }));
+  }
+
+  stats(conversationId: string | undefined): Stats {
+    const one = conversationId ?? null;
+    const stats = emptyStats();
+    const groups = this.#sql
+      .exec<CountRow>(
+        `SELECT deleted, direction, role, has_media, command, admin_command, failed, count(*) AS n
+          FROM messages WHERE ? IS NULL OR conversation_id = ?
+          GROUP BY deleted, direction, role, has_media, command, admin_command, failed`,
+        one,
+        one,
+      )
+      .toArray();
+    for (const group of groups) {
+      if (group.deleted === 1) {
+        stats.deleted += group.n;
+        continue;
+      }
+      stats.total += group.n;
+      stats[group.direction] += group.n;
+      stats.byRole[group.role] += group.n;
+      stats.withMedia += group.has_media * group.n;
+      stats.commands += group.command * group.n;
+      stats.adminCommands += group.admin_command * group.n;
+      stats.failed += group.failed * group.n;
+    }
+    stats.conversations = this.#sql
+      .exec<{ n: number }>(
+        'SELECT count(*) AS n FROM conversations WHERE deleted = 0 AND (? IS NULL OR id = ?)',
+        one,
+        one,
+      )
+      .one().n;
+    const channels = this.#sql
+      .exec<{ channel: string; deleted: number; live: number }>(
+        `SELECT c.channel, c.deleted,
+            (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.deleted = 0) AS live
+          FROM conversations c WHERE c.channel IS NOT NULL AND (? IS NULL OR c.id = ?)`,
+        one,
+        one,
+      )
+      .toArray();
+    for (const row of channels) {
+      countChannel(stats, { channel: row.channel, ...(row.deleted === 1 ? { deletedAt: 'deleted' } : {}) }, row.live);
+    }
+    return stats;
+  }
+
+  /** Conversations an erasure of the subject touches: their own, where they take part, where they sent or received. */
+  subjectConversations(subjectId: string): string[] {
+    return this.#sql
+      .exec<{ id: string }>(
+        `SELECT id FROM conversations WHERE id = ?
+          UNION SELECT conversation_id FROM conversation_participants WHERE participant_id = ?
+          UNION SELECT conversation_id FROM messages WHERE sender_id = ?
+          UNION SELECT conversation_id FROM messages WHERE recipient_id = ?
+          ORDER BY 1`,
+        subjectId,
+        subjectId,
+        subjectId,
+        subjectId,
+      )
+      .toArray()
+      .map((row) => row.id);
+  }
+
+  #applyChange(conversationId: string, change: DirectoryChange): void {
+    const { conversation } = change;
+    if (conversation === null) {
+      for (const statement of [
+        'DELETE FROM messages_fts WHERE rowid IN (SELECT pk FROM messages WHERE conversation_id = ?)',
+        'DELETE FROM messages WHERE conversation_id = ?',
+        'DELETE FROM message_ids WHERE conversation_id = ?',
+        'DELETE FROM conversation_participants WHERE conversation_id = ?',
+        'DELETE FROM conversations WHERE id = ?',
+      ]) {
+        this.#sql.exec(statement, conversationId);
+      }
+      return;
+    }
+    this.#sql.exec(
+      `INSERT INTO conversations (id, activity_at, type, channel, deleted, body) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET activity_at = excluded.activity_at, type = excluded.type,
+          channel = excluded.channel, deleted = excluded.deleted, body = excluded.body`,
+      conversation.id,
+      conversation.lastMessageAt ?? conversation.createdAt,
+      conversation.type,
+      conversation.channel ?? null,
+      conversation.deletedAt === undefined ? 0 : 1,
+      JSON.stringify(conversation),
+    );
+    this.#sql.exec('DELETE FROM conversation_participants WHERE conversation_id = ?', conversationId);
+    for (const participant of conversation.participants) {
+      this.#sql.exec(
+        'INSERT INTO conversation_participants (participant_id, conversation_id) VALUES (?, ?)',
+        participant.id,
+        conversationId,
+      );
+    }
+    for (const message of change.messages) this.#putMessage(message);
+    for (const id of change.removed) {
+      this.#sql.exec('DELETE FROM messages_fts WHERE rowid = (SELECT pk FROM messages WHERE id = ?)', id);
+      this.#sql.exec('DELETE FROM messages WHERE id = ?', id);
+      this.#sql.exec('DELETE FROM message_ids WHERE id = ?', id);
+    }
+  }
+
+  /** Stores a message as it now is; its words are indexed again only when its content changed. */
+  #putMessage(message: Message): void {
+    const columns: SqlValue[] = [
+      message.conversationId,
+      message.seq,
+      message.externalId ?? null,
+      message.senderId ?? null,
+      message.recipientId ?? null,
+      message.createdAt,
+      message.deletedAt === undefined ? 0 : 1,
+      message.direction,
+      message.role,
+      message.media === undefined ? 0 : 1,
+      message.command === undefined ? 0 : 1,
+      message.command?.admin === true ? 1 : 0,
+      message.status === 'failed' ? 1 : 0,
+      JSON.stringify(message),
+    ];
+    const stored = this.#sql
+      .exec<{ pk: number; body: string }>('SELECT pk, body FROM messages WHERE id = ?', message.id)
+      .toArray()[0];
+    this.#sql.exec(
+      'INSERT INTO message_ids (id, conversation_id) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id',
+      message.id,
+      message.conversationId,
+    );
+    if (stored === undefined) {
+      const { pk } = this.#sql
+        .exec<{ pk: number }>(
+          `INSERT INTO messages (conversation_id, seq, external_id, sender_id, recipient_id, created_at, deleted,
+              direction, role, has_media, command, admin_command, failed, body, id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
+          ...columns,
+          message.id,
+        )
+        .one();
+      this.#sql.exec('INSERT INTO messages_fts (rowid, terms) VALUES (?, ?)', pk, ftsTerms(message.content));
+      return;
+    }
+    this.#sql.exec(
+      `UPDATE messages SET conversation_id = ?, seq = ?, external_id = ?, sender_id = ?, recipient_id = ?,
+          created_at = ?, deleted = ?, direction = ?, role = ?, has_media = ?, command = ?, admin_command = ?,
+          failed = ?, body = ?
+        WHERE pk = ?`,
+      ...columns,
+      stored.pk,
+    );
+    if ((JSON.parse(stored.body) as Message).content !== message.content) {
+      this.#sql.exec('DELETE FROM messages_fts WHERE rowid = ?', stored.pk);
+      this.#sql.exec('INSERT INTO messages_fts (rowid, terms) VALUES (?, ?)', stored.pk, ftsTerms(message.content));
+    }
+  }
+
+  #body<T>(query: string, ...bindings: SqlValue[]): T | undefined {
+    const row = this.#sql.exec<{ body: string }>(query, ...bindings).toArray()[0];
+    return row === undefined ? undefined : (JSON.parse(row.body) as T);
+  }
+}
+
+/** A value bound twice, for the `? IS NULL OR column = ?` of an optional filter. */
+function twice(value: string | number | undefined): [SqlValue, SqlValue] {
+  const bound = value ?? null;
+  return [bound, bound];
+}

@@ -1,19 +1,22 @@
 /**
  * A migration's source opened for reading: a file (its layout named or detected from its first
  * bytes), a Redis URL (`sorted-index`, `langchain-redis`), a PostgreSQL URL (`message-log`,
- * `langchain-postgres`, `mastra-postgres`) or a libSQL file (`mastra-libsql`), with how far the
- * reading has got, for the progress bar.
+ * `langchain-postgres`, `mastra-postgres`), a libSQL file (`mastra-libsql`) or a live Cloudflare KV
+ * namespace (`cloudflare-kv://<account>/<namespace>`, a KV layout named), with how far the reading
+ * has got, for the progress bar.
  */
 import { closeSync, createReadStream, openSync, readSync, rmSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ChatStoreError } from '../errors.js';
 import { jsonFileConversations } from './layouts/json-file.js';
 import { kvChunkedConversations, kvMessageConversations, kvSingleConversations } from './layouts/kv.js';
+import { type KvItem, kvExportEntries } from './layouts/kv-export.js';
+import { cloudflareKvApi, type KvLayoutName, kvNamespaceDeleter, kvNamespaceEntries } from './layouts/kv-namespace.js';
 import { langchainPostgresLayout, langchainRedisConversations, langchainRedisDeleter } from './layouts/langchain.js';
 import { mastraLibsqlLayout, mastraPostgresLayout } from './layouts/mastra.js';
 import { messageLogLayout } from './layouts/message-log.js';
 import { pgRowDeleter, pgTableSource } from './layouts/pg-cursor.js';
-import { sortedIndexFromExport, sortedIndexFromRedis, sortedIndexRedisDeleter } from './layouts/sorted-index.js';
+import { sortedIndexFromKv, sortedIndexFromRedis, sortedIndexRedisDeleter } from './layouts/sorted-index.js';
 import { sqliteRowDeleter, sqliteTableSource } from './layouts/sqlite-table.js';
 import type { TableLayout } from './layouts/table-rows.js';
 import { LAYOUTS, type LayoutName, type SourceDeleter, type SourceItem } from './source.js';
@@ -40,13 +43,24 @@ const TABLE_LAYOUTS: Record<TableLayoutName, TableLayout> = {
   'mastra-libsql': mastraLibsqlLayout,
 };
 
-const FILE_LAYOUTS: Record<FileLayout, (input: Readable) => AsyncIterable<SourceItem>> = {
-  'json-file': jsonFileConversations,
+/** The layouts of a KV namespace, from its entries in key order (an export's, or the live namespace's). */
+const KV_LAYOUTS: Record<KvLayoutName, (entries: AsyncIterable<KvItem>) => AsyncIterable<SourceItem>> = {
   'kv-single': kvSingleConversations,
   'kv-chunked': kvChunkedConversations,
   'kv-message': kvMessageConversations,
-  'sorted-index': sortedIndexFromExport,
+  'sorted-index': sortedIndexFromKv,
 };
+
+const FILE_LAYOUTS: Record<FileLayout, (input: Readable) => AsyncIterable<SourceItem>> = {
+  'json-file': jsonFileConversations,
+  'kv-single': (input) => kvSingleConversations(kvExportEntries(input)),
+  'kv-chunked': (input) => kvChunkedConversations(kvExportEntries(input)),
+  'kv-message': (input) => kvMessageConversations(kvExportEntries(input)),
+  'sorted-index': (input) => sortedIndexFromKv(kvExportEntries(input)),
+};
+
+/** `cloudflare-kv://<account id>/<namespace id>`: a live namespace, read over Cloudflare's API. */
+const CLOUDFLARE_KV = /^cloudflare-kv:\/\/([^/?#]+)\/([^/?#]+)\/?$/;
 
 /** How many bytes of a file detection reads. */
 const SNIFF_BYTES = 65_536;
@@ -68,6 +82,7 @@ export function openSource(from: string, layout: string | undefined): OpenedSour
     }
     return tableSource('mastra-libsql', from);
   }
+  if (from.startsWith('cloudflare-kv:')) return cloudflareKvSource(from, named);
   if (/^rediss?:\/\//.test(from)) {
     const chosen = named ?? 'sorted-index';
     if (chosen !== 'sorted-index' && chosen !== 'langchain-redis') {
@@ -83,7 +98,7 @@ export function openSource(from: string, layout: string | undefined): OpenedSour
   try {
     size = statSync(from).size;
   } catch {
-    throw invalid('from', `${from} is not a readable file, a postgres:// or a redis:// URL`);
+    throw invalid('from', `${from} is not a readable file, a postgres://, redis:// or cloudflare-kv:// URL`);
   }
   const chosen = named ?? detectLayout(from);
   if (chosen === 'mastra-libsql') return tableSource(chosen, from);
@@ -94,6 +109,36 @@ export function openSource(from: string, layout: string | undefined): OpenedSour
     items: FILE_LAYOUTS[chosen as FileLayout](input),
     progress: () => ({ done: input.bytesRead, total: size }),
     deleter: () => fileDeleter(from),
+  };
+}
+
+/**
+ * A live KV namespace over Cloudflare's REST API: the token from `CLOUDFLARE_API_TOKEN`, the API at
+ * `CLOUDFLARE_API_BASE_URL` (default Cloudflare's). KV keys say little of their layout, so it is named.
+ */
+function cloudflareKvSource(from: string, named: LayoutName | undefined): OpenedSource {
+  const match = CLOUDFLARE_KV.exec(from);
+  if (match === null) throw invalid('from', 'must be cloudflare-kv://<account id>/<namespace id>');
+  if (named === undefined || !(named in KV_LAYOUTS)) {
+    throw invalid('layout', `a KV namespace holds one of ${Object.keys(KV_LAYOUTS).join(', ')}: name it`);
+  }
+  const apiToken = process.env.CLOUDFLARE_API_TOKEN;
+  if (apiToken === undefined || apiToken === '') {
+    throw invalid('from', 'needs CLOUDFLARE_API_TOKEN (a token with Workers KV Storage Read) in the environment');
+  }
+  const baseUrl = process.env.CLOUDFLARE_API_BASE_URL;
+  const namespace = cloudflareKvApi({
+    accountId: decodeURIComponent(match[1] as string),
+    namespaceId: decodeURIComponent(match[2] as string),
+    apiToken,
+    ...(baseUrl === undefined || baseUrl === '' ? {} : { baseUrl }),
+  });
+  const layout = named as KvLayoutName;
+  return {
+    layout,
+    items: KV_LAYOUTS[layout](kvNamespaceEntries(namespace)),
+    progress: () => null,
+    deleter: () => kvNamespaceDeleter(namespace, layout),
   };
 }
 

@@ -10,7 +10,7 @@ export const MigrationRequestSchema = z
   .object({
     from: z.string().min(1).openapi({
       description:
-        'a file on the server (chat_logs.json, a KV export, a libSQL file), a redis:// URL (sorted-index, langchain-redis) or a postgres:// URL (message-log, langchain-postgres, mastra-postgres)',
+        "a file on the server (chat_logs.json, a KV export, a libSQL file), a redis:// URL (sorted-index, langchain-redis), a postgres:// URL (message-log, langchain-postgres, mastra-postgres) or a live KV namespace, cloudflare-kv://<account>/<namespace> (a KV layout named; the token in the server's CLOUDFLARE_API_TOKEN)",
     }),
     layout: z.enum(LAYOUTS).optional().openapi({ description: 'default: detected from the file' }),
     dryRun: z.boolean().optional().openapi({ description: 'read and convert everything, write nothing' }),

@@ -1,25 +1,25 @@
 /**
- * The Cloudflare KV layouts, from a bulk export (`kv-export.ts`):
+ * The Cloudflare KV layouts, from a namespace's entries in key order: a bulk export (`kv-export.ts`)
+ * or the live namespace (`kv-namespace.ts`):
  * - `kv-single` (`ChatService`): key = phone number, value `{ messages, lastUpdated, messageCount }`;
  * - `kv-chunked` (`ChatServiceV2`): `metadata:<phone>` and `chunk:<phone>:<n>` of 50 messages each;
  * - `kv-message`: one key per message, `message:<phone>:<timestamp>:<messageId>`.
  * A key that is not of the layout is an error of its own; the others still migrate.
  */
-import type { Readable } from 'node:stream';
 import type { SourceError, SourceItem, SourceRecord } from '../source.js';
-import { type KvEntry, type KvItem, kvExportEntries } from './kv-export.js';
+import type { KvEntry, KvItem } from './kv-export.js';
 import { conversationOf } from './values.js';
 
-export async function* kvSingleConversations(input: Readable): AsyncIterable<SourceItem> {
-  for await (const item of kvExportEntries(input)) {
+export async function* kvSingleConversations(entries: AsyncIterable<KvItem>): AsyncIterable<SourceItem> {
+  for await (const item of entries) {
     yield item.kind === 'error' ? item : conversationOf(item.entry.key, item.entry.key, item.entry.value);
   }
 }
 
 const CHUNK = /^chunk:(.+):(\d+)$/;
 
-export async function* kvChunkedConversations(input: Readable): AsyncIterable<SourceItem> {
-  yield* groupedByConversation(input, (entry) => {
+export async function* kvChunkedConversations(entries: AsyncIterable<KvItem>): AsyncIterable<SourceItem> {
+  yield* groupedByConversation(entries, (entry) => {
     if (entry.key.startsWith('metadata:')) return 'skip';
     const match = CHUNK.exec(entry.key);
     if (match === null) return { reason: 'not a key of this layout (metadata:<phone> or chunk:<phone>:<n>)' };
@@ -34,8 +34,8 @@ export async function* kvChunkedConversations(input: Readable): AsyncIterable<So
 
 const MESSAGE_KEY = /^message:(.+):(\d+):([^:]+)$/;
 
-export async function* kvMessageConversations(input: Readable): AsyncIterable<SourceItem> {
-  yield* groupedByConversation(input, (entry) => {
+export async function* kvMessageConversations(entries: AsyncIterable<KvItem>): AsyncIterable<SourceItem> {
+  yield* groupedByConversation(entries, (entry) => {
     const match = MESSAGE_KEY.exec(entry.key);
     if (match === null) return { reason: 'not a key of this layout (message:<phone>:<timestamp>:<messageId>)' };
     return {
@@ -50,10 +50,13 @@ export async function* kvMessageConversations(input: Readable): AsyncIterable<So
 type Placed = { conversation: string; order: number; records: SourceRecord[] } | 'skip' | { reason: string };
 
 /**
- * Entries grouped into conversations: the entries of one conversation come together in an export
+ * Entries grouped into conversations: the entries of one conversation come together in key order
  * (they share a key prefix); a conversation ends at the first entry of another.
  */
-async function* groupedByConversation(input: Readable, place: (entry: KvEntry) => Placed): AsyncIterable<SourceItem> {
+async function* groupedByConversation(
+  entries: AsyncIterable<KvItem>,
+  place: (entry: KvEntry) => Placed,
+): AsyncIterable<SourceItem> {
   let current: { key: string; parts: { order: number; records: SourceRecord[] }[] } | undefined;
   const flush = (): SourceItem | undefined => {
     if (current === undefined) return undefined;
@@ -65,7 +68,7 @@ async function* groupedByConversation(input: Readable, place: (entry: KvEntry) =
     current = undefined;
     return item;
   };
-  for await (const item of kvExportEntries(input) as AsyncIterable<KvItem>) {
+  for await (const item of entries) {
     if (item.kind === 'error') {
       yield item;
       continue;

@@ -2,13 +2,13 @@
  * Layout `sorted-index`: one key per message, `chat:{chat_id}` holding the serialized message, and
  * per user a sorted set `user:chat:{userId}` of `{ score: unix time, member: "chat:{chat_id}" }`.
  * From Redis (`redis://…[?keyPrefix=app:]`: the sets are read one at a time, their messages by
- * MGET; a key prefix applies to both kinds of key, not to the set's members) or from a KV
- * export (the sets as arrays of `{ score, member }`; the export lists every `chat:` key before the
- * `user:` ones, so the messages are held in memory until the sets that order them are read).
+ * MGET; a key prefix applies to both kinds of key, not to the set's members) or from KV, an
+ * export or the live namespace (the sets as arrays of `{ score, member }`; KV lists every `chat:`
+ * key before the `user:` ones, so the messages are held in memory until the sets that order them
+ * are read).
  */
-import type { Readable } from 'node:stream';
 import type { SourceConversation, SourceDeleter, SourceItem, SourceRecord } from '../source.js';
-import { kvExportEntries } from './kv-export.js';
+import type { KvItem } from './kv-export.js';
 import { openRedis } from './redis-client.js';
 import { parsedValue } from './values.js';
 
@@ -17,10 +17,10 @@ const MESSAGE_PREFIX = 'chat:';
 /** Keys per MGET and per SCAN step. */
 const PAGE = 500;
 
-export async function* sortedIndexFromExport(input: Readable): AsyncIterable<SourceItem> {
+export async function* sortedIndexFromKv(entries: AsyncIterable<KvItem>): AsyncIterable<SourceItem> {
   const messages = new Map<string, unknown>();
   const indexes: { user: string; members: unknown }[] = [];
-  for await (const item of kvExportEntries(input)) {
+  for await (const item of entries) {
     if (item.kind === 'error') {
       yield item;
       continue;

@@ -183,7 +183,8 @@ function workerEntry(name: string): BackendEntry {
     async open(options) {
       const { startWorker, WORKER_API_KEY } = await import('../fixtures/cloudflare/miniflare.js');
       const { chatStoreClient } = await import('../../src/client/index.js');
-      const worker = await startWorker(options);
+      // Three directory shards: listings, search and stats are merged from several.
+      const worker = await startWorker(options, { shards: 3 });
       const client = chatStoreClient({
         url: worker.url,
         apiKey: WORKER_API_KEY,

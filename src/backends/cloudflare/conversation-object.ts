@@ -15,7 +15,7 @@ import type { AppendResult, Conversation, ConversationPatch, Message, Participan
 import { planAppend, writesNothing } from '../../plan.js';
 import { concernsSubject, isSubjectsConversation } from '../../subject.js';
 import { atVersion } from '../conversation-version.js';
-import { type ChatStoreBindings, directoryObject } from './bindings.js';
+import { byShard, type ChatStoreBindings, directoryShard, directoryShards, shardOf } from './bindings.js';
 import { answerCall, type CallHandlers, callObject } from './calls.js';
 import type { DirectoryChange, IdClaim, NumberedChange } from './changes.js';
 import type { DurableObjectState, DurableObjectStorage, SqlStorage } from './platform.js';
@@ -32,6 +32,8 @@ export interface ConversationErasure {
 
 /** When the alarm sends changes the directory did not take. */
 const RETRY_AFTER_MS = 1_000;
+/** The most JSON one outbox row holds (rows are at most 2 MB): a bigger change is noted in parts. */
+const OUTBOX_ROW_BYTES = 1_000_000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS conversation (id TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -93,10 +95,10 @@ export class ConversationObject {
   async append(request: AppendRequest): Promise<AppendResult[]> {
     // Who owns each id is the directory's to say (ids are unique across conversations); asked
     // before the transaction, so that the plan itself runs with no await in between.
-    const claim = await callObject<IdClaim>(directoryObject(this.#bindings), 'claim', [
+    const claim = await this.#claim(
       request.conversationId,
       request.messages.map((draft) => draft.id),
-    ]);
+    );
     let inserted: ReadonlySet<string> = new Set();
     try {
       const results = this.#storage.transactionSync(() => {
@@ -140,7 +142,9 @@ export class ConversationObject {
       await this.#sendChanges();
       return results;
     } catch (error) {
-      await this.#releaseUnused(request.conversationId, claim, inserted);
+      // The append's own error is what the caller gets; a claim that cannot be given back now stays
+      // with this conversation (docs/cloudflare.md, "Message ids").
+      await this.#releaseUnused(request.conversationId, claim, inserted).catch(() => {});
       throw error;
     }
   }
@@ -226,8 +230,8 @@ export class ConversationObject {
       if (record === undefined) return false;
       if (hard) {
         if (!atVersion(record, ifUnchanged)) return false;
-        this.#removeAll();
-        this.#note(record.id, { conversation: null, messages: [], removed: [] });
+        const removed = this.#removeAll();
+        this.#note(record.id, { conversation: null, messages: [], removed });
         return true;
       }
       record.deletedAt ??= now;
@@ -252,10 +256,9 @@ export class ConversationObject {
       if (record === undefined) return { messagesDeleted: 0, participantEntriesRemoved: 0, conversationDeleted: false };
       const entry = this.#sql.exec('SELECT 1 FROM participants WHERE id = ?', subjectId).toArray().length;
       if (isSubjectsConversation(record.id, subjectId)) {
-        const { count } = this.#sql.exec<{ count: number }>('SELECT count(*) AS count FROM messages').one();
-        this.#removeAll();
-        this.#note(record.id, { conversation: null, messages: [], removed: [] });
-        return { messagesDeleted: count, participantEntriesRemoved: entry, conversationDeleted: true };
+        const removed = this.#removeAll();
+        this.#note(record.id, { conversation: null, messages: [], removed });
+        return { messagesDeleted: removed.length, participantEntriesRemoved: entry, conversationDeleted: true };
       }
       const removed = this.#sql
         .exec<{ id: string; body: string }>('SELECT id, body FROM messages')
@@ -294,9 +297,14 @@ export class ConversationObject {
     return conversation;
   }
 
-  /** Removes the conversation and everything in it (the outbox stays, to tell the directory). */
-  #removeAll(): void {
-    for (const table of ['messages', 'participants', 'conversation']) this.#sql.exec(`DELETE FROM ${table}`);
+  /** Removes the conversation and everything in it (the outbox stays, to tell the directory); answers the message ids removed. */
+  #removeAll(): string[] {
+    const removed = this.#sql
+      .exec<{ id: string }>('DELETE FROM messages RETURNING id')
+      .toArray()
+      .map((row) => row.id);
+    for (const table of ['participants', 'conversation']) this.#sql.exec(`DELETE FROM ${table}`);
+    return removed;
   }
 
   #record(): ConversationRecord | undefined {
@@ -371,8 +379,26 @@ export class ConversationObject {
     );
   }
 
+  /** Notes a change in the outbox: in parts when it is bigger than a row may be, each part with the conversation. */
   #note(conversationId: string, change: DirectoryChange): void {
-    this.#sql.exec('INSERT INTO outbox (conversation_id, body) VALUES (?, ?)', conversationId, JSON.stringify(change));
+    const parts: DirectoryChange[] = [];
+    let part: DirectoryChange = { conversation: change.conversation, messages: [], removed: [] };
+    let bytes = JSON.stringify(part).length;
+    const add = (size: number, put: (into: DirectoryChange) => void): void => {
+      if (bytes + size > OUTBOX_ROW_BYTES && (part.messages.length > 0 || part.removed.length > 0)) {
+        parts.push(part);
+        part = { conversation: change.conversation, messages: [], removed: [] };
+        bytes = JSON.stringify(part).length;
+      }
+      put(part);
+      bytes += size + 1;
+    };
+    for (const message of change.messages) add(JSON.stringify(message).length, (into) => into.messages.push(message));
+    for (const id of change.removed) add(JSON.stringify(id).length, (into) => into.removed.push(id));
+    parts.push(part);
+    for (const each of parts) {
+      this.#sql.exec('INSERT INTO outbox (conversation_id, body) VALUES (?, ?)', conversationId, JSON.stringify(each));
+    }
   }
 
   /**
@@ -392,8 +418,20 @@ export class ConversationObject {
       n: row.n,
       change: JSON.parse(row.body) as DirectoryChange,
     }));
+    const shards = directoryShards(this.#bindings);
     try {
-      const through = await callObject<number>(directoryObject(this.#bindings), 'apply', [conversationId, pending]);
+      const through = await callObject<number>(
+        directoryShard(this.#bindings, shardOf(conversationId, shards)),
+        'apply',
+        [conversationId, pending],
+      );
+      // Removed messages give up their ids, in the shards that hold the ids' claims.
+      const removed = pending.flatMap((entry) => entry.change.removed);
+      await Promise.all(
+        [...byShard(removed, shards)].map(([shard, ids]) =>
+          callObject(directoryShard(this.#bindings, shard), 'release', [conversationId, ids]),
+        ),
+      );
       this.#sql.exec('DELETE FROM outbox WHERE n <= ?', through);
     } catch (error) {
       await this.#storage.setAlarm(Date.now() + RETRY_AFTER_MS);
@@ -405,11 +443,33 @@ export class ConversationObject {
     }
   }
 
-  /** Gives back the ids this append claimed but did not store (a duplicate by external id, a refused append). */
+  /** Claims `ids` for the conversation, each in its shard, at once. */
+  async #claim(conversationId: string, ids: string[]): Promise<IdClaim> {
+    const shards = directoryShards(this.#bindings);
+    const claims = await Promise.all(
+      [...byShard(new Set(ids), shards)].map(([shard, group]) =>
+        callObject<IdClaim>(directoryShard(this.#bindings, shard), 'claim', [conversationId, group]),
+      ),
+    );
+    return {
+      foreign: Object.assign({}, ...claims.map((claim) => claim.foreign)),
+      claimed: claims.flatMap((claim) => claim.claimed),
+    };
+  }
+
+  /**
+   * Gives back the ids this append claimed but did not store (a duplicate by external id, a refused
+   * append), but those stored here meanwhile by a concurrent append of the same ids.
+   */
   async #releaseUnused(conversationId: string, claim: IdClaim, inserted: ReadonlySet<string>): Promise<void> {
-    const unused = claim.claimed.filter((id) => !inserted.has(id));
+    const unused = claim.claimed.filter((id) => !inserted.has(id) && this.#message('id', id) === undefined);
     if (unused.length === 0) return;
-    await callObject(directoryObject(this.#bindings), 'release', [conversationId, unused]);
+    const shards = directoryShards(this.#bindings);
+    await Promise.all(
+      [...byShard(unused, shards)].map(([shard, ids]) =>
+        callObject(directoryShard(this.#bindings, shard), 'release', [conversationId, ids]),
+      ),
+    );
   }
 }
 

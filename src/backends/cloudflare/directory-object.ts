@@ -1,15 +1,19 @@
 /**
- * `DirectoryObject`: the one Durable Object that answers what no single conversation can: who owns
- * a message id, a message by id or external id alone, conversations by activity, participant,
- * type or channel, store-wide search (BM25 over every message, as the score's definition asks),
- * stats, the subjects of an erasure, the export's id scan. It is a copy kept by the conversation
- * objects: each sends the changes it committed, numbered, and the directory applies each number
- * once, in order (`applied`), so a change sent twice or late never undoes a newer one. Its only
- * state of its own is the id claims: an append claims its ids here before it plans, which keeps
- * message ids unique across conversations.
+ * `DirectoryObject`: one shard of the directory, which answers what no single conversation can: who
+ * owns a message id, a message by external id alone, conversations by activity, participant, type
+ * or channel, store-wide search, stats, the subjects of an erasure, the export's id scan. A shard
+ * holds a copy of the conversations whose ids hash to it, kept by their objects: each sends the
+ * changes it committed, numbered, and the shard applies each number once, in order (`applied`), so
+ * a change sent twice or late never undoes a newer one. Its state of its own is the claims of the
+ * message ids that hash to it: an append claims its ids before it plans, which keeps message ids
+ * unique across conversations. The Worker's backend asks every shard and merges (`backend.ts`);
+ * search is scored with the statistics of all shards (`searchStatistics`, then `search`), so the
+ * score is BM25 over the whole store, as its definition asks.
  */
 import type { BackendSearchHit, ConversationQuery, SearchQuery } from '../../backend.js';
 import type { Conversation, Message, Stats } from '../../model.js';
+import { compareUtf8, searchTerms } from '../../text.js';
+import { bm25, type CorpusStatistics } from '../bm25.js';
 import { ftsMatch, ftsTerms } from '../fts5.js';
 import { countChannel, emptyStats } from '../stats.js';
 import { answerCall, type CallHandlers } from './calls.js';
@@ -31,7 +35,9 @@ const SCHEMA = `
     conversation_id TEXT NOT NULL,
     PRIMARY KEY (participant_id, conversation_id)
   ) WITHOUT ROWID;
-  CREATE TABLE IF NOT EXISTS applied (conversation_id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+  -- the last change applied per conversation, kept after the conversation is gone (a late change
+  -- must not bring it back), under the SHA-256 of its id: an erased person's own id leaves no trace
+  CREATE TABLE IF NOT EXISTS applied (conversation_key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS message_ids (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS messages (
     pk INTEGER PRIMARY KEY,
@@ -43,6 +49,7 @@ const SCHEMA = `
     recipient_id TEXT,
     created_at TEXT NOT NULL,
     deleted INTEGER NOT NULL,
+    words INTEGER NOT NULL,
     direction TEXT NOT NULL,
     role TEXT NOT NULL,
     has_media INTEGER NOT NULL,
@@ -87,7 +94,6 @@ export class DirectoryObject {
       claim: (conversationId: string, ids: string[]) => this.claim(conversationId, ids),
       release: (conversationId: string, ids: string[]) => this.release(conversationId, ids),
       apply: (conversationId: string, changes: NumberedChange[]) => this.apply(conversationId, changes),
-      getMessage: (id: string) => this.#body<Message>('SELECT body FROM messages WHERE id = ?', id),
       firstByExternalId: (externalId: string) =>
         this.#body<Message>(
           'SELECT body FROM messages WHERE external_id = ? ORDER BY conversation_id, seq LIMIT 1',
@@ -95,10 +101,11 @@ export class DirectoryObject {
         ),
       ownerOf: (id: string) =>
         this.#sql
-          .exec<{ conversation_id: string }>('SELECT conversation_id FROM messages WHERE id = ?', id)
+          .exec<{ conversation_id: string }>('SELECT conversation_id FROM message_ids WHERE id = ?', id)
           .toArray()[0]?.conversation_id,
       listConversations: (query: ConversationQuery) => this.listConversations(query),
-      search: (query: SearchQuery) => this.search(query),
+      searchStatistics: (terms: string[]) => this.searchStatistics(terms),
+      search: (query: SearchQuery, statistics: CorpusStatistics) => this.search(query, statistics),
       stats: (conversationId?: string) => this.stats(conversationId),
       conversationIds: (after: string | null, limit: number) =>
         this.#sql
@@ -135,35 +142,29 @@ export class DirectoryObject {
     });
   }
 
-  /** Gives up claims an append did not use (no message of that id arrived). */
+  /** Gives up claims: of ids an append did not store, of messages removed. */
   release(conversationId: string, ids: string[]): void {
     this.#storage.transactionSync(() => {
       for (const id of ids) {
-        this.#sql.exec(
-          `DELETE FROM message_ids WHERE id = ? AND conversation_id = ?
-            AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)`,
-          id,
-          conversationId,
-          id,
-        );
+        this.#sql.exec('DELETE FROM message_ids WHERE id = ? AND conversation_id = ?', id, conversationId);
       }
     });
   }
 
   /** Applies the changes numbered above the last one applied, in order; answers the last number applied. */
-  apply(conversationId: string, changes: NumberedChange[]): number {
+  async apply(conversationId: string, changes: NumberedChange[]): Promise<number> {
+    const key = await sha256Hex(conversationId);
     return this.#storage.transactionSync(() => {
       let through =
-        this.#sql.exec<{ n: number }>('SELECT n FROM applied WHERE conversation_id = ?', conversationId).toArray()[0]
-          ?.n ?? 0;
+        this.#sql.exec<{ n: number }>('SELECT n FROM applied WHERE conversation_key = ?', key).toArray()[0]?.n ?? 0;
       for (const { n, change } of changes) {
         if (n <= through) continue;
         this.#applyChange(conversationId, change);
         through = n;
       }
       this.#sql.exec(
-        'INSERT INTO applied (conversation_id, n) VALUES (?, ?) ON CONFLICT (conversation_id) DO UPDATE SET n = excluded.n',
-        conversationId,
+        'INSERT INTO applied (conversation_key, n) VALUES (?, ?) ON CONFLICT (conversation_key) DO UPDATE SET n = excluded.n',
+        key,
         through,
       );
       return through;
@@ -201,35 +202,58 @@ export class DirectoryObject {
       .map((row) => JSON.parse(row.body) as Conversation);
   }
 
-  /** BM25 over every indexed message, as FTS5 computes it; ties by id; keyset after (score, id). */
-  search(query: SearchQuery): BackendSearchHit[] {
+  /** This shard's part of the search statistics: its messages (soft-deleted ones too), their words, and per term how many have it. */
+  searchStatistics(terms: string[]): CorpusStatistics {
+    const { documents, words } = this.#sql
+      .exec<{ documents: number; words: number | null }>(
+        'SELECT count(*) AS documents, sum(words) AS words FROM messages',
+      )
+      .one();
+    const containing = terms.map(
+      (term) =>
+        this.#sql
+          .exec<{ n: number }>('SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH ?', ftsMatch([term]))
+          .one().n,
+    );
+    return { documents, words: words ?? 0, containing };
+  }
+
+  /**
+   * This shard's hits, scored with the whole store's `statistics` (BM25, `bm25.ts`), best first,
+   * then by id; keyset after (score, id). FTS5 finds the messages having every term; the score is
+   * computed here because FTS5's own would use this shard's statistics only.
+   */
+  search(query: SearchQuery, statistics: CorpusStatistics): BackendSearchHit[] {
+    const score = bm25(statistics, query.terms);
+    const after = query.after;
     return this.#sql
-      .exec<{ body: string; score: number }>(
-        `SELECT body, score FROM (
-            SELECT m.body, m.id, -bm25(messages_fts) AS score
-            FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid
-            WHERE messages_fts MATCH ?
-              AND m.deleted = 0
-              AND (? IS NULL OR m.conversation_id = ?)
-              AND (? IS NULL OR m.sender_id = ?)
-              AND (? IS NULL OR m.created_at >= ?)
-              AND (? IS NULL OR m.created_at < ?)
-          )
-          WHERE ? IS NULL OR score < ? OR (score = ? AND id > ?)
-          ORDER BY score DESC, id ASC
-          LIMIT ?`,
+      .exec<{ body: string }>(
+        `SELECT m.body FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid
+          WHERE messages_fts MATCH ?
+            AND m.deleted = 0
+            AND (? IS NULL OR m.conversation_id = ?)
+            AND (? IS NULL OR m.sender_id = ?)
+            AND (? IS NULL OR m.created_at >= ?)
+            AND (? IS NULL OR m.created_at < ?)`,
         ftsMatch(query.terms),
         ...twice(query.conversationId),
         ...twice(query.senderId),
         ...twice(query.from),
         ...twice(query.to),
-        ...twice(query.after?.score),
-        query.after?.score ?? null,
-        query.after?.id ?? null,
-        query.limit,
       )
       .toArray()
-      .map((row) => ({ message: JSON.parse(row.body) as Message, score: row.score }));
+      .map((row) => {
+        const message = JSON.parse(row.body) as Message;
+        return { message, score: score(searchTerms(message.content)) };
+      })
+      .filter(
+        (hit) =>
+          after === undefined ||
+          hit.score < after.score ||
+          (hit.score === after.score && compareUtf8(hit.message.id, after.id) > 0),
+      )
+      .sort((a, b) => b.score - a.score || compareUtf8(a.message.id, b.message.id))
+      .slice(0, query.limit);
   }
 
   stats(conversationId: string | undefined): Stats {
@@ -303,7 +327,6 @@ export class DirectoryObject {
       for (const statement of [
         'DELETE FROM messages_fts WHERE rowid IN (SELECT pk FROM messages WHERE conversation_id = ?)',
         'DELETE FROM messages WHERE conversation_id = ?',
-        'DELETE FROM message_ids WHERE conversation_id = ?',
         'DELETE FROM conversation_participants WHERE conversation_id = ?',
         'DELETE FROM conversations WHERE id = ?',
       ]) {
@@ -334,7 +357,6 @@ export class DirectoryObject {
     for (const id of change.removed) {
       this.#sql.exec('DELETE FROM messages_fts WHERE rowid = (SELECT pk FROM messages WHERE id = ?)', id);
       this.#sql.exec('DELETE FROM messages WHERE id = ?', id);
-      this.#sql.exec('DELETE FROM message_ids WHERE id = ?', id);
     }
   }
 
@@ -348,6 +370,7 @@ export class DirectoryObject {
       message.recipientId ?? null,
       message.createdAt,
       message.deletedAt === undefined ? 0 : 1,
+      searchTerms(message.content).length,
       message.direction,
       message.role,
       message.media === undefined ? 0 : 1,
@@ -359,17 +382,12 @@ export class DirectoryObject {
     const stored = this.#sql
       .exec<{ pk: number; body: string }>('SELECT pk, body FROM messages WHERE id = ?', message.id)
       .toArray()[0];
-    this.#sql.exec(
-      'INSERT INTO message_ids (id, conversation_id) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id',
-      message.id,
-      message.conversationId,
-    );
     if (stored === undefined) {
       const { pk } = this.#sql
         .exec<{ pk: number }>(
           `INSERT INTO messages (conversation_id, seq, external_id, sender_id, recipient_id, created_at, deleted,
-              direction, role, has_media, command, admin_command, failed, body, id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
+              words, direction, role, has_media, command, admin_command, failed, body, id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
           ...columns,
           message.id,
         )
@@ -379,8 +397,8 @@ export class DirectoryObject {
     }
     this.#sql.exec(
       `UPDATE messages SET conversation_id = ?, seq = ?, external_id = ?, sender_id = ?, recipient_id = ?,
-          created_at = ?, deleted = ?, direction = ?, role = ?, has_media = ?, command = ?, admin_command = ?,
-          failed = ?, body = ?
+          created_at = ?, deleted = ?, words = ?, direction = ?, role = ?, has_media = ?, command = ?,
+          admin_command = ?, failed = ?, body = ?
         WHERE pk = ?`,
       ...columns,
       stored.pk,
@@ -395,6 +413,12 @@ export class DirectoryObject {
     const row = this.#sql.exec<{ body: string }>(query, ...bindings).toArray()[0];
     return row === undefined ? undefined : (JSON.parse(row.body) as T);
   }
+}
+
+/** The hex SHA-256 of a text's UTF-8. */
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** A value bound twice, for the `? IS NULL OR column = ?` of an optional filter. */

@@ -2,7 +2,8 @@
  * The Worker that serves chatstore's HTTP API (the same Hono app as `chatstore serve`) over the
  * Durable Objects. One store and one app per isolate, built on the first request from the
  * Worker's bindings; API keys come from the `CHATSTORE_API_KEYS` secret, in `serve`'s format. A
- * Worker has no loopback clients, so without keys every data route answers 401.
+ * Worker has no loopback clients, so without keys every data route answers 403 (`serve`'s rule
+ * for a keyless server reached from elsewhere).
  */
 import { createApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth.js';

@@ -3,7 +3,8 @@
  * imported by its own name from dist/, so `npm run build` first), in workerd through Miniflare, with
  * the compatibility date, flags, Durable Object bindings and SQLite classes its wrangler.toml
  * declares. Then an append and a recent through the HTTP client, and the refusal (403) of a Worker
- * whose CHATSTORE_API_KEYS secret was never set.
+ * whose CHATSTORE_API_KEYS secret was never set. The wrangler.toml and src/index.ts the docs show
+ * must be these files, comments aside.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -99,6 +100,30 @@ test('the wrangler.toml declares what chatstoreWorker needs', () => {
     CHATSTORE_CONVERSATIONS: { className: 'ConversationObject', useSQLite: true },
     CHATSTORE_DIRECTORY: { className: 'DirectoryObject', useSQLite: true },
   });
+});
+
+/** The text of a file without its comments and blank lines: what a reader copies. */
+function uncommented(text: string): string {
+  return text
+    .replace(/\/\*\*[\s\S]*?\*\/\n/g, '')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.trim().startsWith('#'))
+    .join('\n');
+}
+
+/** The fenced blocks of one language in a Markdown file, in order. */
+function blocks(file: string, lang: string): string[] {
+  const text = readFileSync(join(example, '..', '..', file), 'utf8');
+  return [...text.matchAll(new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\`\`\``, 'g'))].map((block) => block[1] ?? '');
+}
+
+test('the docs show this wrangler.toml and this src/index.ts', () => {
+  const toml = uncommented(readFileSync(join(example, 'wrangler.toml'), 'utf8'));
+  const entry = uncommented(readFileSync(join(example, text(top, 'main')), 'utf8'));
+  expect(blocks('docs/cloudflare.md', 'toml').map(uncommented)).toContain(toml);
+  for (const file of ['docs/cloudflare.md', 'README.md', 'examples/cloudflare-worker/README.md']) {
+    expect(blocks(file, 'ts').map(uncommented), file).toContain(entry);
+  }
 });
 
 test('the Worker stores an append and answers a recent through the client', async () => {

@@ -66,7 +66,7 @@ program
   )
   .option(
     '--from <source>',
-    'a file (chat_logs.json, a KV export, a libSQL file), a redis:// URL or a postgres:// URL (?table=messages)',
+    'a file (chat_logs.json, a KV export, a libSQL file), a redis:// URL, a postgres:// URL (?table=messages) or cloudflare-kv://<account>/<namespace> (CLOUDFLARE_API_TOKEN)',
   )
   .option('--layout <name>', `${LAYOUTS.slice(0, -1).join(', ')} or ${LAYOUTS.at(-1)} (default: detected)`)
   .option('--to <url>', 'the store to migrate into (default: --url, $CHATSTORE_URL or the default file)')

@@ -38,7 +38,7 @@ export async function migrateCommand(context: CommandContext, flags: MigrateFlag
   if (flags.from === undefined) {
     throw new ChatStoreError(
       'INVALID_ARGUMENT',
-      '--from is required (a file, a redis:// or a postgres:// URL), or --rollback <id>',
+      '--from is required (a file, a redis://, postgres:// or cloudflare-kv:// URL), or --rollback <id>',
       {
         path: 'from',
       },

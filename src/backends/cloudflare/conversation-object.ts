@@ -35,6 +35,21 @@ const RETRY_AFTER_MS = 1_000;
 /** The most JSON one outbox row holds (rows are at most 2 MB): a bigger change is noted in parts. */
 const OUTBOX_ROW_BYTES = 1_000_000;
 
+/** What each call answers in an object where nothing was ever written; the calls not named here create the tables. */
+const WHEN_EMPTY: Record<string, unknown> = {
+  getMessage: undefined,
+  getMessageByExternalId: undefined,
+  range: [],
+  replaceMessage: undefined,
+  removeMessage: false,
+  getConversation: undefined,
+  updateConversation: undefined,
+  addParticipants: undefined,
+  removeParticipant: undefined,
+  deleteConversation: false,
+  eraseSubject: { messagesDeleted: 0, participantEntriesRemoved: 0, conversationDeleted: false },
+};
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS conversation (id TEXT PRIMARY KEY, body TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS participants (id TEXT PRIMARY KEY, joined_at TEXT NOT NULL, body TEXT NOT NULL);
@@ -55,12 +70,18 @@ export class ConversationObject {
   readonly #sql: SqlStorage;
   readonly #bindings: ChatStoreBindings;
   readonly #calls: CallHandlers;
+  /**
+   * Whether this object's tables exist. They are created by the first write that creates the
+   * conversation, not by a read: an object only read (a lookup of an id nobody wrote) stores nothing.
+   */
+  #hasSchema: boolean;
 
   constructor(state: DurableObjectState, bindings: ChatStoreBindings) {
     this.#storage = state.storage;
     this.#sql = state.storage.sql;
     this.#bindings = bindings;
-    this.#sql.exec(SCHEMA);
+    this.#hasSchema =
+      this.#sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'`).toArray().length > 0;
     this.#calls = {
       append: (request: AppendRequest) => this.append(request),
       getMessage: (id: string) => this.#message('id', id),
@@ -84,12 +105,25 @@ export class ConversationObject {
   }
 
   fetch(request: Request): Promise<Response> {
+    const method = new URL(request.url).pathname.slice(1);
+    if (!this.#hasSchema && Object.hasOwn(WHEN_EMPTY, method)) {
+      // Nothing was ever written here: the answer of a conversation that does not exist.
+      return Promise.resolve(Response.json({ ok: true, value: WHEN_EMPTY[method] }));
+    }
     return answerCall(request, this.#calls);
   }
 
   /** Sends what the directory has not taken yet; a failure throws, and the runtime runs the alarm again. */
   async alarm(): Promise<void> {
-    await this.#sendChanges();
+    if (this.#hasSchema) await this.#sendChanges();
+  }
+
+  /**
+   * Creates the tables in the transaction of a write that needs them; `#hasSchema` is set once
+   * that transaction committed (a write that fails takes the tables back with it).
+   */
+  #ensureSchema(): void {
+    if (!this.#hasSchema) this.#sql.exec(SCHEMA);
   }
 
   async append(request: AppendRequest): Promise<AppendResult[]> {
@@ -102,6 +136,7 @@ export class ConversationObject {
     let inserted: ReadonlySet<string> = new Set();
     try {
       const results = this.#storage.transactionSync(() => {
+        this.#ensureSchema();
         for (const draft of request.messages) {
           const owner = claim.foreign[draft.id];
           if (owner !== undefined) {
@@ -138,6 +173,7 @@ export class ConversationObject {
         inserted = new Set(plan.inserts.map((message) => message.id));
         return plan.results;
       });
+      this.#hasSchema = true;
       await this.#releaseUnused(request.conversationId, claim, inserted);
       await this.#sendChanges();
       return results;
@@ -211,6 +247,7 @@ export class ConversationObject {
 
   async createConversation(request: CreateConversationRequest): Promise<Conversation> {
     const created = this.#storage.transactionSync(() => {
+      this.#ensureSchema();
       if (this.#record() !== undefined) {
         throw new ChatStoreError('CONFLICT', `conversation ${request.id} already exists`);
       }
@@ -220,6 +257,7 @@ export class ConversationObject {
       this.#note(request.id, { conversation, messages: [], removed: [] });
       return conversation;
     });
+    this.#hasSchema = true;
     await this.#sendChanges();
     return created;
   }
@@ -462,7 +500,9 @@ export class ConversationObject {
    * append), but those stored here meanwhile by a concurrent append of the same ids.
    */
   async #releaseUnused(conversationId: string, claim: IdClaim, inserted: ReadonlySet<string>): Promise<void> {
-    const unused = claim.claimed.filter((id) => !inserted.has(id) && this.#message('id', id) === undefined);
+    const unused = claim.claimed.filter(
+      (id) => !inserted.has(id) && (!this.#hasSchema || this.#message('id', id) === undefined),
+    );
     if (unused.length === 0) return;
     const shards = directoryShards(this.#bindings);
     await Promise.all(

@@ -39,19 +39,33 @@ export async function callObject<T>(stub: DurableObjectStub, method: string, arg
  * Answers one call to an object. A `ChatStoreError` goes back with its code; an error the runtime
  * marks `retryable` or `overloaded` (storage reset, overloaded object) as `UNAVAILABLE`; anything
  * else is a bug and goes back without a code (the object's log has the rest).
+ *
+ * Every answer carries `Server-Timing: call;dur=<ms>`, the object's own time for the call: from
+ * the request's arrival to the handler's result, by `performance.now()` inside the object. It is
+ * observability only (callers read the JSON; the benchmark reads the header, bench/worker.ts).
+ * Deployed, Workers' clocks advance only across I/O (a Spectre mitigation), so there it counts
+ * the time the call waited on what it awaits (an append: its calls to the directory) and 0 for
+ * synchronous work; local workerd (Miniflare, wrangler dev) advances them while code runs, in
+ * whole milliseconds, so there it is the call's whole time.
  */
 export async function answerCall(request: Request, handlers: CallHandlers): Promise<Response> {
+  const started = performance.now();
+  const answer = (body: Answer, status?: number): Response =>
+    Response.json(body, {
+      ...(status === undefined ? {} : { status }),
+      headers: { 'server-timing': `call;dur=${performance.now() - started}` },
+    });
   const method = new URL(request.url).pathname.slice(1);
   const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
   if (handler === undefined) {
-    return Response.json({ ok: false, error: { code: 'UNSUPPORTED', message: `no call ${method}` } }, { status: 404 });
+    return answer({ ok: false, error: { code: 'UNSUPPORTED', message: `no call ${method}` } }, 404);
   }
   try {
     const args = (await request.json()) as never[];
-    return Response.json({ ok: true, value: await handler(...args) });
+    return answer({ ok: true, value: await handler(...args) });
   } catch (error) {
     if (error instanceof ChatStoreError) {
-      return Response.json({
+      return answer({
         ok: false,
         error: { code: error.code, message: error.message, ...(error.path === undefined ? {} : { path: error.path }) },
       });
@@ -59,7 +73,7 @@ export async function answerCall(request: Request, handlers: CallHandlers): Prom
     const flags = (error ?? {}) as { retryable?: unknown; overloaded?: unknown };
     const unavailable = flags.retryable === true || flags.overloaded === true;
     if (!unavailable) console.error(`chatstore: ${method} failed`, error);
-    return Response.json({
+    return answer({
       ok: false,
       error: { ...(unavailable ? { code: 'UNAVAILABLE' } : {}), message: `cloudflare: ${method}: ${String(error)}` },
     });

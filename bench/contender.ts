@@ -21,6 +21,7 @@ export const WORKLOADS = [
   'archive',
   'migrate',
   'webhook',
+  'worker',
 ] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
@@ -33,6 +34,7 @@ export const OPT_IN_WORKLOADS: readonly WorkloadId[] = [
   'archive',
   'migrate',
   'webhook',
+  'worker',
 ];
 
 /** What a run without `--workloads` runs: W1–W6. */

@@ -9,7 +9,7 @@ const USAGE = `usage: npm run bench -- [options]
   --backend <list>    backends to bench, comma-separated: memory, sqlite (default: sqlite)
   --quick             tiny sizes (CI): checks the harness runs, numbers mean nothing
   --out <dir>         where to write <timestamp>.md/.json/.svg (default: bench/results)
-  --workloads <list>  W1,W2,W3,W4,W5,W6,W1L,W7,http,degrade,archive,migrate (default: W1-W6; the others only when named)
+  --workloads <list>  W1,W2,W3,W4,W5,W6,W1L,W7,http,degrade,archive,migrate,webhook,worker (default: W1-W6; the others only when named)
   --naive <list>      naive designs: redis-blob,json-file,redis-chunks (default: all)
   --no-naive          no naive designs
 Redis for the naive designs: $REDIS_URL, default redis://127.0.0.1:6379/11.`;

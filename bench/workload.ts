@@ -49,6 +49,17 @@ export interface Sizes {
   /** http (opt-in): concurrent connections, and measured seconds per server and operation. */
   httpConnections: number;
   httpSeconds: number;
+  /** worker (opt-in): appends and reads per target, in interleaved rounds, after a warm-up of each. */
+  workerAppends: number;
+  workerReads: number;
+  workerRounds: number;
+  workerWarmup: number;
+  /** worker: messages in the conversation the reads take the newest 20 of. */
+  workerHistory: number;
+  /** worker: callers appending at once in the concurrent pass (each awaiting its own appends). */
+  workerCallers: number;
+  /** worker: calls sent straight to the conversation's object per operation, for its Server-Timing. */
+  workerDirect: number;
   /** Most time spent measuring one latency distribution (reads, queries), in ms. */
   sampleBudgetMs: number;
   /** A W3 fill projected to take longer than this (ms) is skipped and the table says how long it would take. */

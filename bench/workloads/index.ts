@@ -1,4 +1,4 @@
-/** The workloads of a run, in the order they run; `W1L`, `W7`, `http`, `degrade`, `archive`, `migrate` and `webhook` only when asked for. */
+/** The workloads of a run, in the order they run; `W1L`, `W7`, `http`, `degrade`, `archive`, `migrate`, `webhook` and `worker` only when asked for. */
 import type { Workload } from '../workload.js';
 import { archiveWorkload } from './archive.js';
 import { degrade } from './degrade.js';
@@ -13,6 +13,7 @@ import { w5Search } from './w5-search.js';
 import { w6Import } from './w6-import.js';
 import { w7Zipf } from './w7-zipf.js';
 import { webhookWorkload } from './webhook.js';
+import { workerWorkload } from './worker.js';
 
 /** @example const workloads = await loadWorkloads(); */
 export async function loadWorkloads(): Promise<Workload[]> {
@@ -30,5 +31,6 @@ export async function loadWorkloads(): Promise<Workload[]> {
     archiveWorkload,
     migrateWorkload,
     webhookWorkload,
+    workerWorkload,
   ];
 }

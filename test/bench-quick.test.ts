@@ -259,4 +259,58 @@ describe('bench measurements', () => {
     expect(rows[0]?.cells.ratio).toBeGreaterThan(0);
     expect(rows[1]?.cells.msgPerSec).toBeGreaterThan(0);
   });
+  test("worker runs only when named: the client against the Node server, the Worker in workerd and the bare Worker, and the object's own time", async () => {
+    const { report } = await runBench({
+      backends: ['memory'],
+      quick: true,
+      workloads: ['worker'],
+      naive: [],
+      out,
+      log: () => {},
+      sizes: {
+        workerAppends: 6,
+        workerReads: 6,
+        workerRounds: 2,
+        workerWarmup: 2,
+        workerHistory: 30,
+        workerDirect: 4,
+        workerCallers: 3,
+      },
+    });
+    expect(report.workloads.map((w) => w.id)).toEqual(['worker']);
+    expect(report.command).toContain('--workloads worker');
+    const rows = report.workloads[0]?.rows ?? [];
+    const targets = [
+      'client → Node server (chatstore memory)',
+      'client → chatstore Worker (Durable Objects)',
+      'client → bare Worker (the floor)',
+      'fetch → bare Worker',
+    ];
+    const inside = 'inside the ConversationObject (Server-Timing)';
+    expect(rows.map((row) => [row.status, row.cells.operation, row.cells.target, row.cells.n])).toEqual([
+      ...targets.map((target) => ['ok', 'append 1', target, 6]),
+      ['ok', 'append 1', inside, 4],
+      ...targets.map((target) => ['ok', 'recent 20 of 30', target, 6]),
+      ['ok', 'recent 20 of 30', inside, 4],
+      ...targets.map((target) => ['ok', 'append 1, 3 callers at once', target, 6]),
+    ]);
+    for (const row of rows) {
+      for (const key of ['p50', 'p99', 'mean'])
+        expect(row.cells[key], `${row.cells.target} ${key}`).toBeGreaterThanOrEqual(0);
+      if (row.cells.target === inside) continue;
+      expect(row.cells.perSecond).toBeGreaterThan(0);
+      expect(row.cells.vsFloor).toBeGreaterThan(0);
+      if (row.cells.target === targets[1]) expect(row.cells.vsNode).toBeGreaterThan(0);
+      else expect(row.cells.vsNode).toBeNull();
+    }
+    expect(rows.filter((row) => row.cells.target === targets[2]).map((row) => row.cells.vsFloor)).toEqual([1, 1, 1]);
+    // The object's own time is read from its Server-Timing, and the clock it comes from is checked.
+    expect(rows.find((row) => row.detail !== undefined)?.cells).toMatchObject({
+      operation: 'recent 20 of 30',
+      target: inside,
+    });
+    expect(rows.find((row) => row.detail !== undefined)?.detail).toMatch(
+      /^workerd's clock, checked in the bare Worker: /,
+    );
+  });
 });

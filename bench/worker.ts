@@ -5,7 +5,8 @@
  *   bundled by esbuild), with the configuration of the tests' `startWorker`
  *   (test/fixtures/cloudflare/miniflare.ts: the compatibility date and flags, SQLite-backed objects
  *   in memory), and Miniflare's handle on the objects kept for `objectTimedStore`.
- * - `objectTimedStore(worker)`: a `ChatStore` in this process over `cloudflareBackend` with
+ * - `objectTimedStore(worker)`: on a second Worker whose objects also count the rows their SQL
+ *   writes (bench/worker-counting-entry.ts), a `ChatStore` in this process over `cloudflareBackend` with
  *   Miniflare's Durable Object namespaces as its bindings, so each call goes straight to the
  *   conversation's object (through Miniflare's proxy, whose own time is not measured) and the
  *   `Server-Timing` of the object's answer (`answerCall` in src/backends/cloudflare/calls.ts)
@@ -46,12 +47,18 @@ export interface CapturedAnswer {
   body: string;
 }
 
-/** chatstore's Worker with fresh in-memory Durable Objects, configured as the tests' `startWorker`. */
-export async function startChatstoreWorker(): Promise<RunningWorker> {
+/** Which Worker: chatstore's own (bench/worker-entry.ts), or with its objects counting rows written. */
+export type WorkerEntry = 'worker-entry' | 'worker-counting-entry';
+
+/**
+ * chatstore's Worker with fresh in-memory Durable Objects, configured as the tests' `startWorker`;
+ * `counting`: the objects of bench/worker-counting-entry.ts, for `objectTimedStore`.
+ */
+export async function startChatstoreWorker(entry: WorkerEntry = 'worker-entry'): Promise<RunningWorker> {
   const { Miniflare } = await import('miniflare');
   const miniflare = new Miniflare({
     modules: true,
-    script: await chatstoreBundle(),
+    script: await chatstoreBundle(entry),
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: COMPATIBILITY_FLAGS,
     durableObjects: {
@@ -65,28 +72,31 @@ export async function startChatstoreWorker(): Promise<RunningWorker> {
   return running(miniflare);
 }
 
-let bundle: Promise<string> | undefined;
+const bundles = new Map<WorkerEntry, Promise<string>>();
 
-/** bench/worker-entry.ts as one ES module, built once per process. */
-function chatstoreBundle(): Promise<string> {
-  bundle ??= (async () => {
-    const { build } = await import('esbuild');
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL('./worker-entry.ts', import.meta.url))],
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
-      target: 'es2022',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['browser', 'module', 'main'],
-      external: ['cloudflare:*'],
-      plugins: [requiredNodeModules],
-      write: false,
-      logLevel: 'silent',
-    });
-    return result.outputFiles[0]?.text ?? '';
-  })();
-  return bundle;
+/** An entry as one ES module, built once per process. */
+function chatstoreBundle(entry: WorkerEntry): Promise<string> {
+  const built = bundles.get(entry) ?? bundle(entry);
+  bundles.set(entry, built);
+  return built;
+}
+
+async function bundle(entry: WorkerEntry): Promise<string> {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL(`./${entry}.ts`, import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['browser', 'module', 'main'],
+    external: ['cloudflare:*'],
+    plugins: [requiredNodeModules],
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]?.text ?? '';
 }
 
 const NODE_MODULE = new RegExp(`^(node:)?(${builtinModules.map((name) => name.replaceAll('/', '\\/')).join('|')})$`);
@@ -173,6 +183,11 @@ export interface ObjectTimedStore {
   store: ChatStore;
   /** Per call name (`append`, `range`…), the `Server-Timing` `dur` of each answer, in ms, in order. */
   timings: Map<string, number[]>;
+  /**
+   * The rows the SQL of conversation `id`'s object and of the directory object wrote so far (table
+   * rows and index entries, SQLite's `rowsWritten`); needs the counting Worker.
+   */
+  rowsWritten(conversationId: string): Promise<{ conversation: number; directory: number }>;
 }
 
 /**
@@ -204,14 +219,23 @@ export async function objectTimedStore(worker: RunningWorker): Promise<ObjectTim
   });
   // Miniflare's namespaces have the runtime's shape; its types are its own copy of workers-types.
   const namespace = async (name: string) =>
-    timed((await worker.miniflare.getDurableObjectNamespace(name)) as unknown as DurableObjectNamespace);
+    (await worker.miniflare.getDurableObjectNamespace(name)) as unknown as DurableObjectNamespace;
+  const conversations = await namespace('CHATSTORE_CONVERSATIONS');
+  const directory = await namespace('CHATSTORE_DIRECTORY');
   const store = new ChatStore(
-    cloudflareBackend({
-      CHATSTORE_CONVERSATIONS: await namespace('CHATSTORE_CONVERSATIONS'),
-      CHATSTORE_DIRECTORY: await namespace('CHATSTORE_DIRECTORY'),
-    }),
+    cloudflareBackend({ CHATSTORE_CONVERSATIONS: timed(conversations), CHATSTORE_DIRECTORY: timed(directory) }),
   );
-  return { store, timings };
+  const rows = async (objects: DurableObjectNamespace, name: string) => {
+    const response = await objects.get(objects.idFromName(name)).fetch('https://chatstore.internal/bench-rows-written');
+    return (await response.json()) as number;
+  };
+  return {
+    store,
+    timings,
+    async rowsWritten(conversationId) {
+      return { conversation: await rows(conversations, conversationId), directory: await rows(directory, 'directory') };
+    },
+  };
 }
 
 /** `call;dur=2.5` → 2.5; undefined without a `dur`. */

@@ -19,6 +19,7 @@ import { chatStoreClient, type FetchFunction } from '../../src/client/index.js';
 import type { NewMessage } from '../../src/model.js';
 import { openStore } from '../../src/open.js';
 import { createApp } from '../../src/server/app.js';
+import { parseApiKeys } from '../../src/server/auth.js';
 import { type NodeServer, startNodeServer } from '../../src/server/node.js';
 import { benchMessages } from '../data.js';
 import { now, type Summary, summarize } from '../harness.js';
@@ -79,7 +80,7 @@ export const workerWorkload: Workload = {
   id: 'worker',
   title: 'worker: chatstore/client against the Node server, the Worker on Durable Objects (workerd) and a bare Worker',
   method: (sizes) =>
-    `In ${sizes.workerRounds} interleaved rounds (a block of each target per round): ${sizes.workerAppends} appends of one message into one conversation per target, one request at a time; ${sizes.workerReads} reads of the newest ${RECENT} of a ${sizes.workerHistory}-message conversation, one at a time; then ${sizes.workerAppends} appends by ${sizes.workerCallers} callers at once into one conversation (each awaiting its own). Through chatstore/client (retries off) to: the Node server (createApp + startNodeServer on 127.0.0.1, in this process) over the contender's store; chatstore's Worker in workerd (Miniflare: chatstoreWorker() with SQLite-backed Durable Objects in memory, nothing fsynced); and a bare Worker on the same runtime and loopback answering the bytes the chatstore Worker answered (the floor; "fetch → bare Worker" is a bare fetch and JSON parse of it, without the client). "inside the ConversationObject" is the Server-Timing of the object's answers to ${sizes.workerDirect} calls sent to it directly, as workerd's clock gives it (checked under the table). ops/s = calls ÷ their time (at once: ÷ wall time); × floor = p50 ÷ the client's p50 against the bare Worker; × Node = the Worker's p50 ÷ the Node server's. Miniflare on this machine is not Cloudflare's network: the floor shows what the local runtime and loopback cost.`,
+    `In ${sizes.workerRounds} interleaved rounds (a block of each target per round): ${sizes.workerAppends} appends of one message into one conversation per target, one request at a time; ${sizes.workerReads} reads of the newest ${RECENT} of a ${sizes.workerHistory}-message conversation, one at a time; then ${sizes.workerAppends} appends by ${sizes.workerCallers} callers at once into one conversation (each awaiting its own). Through chatstore/client (retries off) to: the Node server (createApp + startNodeServer on 127.0.0.1, in this process, with the Worker's API key) over the contender's store; chatstore's Worker in workerd (Miniflare: chatstoreWorker() with SQLite-backed Durable Objects in memory, nothing fsynced); and a bare Worker on the same runtime and loopback answering the bytes the chatstore Worker answered (the floor; "fetch → bare Worker" is a bare fetch and JSON parse of it, without the client). "inside the ConversationObject" is the Server-Timing of the object's answers to ${sizes.workerDirect} calls sent to it directly (on a second such Worker whose objects also count the rows their SQL writes: rows written/call = the conversation's object + the directory object's, SQLite's rowsWritten: table rows and index entries), as workerd's clock gives it (checked under the table). ops/s = calls ÷ their time (at once: ÷ wall time); × floor = p50 ÷ the client's p50 against the bare Worker; × Node = the Worker's p50 ÷ the Node server's. Miniflare on this machine is not Cloudflare's network: the floor shows what the local runtime and loopback cost.`,
   columns: [
     { key: 'operation', label: 'operation' },
     { key: 'target', label: 'target' },
@@ -90,6 +91,7 @@ export const workerWorkload: Workload = {
     { key: 'perSecond', label: 'ops/s' },
     { key: 'vsFloor', label: '× floor', digits: 2 },
     { key: 'vsNode', label: '× Node', digits: 2 },
+    { key: 'rowsWritten', label: 'rows written/call' },
   ],
   async run(contender, context) {
     const url = contender.storeUrl;
@@ -111,7 +113,12 @@ export const workerWorkload: Workload = {
       cleanups.unshift(() => owner.close());
       const store = await openStore(storeUrl);
       cleanups.unshift(() => store.close());
-      const server: NodeServer = await startNodeServer(createApp(store), { port: 0, host: '127.0.0.1' });
+      // The same key as the Worker's, so that both check one (a Node server without keys serves loopback unchecked).
+      const apiKeys = parseApiKeys(`${WORKER_API_KEY}:read,write,admin`);
+      const server: NodeServer = await startNodeServer(createApp(store, { apiKeys }), {
+        port: 0,
+        host: '127.0.0.1',
+      });
       cleanups.unshift(async () => {
         server.forceClose();
         await server.shutdown();
@@ -119,9 +126,11 @@ export const workerWorkload: Workload = {
       const worker = await startChatstoreWorker();
       cleanups.unshift(() => worker.dispose());
 
-      const nodeClient = chatStoreClient({ url: server.url, retries: 0 });
+      const nodeClient = chatStoreClient({ url: server.url, apiKey: WORKER_API_KEY, retries: 0 });
       const captured: Partial<Record<Operation, CapturedAnswer>> = {};
-      const workerClient = chatStoreClient({
+      const workerClient = chatStoreClient({ url: worker.url, apiKey: WORKER_API_KEY, retries: 0 });
+      // Only to take the answers the floor repeats: the measured client's fetch is the plain one.
+      const capturingClient = chatStoreClient({
         url: worker.url,
         apiKey: WORKER_API_KEY,
         retries: 0,
@@ -131,8 +140,8 @@ export const workerWorkload: Workload = {
       for (const client of [nodeClient, workerClient])
         await prefill(sizes, (batch) => client.append(RECENT_CONVERSATION, batch));
       // The floor's answers: what the chatstore Worker answered to the same two calls.
-      await workerClient.recent(RECENT_CONVERSATION, RECENT);
-      await workerClient.append('worker-capture', benchMessages(APPEND_CONVERSATION, 0, 1)[0] as NewMessage);
+      await capturingClient.recent(RECENT_CONVERSATION, RECENT);
+      await capturingClient.append('worker-capture', benchMessages(APPEND_CONVERSATION, 0, 1)[0] as NewMessage);
       if (captured.recent === undefined || captured.append === undefined) throw new Error('no answer captured');
       const floor = await startFloorWorker({ recent: captured.recent, append: captured.append });
       cleanups.unshift(() => floor.dispose());
@@ -144,7 +153,10 @@ export const workerWorkload: Workload = {
         clientTarget('client → bare Worker (the floor)', floorClient),
         fetchTarget('fetch → bare Worker', floor, WORKER_API_KEY),
       ];
-      const direct = await objectTimedStore(worker);
+      // The object's own figures come from a second Worker whose objects also count rows written.
+      const counting = await startChatstoreWorker('worker-counting-entry');
+      cleanups.unshift(() => counting.dispose());
+      const direct = await objectTimedStore(counting);
       await prefill(sizes, (batch) => direct.store.append(`${RECENT_CONVERSATION}-direct`, batch));
       const directTarget: Target = {
         label: 'inside the ConversationObject (Server-Timing)',
@@ -178,6 +190,8 @@ export const workerWorkload: Workload = {
           await timed(sizes.workerWarmup * pass.callers, pass.callers, (i) => run(target, sizes.workerAppends + i));
         }
         direct.timings.clear();
+        const directConversation = `${pass.operation === 'append' ? conversationId : RECENT_CONVERSATION}-direct`;
+        const rowsBefore = measuredInside ? await direct.rowsWritten(directConversation) : undefined;
         const measured = targets.map(() => ({ samples: [] as number[], ms: 0 }));
         const perRound = Math.ceil(total / sizes.workerRounds);
         const directPerRound = Math.ceil(sizes.workerDirect / sizes.workerRounds);
@@ -205,17 +219,19 @@ export const workerWorkload: Workload = {
             }),
           );
         }
-        if (!measuredInside) continue;
+        if (rowsBefore === undefined) continue;
         const call = pass.operation === 'append' ? 'append' : 'range';
         inside[pass.operation] = direct.timings.get(call) ?? [];
-        rows.push({
-          ...row(pass.label, directTarget.label, summarize(inside[pass.operation]), {
-            perSecond: null,
-            vsFloor: null,
-            vsNode: null,
-          }),
-          note: `${call}: whole ms, see below`,
+        const rowsAfter = await direct.rowsWritten(directConversation);
+        const calls = inside[pass.operation].length;
+        const perCall = (after: number, before: number) => ((after - before) / calls).toFixed(1);
+        const inRow = row(pass.label, directTarget.label, summarize(inside[pass.operation]), {
+          perSecond: null,
+          vsFloor: null,
+          vsNode: null,
         });
+        inRow.cells.rowsWritten = `${perCall(rowsAfter.conversation, rowsBefore.conversation)} + ${perCall(rowsAfter.directory, rowsBefore.directory)} directory`;
+        rows.push({ ...inRow, note: `${call}: whole ms, see below` });
       }
       const lastInside = rows.findLast((measured) => measured.cells.target === directTarget.label);
       if (lastInside !== undefined) lastInside.detail = clockDetail(await clockCheck(floor), inside);

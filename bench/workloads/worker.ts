@@ -231,7 +231,7 @@ export const workerWorkload: Workload = {
           vsNode: null,
         });
         inRow.cells.rowsWritten = `${perCall(rowsAfter.conversation, rowsBefore.conversation)} + ${perCall(rowsAfter.directory, rowsBefore.directory)} directory`;
-        rows.push({ ...inRow, note: `${call}: whole ms, see below` });
+        rows.push({ ...inRow, note: `${call} calls; the clock: below` });
       }
       const lastInside = rows.findLast((measured) => measured.cells.target === directTarget.label);
       if (lastInside !== undefined) lastInside.detail = clockDetail(await clockCheck(floor), inside);

@@ -22,6 +22,12 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
 import type { Miniflare } from 'miniflare';
 import { cloudflareBackend } from '../src/backends/cloudflare/backend.js';
+import {
+  type ChatStoreBindings,
+  conversationObject,
+  directoryShard,
+  directoryShards,
+} from '../src/backends/cloudflare/bindings.js';
 import type { DurableObjectNamespace, DurableObjectStub } from '../src/backends/cloudflare/platform.js';
 import { ChatStore } from '../src/store.js';
 import { now } from './harness.js';
@@ -184,8 +190,9 @@ export interface ObjectTimedStore {
   /** Per call name (`append`, `range`…), the `Server-Timing` `dur` of each answer, in ms, in order. */
   timings: Map<string, number[]>;
   /**
-   * The rows the SQL of conversation `id`'s object and of the directory object wrote so far (table
-   * rows and index entries, SQLite's `rowsWritten`); needs the counting Worker.
+   * The rows the SQL of conversation `id`'s object and of the directory's shards (all of them,
+   * added up) wrote so far (table rows and index entries, SQLite's `rowsWritten`); needs the
+   * counting Worker.
    */
   rowsWritten(conversationId: string): Promise<{ conversation: number; directory: number }>;
 }
@@ -225,15 +232,18 @@ export async function objectTimedStore(worker: RunningWorker): Promise<ObjectTim
   const store = new ChatStore(
     cloudflareBackend({ CHATSTORE_CONVERSATIONS: timed(conversations), CHATSTORE_DIRECTORY: timed(directory) }),
   );
-  const rows = async (objects: DurableObjectNamespace, name: string) => {
-    const response = await objects.get(objects.idFromName(name)).fetch('https://chatstore.internal/bench-rows-written');
-    return (await response.json()) as number;
-  };
+  const bindings: ChatStoreBindings = { CHATSTORE_CONVERSATIONS: conversations, CHATSTORE_DIRECTORY: directory };
+  const rows = async (stub: DurableObjectStub) =>
+    (await (await stub.fetch('https://chatstore.internal/bench-rows-written')).json()) as number;
   return {
     store,
     timings,
     async rowsWritten(conversationId) {
-      return { conversation: await rows(conversations, conversationId), directory: await rows(directory, 'directory') };
+      // The counting Worker sets no CHATSTORE_DIRECTORY_SHARDS: the directory is its default number of shards.
+      const shards = directoryShards(bindings);
+      let inDirectory = 0;
+      for (let shard = 0; shard < shards; shard++) inDirectory += await rows(directoryShard(bindings, shard));
+      return { conversation: await rows(conversationObject(bindings, conversationId)), directory: inDirectory };
     },
   };
 }

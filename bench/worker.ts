@@ -17,9 +17,7 @@
  *   the client parses the same answers and the gap to it is chatstore, not the runtime or the
  *   socket. It also answers `/clock`, the check of workerd's clock (`clockCheck`).
  */
-import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'esbuild';
 import type { Miniflare } from 'miniflare';
 import { cloudflareBackend } from '../src/backends/cloudflare/backend.js';
 import {
@@ -30,14 +28,11 @@ import {
 } from '../src/backends/cloudflare/bindings.js';
 import type { DurableObjectNamespace, DurableObjectStub } from '../src/backends/cloudflare/platform.js';
 import { ChatStore } from '../src/store.js';
+import { bundleWorker, COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from '../test/fixtures/cloudflare/bundle.js';
 import { now } from './harness.js';
 
 /** The API key the chatstore Worker is given (every scope). */
 export const WORKER_API_KEY = 'bench-worker-key-0123456789';
-
-/** The compatibility date both Workers run at (the tests' one). */
-const COMPATIBILITY_DATE = '2026-04-01';
-const COMPATIBILITY_FLAGS = ['nodejs_compat', 'nodejs_compat_v2'];
 
 /** A Worker listening on a loopback port. */
 export interface RunningWorker {
@@ -82,49 +77,10 @@ const bundles = new Map<WorkerEntry, Promise<string>>();
 
 /** An entry as one ES module, built once per process. */
 function chatstoreBundle(entry: WorkerEntry): Promise<string> {
-  const built = bundles.get(entry) ?? bundle(entry);
+  const built = bundles.get(entry) ?? bundleWorker(fileURLToPath(new URL(`./${entry}.ts`, import.meta.url)));
   bundles.set(entry, built);
   return built;
 }
-
-async function bundle(entry: WorkerEntry): Promise<string> {
-  const { build } = await import('esbuild');
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL(`./${entry}.ts`, import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    external: ['cloudflare:*'],
-    plugins: [requiredNodeModules],
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]?.text ?? '';
-}
-
-const NODE_MODULE = new RegExp(`^(node:)?(${builtinModules.map((name) => name.replaceAll('/', '\\/')).join('|')})$`);
-
-/**
- * A CommonJS dependency's `require()` of a Node module (prom-client's) becomes a module of the
- * bundle importing it from workerd's nodejs_compat, as the tests' bundle does it.
- */
-const requiredNodeModules: Plugin = {
-  name: 'required-node-modules',
-  setup(build) {
-    build.onResolve({ filter: NODE_MODULE }, (args) =>
-      args.kind === 'require-call'
-        ? { path: args.path.replace(/^node:/, ''), namespace: 'required-node-module' }
-        : { path: args.path, external: true },
-    );
-    build.onLoad({ filter: /.*/, namespace: 'required-node-module' }, (args) => ({
-      contents: `import * as required from 'node:${args.path}'; module.exports = required.default ?? required;`,
-      loader: 'js',
-    }));
-  },
-};
 
 /**
  * The floor: a Worker that reads the request body and answers a GET with `recent` and a POST with

@@ -1,7 +1,7 @@
 /**
  * Runs examples/cloudflare-worker as wrangler would: its `main` bundled with esbuild (chatstore
  * imported by its own name from dist/, so `npm run build` first), in workerd through Miniflare, with
- * the compatibility date, flags, Durable Object bindings and SQLite classes its wrangler.toml
+ * the compatibility date, flags, Durable Object bindings, SQLite classes and vars its wrangler.toml
  * declares. Then an append and a recent through the HTTP client, and the refusal (403) of a Worker
  * whose CHATSTORE_API_KEYS secret was never set. The wrangler.toml and src/index.ts the docs show
  * must be these files, comments aside.
@@ -61,6 +61,8 @@ const list = (table: TomlTable, key: string): string[] => {
   return value;
 };
 
+/** `[vars]`: plain-text bindings, given to the Worker beside its secrets. */
+const vars = tables.vars?.[0] ?? {};
 const sqliteClasses = new Set((tables.migrations ?? []).flatMap((migration) => list(migration, 'new_sqlite_classes')));
 const durableObjects = Object.fromEntries(
   (tables['durable_objects.bindings'] ?? []).map((binding) => [
@@ -84,7 +86,7 @@ async function startExample(secrets: Record<string, string>): Promise<string> {
     compatibilityDate: text(top, 'compatibility_date'),
     compatibilityFlags: list(top, 'compatibility_flags'),
     durableObjects,
-    bindings: secrets,
+    bindings: { ...vars, ...secrets },
     host: '127.0.0.1',
     port: 0,
   });
@@ -100,6 +102,8 @@ test('the wrangler.toml declares what chatstoreWorker needs', () => {
     CHATSTORE_CONVERSATIONS: { className: 'ConversationObject', useSQLite: true },
     CHATSTORE_DIRECTORY: { className: 'DirectoryObject', useSQLite: true },
   });
+  // The directory's shards, said outright: the number may not change once data is written.
+  expect(vars).toStrictEqual({ CHATSTORE_DIRECTORY_SHARDS: '8' });
 });
 
 /** The text of a file without its comments and blank lines: what a reader copies. */
@@ -146,7 +150,7 @@ test('the Worker stores an append and answers a recent through the client', asyn
     [1, 'user', 'Do you deliver on Sundays?'],
     [2, 'assistant', 'Yes, from 10:00 to 14:00.'],
   ]);
-  // What spans conversations comes from the directory object, kept up to date before the append answered.
+  // What spans conversations comes from the directory's shards, kept up to date before the append answered.
   expect((await store.search('sundays')).hits.map((hit) => hit.message.externalId)).toStrictEqual(['wamid.A1']);
   await expect(chatStoreClient({ url }).recent('+15550001', 20)).rejects.toMatchObject({
     code: 'UNAVAILABLE',

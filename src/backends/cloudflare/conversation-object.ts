@@ -174,7 +174,9 @@ export class ConversationObject {
         return plan.results;
       });
       this.#hasSchema = true;
-      await this.#releaseUnused(request.conversationId, claim, inserted);
+      // The append is stored: a claim that cannot be given back now stays (docs/cloudflare.md), and
+      // the change goes to the directory whatever became of it.
+      await this.#releaseUnused(request.conversationId, claim, inserted).catch(() => {});
       await this.#sendChanges();
       return results;
     } catch (error) {

@@ -63,6 +63,9 @@ const SCHEMA = `
     WHERE external_id IS NOT NULL;
   CREATE INDEX IF NOT EXISTS messages_by_sender ON messages (sender_id) WHERE sender_id IS NOT NULL;
   CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (recipient_id) WHERE recipient_id IS NOT NULL;
+  -- the shard's messages and their words, kept by apply, for the search statistics
+  CREATE TABLE IF NOT EXISTS corpus (k INTEGER PRIMARY KEY CHECK (k = 1), documents INTEGER NOT NULL, words INTEGER NOT NULL);
+  INSERT OR IGNORE INTO corpus (k, documents, words) VALUES (1, 0, 0);
   -- every message's words (soft-deleted ones too: they count in the score), rowid = messages.pk
   CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(terms, tokenize = 'ascii');
 `;
@@ -205,9 +208,7 @@ export class DirectoryObject {
   /** This shard's part of the search statistics: its messages (soft-deleted ones too), their words, and per term how many have it. */
   searchStatistics(terms: string[]): CorpusStatistics {
     const { documents, words } = this.#sql
-      .exec<{ documents: number; words: number | null }>(
-        'SELECT count(*) AS documents, sum(words) AS words FROM messages',
-      )
+      .exec<{ documents: number; words: number }>('SELECT documents, words FROM corpus')
       .one();
     const containing = terms.map(
       (term) =>
@@ -215,7 +216,7 @@ export class DirectoryObject {
           .exec<{ n: number }>('SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH ?', ftsMatch([term]))
           .one().n,
     );
-    return { documents, words: words ?? 0, containing };
+    return { documents, words, containing };
   }
 
   /**
@@ -257,15 +258,22 @@ export class DirectoryObject {
   }
 
   stats(conversationId: string | undefined): Stats {
-    const one = conversationId ?? null;
+    // One statement per case: `? IS NULL OR conversation_id = ?` would read the whole shard for one conversation.
+    const of =
+      conversationId === undefined
+        ? { messages: '', conversations: '', bindings: [] }
+        : {
+            messages: 'WHERE conversation_id = ?',
+            conversations: 'AND id = ?',
+            bindings: [conversationId],
+          };
     const stats = emptyStats();
     const groups = this.#sql
       .exec<CountRow>(
         `SELECT deleted, direction, role, has_media, command, admin_command, failed, count(*) AS n
-          FROM messages WHERE ? IS NULL OR conversation_id = ?
+          FROM messages ${of.messages}
           GROUP BY deleted, direction, role, has_media, command, admin_command, failed`,
-        one,
-        one,
+        ...of.bindings,
       )
       .toArray();
     for (const group of groups) {
@@ -283,18 +291,16 @@ export class DirectoryObject {
     }
     stats.conversations = this.#sql
       .exec<{ n: number }>(
-        'SELECT count(*) AS n FROM conversations WHERE deleted = 0 AND (? IS NULL OR id = ?)',
-        one,
-        one,
+        `SELECT count(*) AS n FROM conversations WHERE deleted = 0 ${of.conversations}`,
+        ...of.bindings,
       )
       .one().n;
     const channels = this.#sql
       .exec<{ channel: string; deleted: number; live: number }>(
-        `SELECT c.channel, c.deleted,
-            (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.deleted = 0) AS live
-          FROM conversations c WHERE c.channel IS NOT NULL AND (? IS NULL OR c.id = ?)`,
-        one,
-        one,
+        `SELECT channel, deleted,
+            (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.deleted = 0) AS live
+          FROM conversations WHERE channel IS NOT NULL ${of.conversations}`,
+        ...of.bindings,
       )
       .toArray();
     for (const row of channels) {
@@ -324,6 +330,11 @@ export class DirectoryObject {
   #applyChange(conversationId: string, change: DirectoryChange): void {
     const { conversation } = change;
     if (conversation === null) {
+      this.#sql.exec(
+        `UPDATE corpus SET documents = documents - gone.n, words = words - gone.w
+          FROM (SELECT count(*) AS n, coalesce(sum(words), 0) AS w FROM messages WHERE conversation_id = ?) AS gone`,
+        conversationId,
+      );
       for (const statement of [
         'DELETE FROM messages_fts WHERE rowid IN (SELECT pk FROM messages WHERE conversation_id = ?)',
         'DELETE FROM messages WHERE conversation_id = ?',
@@ -355,13 +366,18 @@ export class DirectoryObject {
     }
     for (const message of change.messages) this.#putMessage(message);
     for (const id of change.removed) {
-      this.#sql.exec('DELETE FROM messages_fts WHERE rowid = (SELECT pk FROM messages WHERE id = ?)', id);
-      this.#sql.exec('DELETE FROM messages WHERE id = ?', id);
+      const gone = this.#sql
+        .exec<{ pk: number; words: number }>('DELETE FROM messages WHERE id = ? RETURNING pk, words', id)
+        .toArray()[0];
+      if (gone === undefined) continue;
+      this.#sql.exec('DELETE FROM messages_fts WHERE rowid = ?', gone.pk);
+      this.#sql.exec('UPDATE corpus SET documents = documents - 1, words = words - ?', gone.words);
     }
   }
 
   /** Stores a message as it now is; its words are indexed again only when its content changed. */
   #putMessage(message: Message): void {
+    const words = searchTerms(message.content).length;
     const columns: SqlValue[] = [
       message.conversationId,
       message.seq,
@@ -370,7 +386,7 @@ export class DirectoryObject {
       message.recipientId ?? null,
       message.createdAt,
       message.deletedAt === undefined ? 0 : 1,
-      searchTerms(message.content).length,
+      words,
       message.direction,
       message.role,
       message.media === undefined ? 0 : 1,
@@ -380,7 +396,10 @@ export class DirectoryObject {
       JSON.stringify(message),
     ];
     const stored = this.#sql
-      .exec<{ pk: number; body: string }>('SELECT pk, body FROM messages WHERE id = ?', message.id)
+      .exec<{ pk: number; body: string; words: number }>(
+        'SELECT pk, body, words FROM messages WHERE id = ?',
+        message.id,
+      )
       .toArray()[0];
     if (stored === undefined) {
       const { pk } = this.#sql
@@ -393,6 +412,7 @@ export class DirectoryObject {
         )
         .one();
       this.#sql.exec('INSERT INTO messages_fts (rowid, terms) VALUES (?, ?)', pk, ftsTerms(message.content));
+      this.#sql.exec('UPDATE corpus SET documents = documents + 1, words = words + ?', words);
       return;
     }
     this.#sql.exec(
@@ -404,6 +424,7 @@ export class DirectoryObject {
       stored.pk,
     );
     if ((JSON.parse(stored.body) as Message).content !== message.content) {
+      this.#sql.exec('UPDATE corpus SET words = words + ?', words - stored.words);
       this.#sql.exec('DELETE FROM messages_fts WHERE rowid = ?', stored.pk);
       this.#sql.exec('INSERT INTO messages_fts (rowid, terms) VALUES (?, ?)', stored.pk, ftsTerms(message.content));
     }

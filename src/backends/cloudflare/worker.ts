@@ -11,7 +11,7 @@ import { ChatStore, type ChatStoreOptions } from '../../store.js';
 import { cloudflareBackend } from './backend.js';
 import type { ChatStoreBindings } from './bindings.js';
 
-/** The Worker's environment: the two Durable Object bindings and the keys. */
+/** The Worker's environment: the Durable Object bindings, the number of directory shards and the keys. */
 export interface ChatStoreWorkerEnv extends ChatStoreBindings {
   /** `name:key:scope` entries, as `CHATSTORE_API_KEYS` of `chatstore serve` (`wrangler secret put`). */
   CHATSTORE_API_KEYS?: string;

@@ -125,6 +125,31 @@ describe('the Cloudflare engine through the Worker', () => {
     expect((await client.listConversations()).conversations.map((c) => [c.id, c.lastSeq])).toStrictEqual([['c1', 3]]);
   });
 
+  test('a claim left behind (its release refused) reserves the id until its conversation is hard-deleted', async () => {
+    const { url, client } = await worker({ directoryClass: 'FlakyDirectoryObject' });
+    const switchCall = (call: string, to: 'refuse' | 'accept') =>
+      fetch(`${url}/__test/directory/${call}/${to}`, { method: 'POST' }).then((response) => response.body?.cancel());
+    await client.append('+15550001', { id: 'first', role: 'user', content: 'hi', externalId: 'wamid.1' });
+    // A duplicate by external id under a new id: the new id was claimed, and its release fails.
+    await switchCall('release', 'refuse');
+    const [duplicate] = await client.append('+15550001', {
+      id: 'orphan',
+      role: 'user',
+      content: 'hi',
+      externalId: 'wamid.1',
+    });
+    expect(duplicate).toMatchObject({ duplicate: true, message: { id: 'first' } });
+    await switchCall('release', 'accept');
+    expect(await client.get('orphan')).toBeUndefined();
+    await expectError(client.append('+15550002', { id: 'orphan', role: 'user', content: 'x' }), 'CONFLICT');
+
+    // The erasure of the person whose conversation it is takes the claim with it.
+    expect(await client.eraseSubject('+15550001')).toMatchObject({ conversationsDeleted: ['+15550001'] });
+    const [stored] = await client.append('+15550002', { id: 'orphan', role: 'user', content: 'x' });
+    expect(stored).toMatchObject({ duplicate: false, message: { conversationId: '+15550002', seq: 1 } });
+    expect(await client.get('first')).toBeUndefined();
+  });
+
   test('the Worker asks for an API key: none is 401, a wrong one 401, in the error envelope', async () => {
     const { url } = await worker();
     const headerSets: Record<string, string>[] = [{}, { Authorization: 'Bearer wrong-key-0123456789abcdef' }];

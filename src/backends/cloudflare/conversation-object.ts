@@ -75,6 +75,10 @@ export class ConversationObject {
    * conversation, not by a read: an object only read (a lookup of an id nobody wrote) stores nothing.
    */
   #hasSchema: boolean;
+  /** Appends between their claim and their end: while any runs, the claims of this conversation are in use. */
+  #appending = 0;
+  /** Set while every shard gives up this conversation's claims: appends wait for it before they claim. */
+  #releasingAll: Promise<void> | undefined;
 
   constructor(state: DurableObjectState, bindings: ChatStoreBindings) {
     this.#storage = state.storage;
@@ -127,6 +131,16 @@ export class ConversationObject {
   }
 
   async append(request: AppendRequest): Promise<AppendResult[]> {
+    while (this.#releasingAll !== undefined) await this.#releasingAll.catch(() => {});
+    this.#appending += 1;
+    try {
+      return await this.#append(request);
+    } finally {
+      this.#appending -= 1;
+    }
+  }
+
+  async #append(request: AppendRequest): Promise<AppendResult[]> {
     // Who owns each id is the directory's to say (ids are unique across conversations); asked
     // before the transaction, so that the plan itself runs with no await in between.
     const claim = await this.#claim(
@@ -472,6 +486,11 @@ export class ConversationObject {
           callObject(directoryShard(this.#bindings, shard), 'release', [conversationId, ids]),
         ),
       );
+      // Hard-deleted, and not written since: every claim of the conversation goes, also those of
+      // appends that died between their claim and their commit (no append of it runs meanwhile).
+      if (pending.at(-1)?.change.conversation === null && this.#record() === undefined && this.#appending === 0) {
+        await this.#releaseAllClaims(conversationId, shards);
+      }
       this.#sql.exec('DELETE FROM outbox WHERE n <= ?', through);
     } catch (error) {
       await this.#storage.setAlarm(Date.now() + RETRY_AFTER_MS);
@@ -480,6 +499,21 @@ export class ConversationObject {
         `the write is stored in its conversation, but the directory did not take it yet (sent again shortly): ${String(error)}`,
         { cause: error },
       );
+    }
+  }
+
+  /** Every shard gives up the conversation's claims; appends of it wait until that is done. */
+  async #releaseAllClaims(conversationId: string, shards: number): Promise<void> {
+    const releasing = Promise.all(
+      Array.from({ length: shards }, (_, shard) =>
+        callObject(directoryShard(this.#bindings, shard), 'releaseConversation', [conversationId]),
+      ),
+    ).then(() => {});
+    this.#releasingAll = releasing;
+    try {
+      await releasing;
+    } finally {
+      if (this.#releasingAll === releasing) this.#releasingAll = undefined;
     }
   }
 

@@ -39,6 +39,7 @@ const SCHEMA = `
   -- must not bring it back), under the SHA-256 of its id: an erased person's own id leaves no trace
   CREATE TABLE IF NOT EXISTS applied (conversation_key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS message_ids (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS message_ids_by_conversation ON message_ids (conversation_id);
   CREATE TABLE IF NOT EXISTS messages (
     pk INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -96,6 +97,9 @@ export class DirectoryObject {
     this.#calls = {
       claim: (conversationId: string, ids: string[]) => this.claim(conversationId, ids),
       release: (conversationId: string, ids: string[]) => this.release(conversationId, ids),
+      releaseConversation: (conversationId: string) => {
+        this.#sql.exec('DELETE FROM message_ids WHERE conversation_id = ?', conversationId);
+      },
       apply: (conversationId: string, changes: NumberedChange[]) => this.apply(conversationId, changes),
       firstByExternalId: (externalId: string) =>
         this.#body<Message>(

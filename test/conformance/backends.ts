@@ -121,6 +121,16 @@ function sqliteEntry(name: string, tiers?: SqliteTiers): BackendEntry {
   };
 }
 
+/** The HTTP client of a served store; it names message ids with the test's `newId`, as the store would. */
+async function httpClient(url: string, options: ChatStoreOptions | undefined, apiKey?: string): Promise<ChatStoreApi> {
+  const { chatStoreClient } = await import('../../src/client/index.js');
+  return chatStoreClient({
+    url,
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(options?.newId === undefined ? {} : { newId: options.newId }),
+  });
+}
+
 /**
  * The HTTP client (`chatstore/client`) against the real Node server on loopback, port 0, serving a
  * ChatStore on a SQLite file of its own with the test's options; the client names message ids with
@@ -141,12 +151,8 @@ function clientEntry(name: string): BackendEntry {
         served.push(store);
         const { createApp } = await import('../../src/server/app.js');
         const { startNodeServer } = await import('../../src/server/node.js');
-        const { chatStoreClient } = await import('../../src/client/index.js');
         const server = await startNodeServer(createApp(store), { port: 0, host: '127.0.0.1' });
-        const client = chatStoreClient({
-          url: server.url,
-          ...(options?.newId === undefined ? {} : { newId: options.newId }),
-        });
+        const client = await httpClient(server.url, options);
         return {
           store: client,
           async cleanup() {
@@ -182,14 +188,9 @@ function workerEntry(name: string): BackendEntry {
     namesIds: true,
     async open(options) {
       const { startWorker, WORKER_API_KEY } = await import('../fixtures/cloudflare/miniflare.js');
-      const { chatStoreClient } = await import('../../src/client/index.js');
       // Three directory shards: listings, search and stats are merged from several.
       const worker = await startWorker(options, { shards: 3 });
-      const client = chatStoreClient({
-        url: worker.url,
-        apiKey: WORKER_API_KEY,
-        ...(options?.newId === undefined ? {} : { newId: options.newId }),
-      });
+      const client = await httpClient(worker.url, options, WORKER_API_KEY);
       return {
         store: client,
         async cleanup() {

@@ -4,9 +4,9 @@
  * reads, plans (`planAppend`) and writes with no other request in between: seqs are dense and each
  * message is stored once, whatever the concurrency (invariants 1–3). Each write also notes a
  * `DirectoryChange` in its outbox, in the same transaction, and sends it to the directory before it
- * answers; when the directory cannot be reached the write stays committed, the call answers
- * `UNAVAILABLE` (a retry finds the messages and answers them as duplicates), and the alarm sends
- * the change later.
+ * answers (`directory-link.ts`); when the directory cannot be reached the write stays committed, the
+ * call answers `UNAVAILABLE` (a retry finds the messages and answers them as duplicates), and the
+ * alarm sends the change later.
  */
 import type { AppendRequest, ConversationDeletion, CreateConversationRequest, RangeQuery } from '../../backend.js';
 import { ChatStoreError } from '../../errors.js';
@@ -15,9 +15,10 @@ import type { AppendResult, Conversation, ConversationPatch, Message, Participan
 import { planAppend, writesNothing } from '../../plan.js';
 import { concernsSubject, isSubjectsConversation } from '../../subject.js';
 import { atVersion } from '../conversation-version.js';
-import { byShard, type ChatStoreBindings, directoryShard, directoryShards, shardOf } from './bindings.js';
-import { answerCall, type CallHandlers, callObject } from './calls.js';
-import type { DirectoryChange, IdClaim, NumberedChange } from './changes.js';
+import type { ChatStoreBindings } from './bindings.js';
+import { answerCall, type CallHandlers } from './calls.js';
+import type { DirectoryChange, IdClaim } from './changes.js';
+import { DirectoryLink } from './directory-link.js';
 import type { DurableObjectState, DurableObjectStorage, SqlStorage } from './platform.js';
 
 /** A conversation as its row holds it; participants have their own rows. */
@@ -29,11 +30,6 @@ export interface ConversationErasure {
   participantEntriesRemoved: number;
   conversationDeleted: boolean;
 }
-
-/** When the alarm sends changes the directory did not take. */
-const RETRY_AFTER_MS = 1_000;
-/** The most JSON one outbox row holds (rows are at most 2 MB): a bigger change is noted in parts. */
-const OUTBOX_ROW_BYTES = 1_000_000;
 
 /** What each call answers in an object where nothing was ever written; the calls not named here create the tables. */
 const WHEN_EMPTY: Record<string, unknown> = {
@@ -68,22 +64,18 @@ const SCHEMA = `
 export class ConversationObject {
   readonly #storage: DurableObjectStorage;
   readonly #sql: SqlStorage;
-  readonly #bindings: ChatStoreBindings;
+  readonly #link: DirectoryLink;
   readonly #calls: CallHandlers;
   /**
    * Whether this object's tables exist. They are created by the first write that creates the
    * conversation, not by a read: an object only read (a lookup of an id nobody wrote) stores nothing.
    */
   #hasSchema: boolean;
-  /** Appends between their claim and their end: while any runs, the claims of this conversation are in use. */
-  #appending = 0;
-  /** Set while every shard gives up this conversation's claims: appends wait for it before they claim. */
-  #releasingAll: Promise<void> | undefined;
 
   constructor(state: DurableObjectState, bindings: ChatStoreBindings) {
     this.#storage = state.storage;
     this.#sql = state.storage.sql;
-    this.#bindings = bindings;
+    this.#link = new DirectoryLink(state.storage, bindings);
     this.#hasSchema =
       this.#sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'`).toArray().length > 0;
     this.#calls = {
@@ -130,20 +122,14 @@ export class ConversationObject {
     if (!this.#hasSchema) this.#sql.exec(SCHEMA);
   }
 
-  async append(request: AppendRequest): Promise<AppendResult[]> {
-    while (this.#releasingAll !== undefined) await this.#releasingAll.catch(() => {});
-    this.#appending += 1;
-    try {
-      return await this.#append(request);
-    } finally {
-      this.#appending -= 1;
-    }
+  append(request: AppendRequest): Promise<AppendResult[]> {
+    return this.#link.appending(() => this.#append(request));
   }
 
   async #append(request: AppendRequest): Promise<AppendResult[]> {
     // Who owns each id is the directory's to say (ids are unique across conversations); asked
     // before the transaction, so that the plan itself runs with no await in between.
-    const claim = await this.#claim(
+    const claim = await this.#link.claim(
       request.conversationId,
       request.messages.map((draft) => draft.id),
     );
@@ -433,118 +419,23 @@ export class ConversationObject {
     );
   }
 
-  /** Notes a change in the outbox: in parts when it is bigger than a row may be, each part with the conversation. */
   #note(conversationId: string, change: DirectoryChange): void {
-    const parts: DirectoryChange[] = [];
-    let part: DirectoryChange = { conversation: change.conversation, messages: [], removed: [] };
-    let bytes = JSON.stringify(part).length;
-    const add = (size: number, put: (into: DirectoryChange) => void): void => {
-      if (bytes + size > OUTBOX_ROW_BYTES && (part.messages.length > 0 || part.removed.length > 0)) {
-        parts.push(part);
-        part = { conversation: change.conversation, messages: [], removed: [] };
-        bytes = JSON.stringify(part).length;
-      }
-      put(part);
-      bytes += size + 1;
-    };
-    for (const message of change.messages) add(JSON.stringify(message).length, (into) => into.messages.push(message));
-    for (const id of change.removed) add(JSON.stringify(id).length, (into) => into.removed.push(id));
-    parts.push(part);
-    for (const each of parts) {
-      this.#sql.exec('INSERT INTO outbox (conversation_id, body) VALUES (?, ?)', conversationId, JSON.stringify(each));
-    }
+    this.#link.note(conversationId, change);
   }
 
-  /**
-   * Sends every change not yet taken, in order, and forgets those the directory applied. Two sends
-   * may overlap (another request commits while one is on its way): the directory skips numbers it
-   * has applied, so each change counts once.
-   */
-  async #sendChanges(): Promise<void> {
-    const rows = this.#sql
-      .exec<{ n: number; conversation_id: string; body: string }>(
-        'SELECT n, conversation_id, body FROM outbox ORDER BY n',
-      )
-      .toArray();
-    const conversationId = rows[0]?.conversation_id;
-    if (conversationId === undefined) return;
-    const pending: NumberedChange[] = rows.map((row) => ({
-      n: row.n,
-      change: JSON.parse(row.body) as DirectoryChange,
-    }));
-    const shards = directoryShards(this.#bindings);
-    try {
-      const through = await callObject<number>(
-        directoryShard(this.#bindings, shardOf(conversationId, shards)),
-        'apply',
-        [conversationId, pending],
-      );
-      // Removed messages give up their ids, in the shards that hold the ids' claims.
-      const removed = pending.flatMap((entry) => entry.change.removed);
-      await Promise.all(
-        [...byShard(removed, shards)].map(([shard, ids]) =>
-          callObject(directoryShard(this.#bindings, shard), 'release', [conversationId, ids]),
-        ),
-      );
-      // Hard-deleted, and not written since: every claim of the conversation goes, also those of
-      // appends that died between their claim and their commit (no append of it runs meanwhile).
-      if (pending.at(-1)?.change.conversation === null && this.#record() === undefined && this.#appending === 0) {
-        await this.#releaseAllClaims(conversationId, shards);
-      }
-      this.#sql.exec('DELETE FROM outbox WHERE n <= ?', through);
-    } catch (error) {
-      await this.#storage.setAlarm(Date.now() + RETRY_AFTER_MS);
-      throw new ChatStoreError(
-        'UNAVAILABLE',
-        `the write is stored in its conversation, but the directory did not take it yet (sent again shortly): ${String(error)}`,
-        { cause: error },
-      );
-    }
-  }
-
-  /** Every shard gives up the conversation's claims; appends of it wait until that is done. */
-  async #releaseAllClaims(conversationId: string, shards: number): Promise<void> {
-    const releasing = Promise.all(
-      Array.from({ length: shards }, (_, shard) =>
-        callObject(directoryShard(this.#bindings, shard), 'releaseConversation', [conversationId]),
-      ),
-    ).then(() => {});
-    this.#releasingAll = releasing;
-    try {
-      await releasing;
-    } finally {
-      if (this.#releasingAll === releasing) this.#releasingAll = undefined;
-    }
-  }
-
-  /** Claims `ids` for the conversation, each in its shard, at once. */
-  async #claim(conversationId: string, ids: string[]): Promise<IdClaim> {
-    const shards = directoryShards(this.#bindings);
-    const claims = await Promise.all(
-      [...byShard(new Set(ids), shards)].map(([shard, group]) =>
-        callObject<IdClaim>(directoryShard(this.#bindings, shard), 'claim', [conversationId, group]),
-      ),
-    );
-    return {
-      foreign: Object.assign({}, ...claims.map((claim) => claim.foreign)),
-      claimed: claims.flatMap((claim) => claim.claimed),
-    };
+  #sendChanges(): Promise<void> {
+    return this.#link.send(() => this.#record() === undefined);
   }
 
   /**
    * Gives back the ids this append claimed but did not store (a duplicate by external id, a refused
    * append), but those stored here meanwhile by a concurrent append of the same ids.
    */
-  async #releaseUnused(conversationId: string, claim: IdClaim, inserted: ReadonlySet<string>): Promise<void> {
-    const unused = claim.claimed.filter(
-      (id) => !inserted.has(id) && (!this.#hasSchema || this.#message('id', id) === undefined),
-    );
-    if (unused.length === 0) return;
-    const shards = directoryShards(this.#bindings);
-    await Promise.all(
-      [...byShard(unused, shards)].map(([shard, ids]) =>
-        callObject(directoryShard(this.#bindings, shard), 'release', [conversationId, ids]),
-      ),
+  #releaseUnused(conversationId: string, claim: IdClaim, inserted: ReadonlySet<string>): Promise<void> {
+    return this.#link.releaseUnused(
+      conversationId,
+      claim,
+      (id) => inserted.has(id) || (this.#hasSchema && this.#message('id', id) !== undefined),
     );
   }
 }
